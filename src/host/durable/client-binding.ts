@@ -1,0 +1,46 @@
+/** Path of the Durable extension's webhooks on a Functions host (Azure uses the same path). */
+export const WEBHOOK_PATH = '/runtime/webhooks/durabletask';
+
+export interface ClientBindingUrls {
+  /** e.g. `http://127.0.0.1:7071/runtime/webhooks/durabletask` */
+  baseUrl: string;
+  taskHubName: string;
+  connectionName: string;
+}
+
+/**
+ * The `durableClient` input binding's value (durable-host-contract.md §2). `rpcBaseUrl` sends
+ * every client call to this host's management API; the management URLs are what
+ * `createCheckStatusResponse` hands out.
+ */
+export function clientBindingData(urls: ClientBindingUrls): Record<string, unknown> {
+  const { baseUrl, taskHubName } = urls;
+  const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  return {
+    taskHubName,
+    creationUrls: {
+      createNewInstancePostUri: `${baseUrl}/orchestrators/{functionName}[/{instanceId}]?${qs}`,
+      createAndWaitOnNewInstancePostUri: `${baseUrl}/orchestrators/{functionName}[/{instanceId}]?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}&${qs}`,
+    },
+    managementUrls: managementPayload(urls, 'INSTANCEID'),
+    baseUrl,
+    requiredQueryStringParameters: qs,
+    rpcBaseUrl: `${baseUrl}/`,
+  };
+}
+
+export function managementPayload(urls: ClientBindingUrls, id: string): Record<string, string> & { statusQueryGetUri: string } {
+  const qs = `taskHub=${encodeURIComponent(urls.taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const instance = `${urls.baseUrl}/instances/${encodeURIComponent(id)}`;
+  return {
+    id,
+    statusQueryGetUri: `${instance}?${qs}`,
+    sendEventPostUri: `${instance}/raiseEvent/{eventName}?${qs}`,
+    terminatePostUri: `${instance}/terminate?reason={text}&${qs}`,
+    rewindPostUri: `${instance}/rewind?reason={text}&${qs}`,
+    purgeHistoryDeleteUri: `${instance}?${qs}`,
+    restartPostUri: `${instance}/restart?${qs}`,
+    suspendPostUri: `${instance}/suspend?reason={text}&${qs}`,
+    resumePostUri: `${instance}/resume?reason={text}&${qs}`,
+  };
+}

@@ -1,0 +1,159 @@
+import type { DurableEngine, ClientOutcome } from './engine.js';
+import type { InstanceRecord, RuntimeStatus } from './instance-store.js';
+import { parseJson } from './orchestration-runner.js';
+import type { Registry } from '../registry.js';
+import { managementPayload, type ClientBindingUrls } from './client-binding.js';
+
+export interface ApiRequest {
+  method: string;
+  /** Path below the webhook base, e.g. `instances/abc/raiseEvent/reply`. */
+  path: string;
+  query: URLSearchParams;
+  body: Buffer;
+  headers: Record<string, string | undefined>;
+}
+
+export interface ApiResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+const STATUSES: readonly RuntimeStatus[] = ['Pending', 'Running', 'Completed', 'Failed', 'Terminated', 'Suspended', 'ContinuedAsNew'];
+const PAGE_SIZE = 100;
+
+/**
+ * The subset of the Durable Functions HTTP API that the v3 `DurableClient` calls, with the real
+ * extension's status codes (durable-host-contract.md §3): 202 for accepted operations, 410 for a
+ * finished instance, 404 for an unknown one, 400 for malformed calls.
+ */
+export async function handleManagementCall(engine: DurableEngine, registry: Registry, urls: ClientBindingUrls, req: ApiRequest): Promise<ApiResponse> {
+  const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+  const [root, id, op, eventName] = parts;
+  if (root === 'orchestrators' && req.method === 'POST' && id) return start(engine, registry, urls, id, op, req.body);
+  if (root !== 'instances') return problem(404, `No management operation at ${req.method} /${req.path}.`);
+  if (!id) {
+    if (req.method === 'GET') return list(engine, req);
+    return problem(405, `${req.method} is not supported on the instance collection.`);
+  }
+  if (!op) {
+    if (req.method === 'GET') return status(engine, id, req.query);
+    if (req.method === 'DELETE') return purge(engine, id);
+    return problem(405, `${req.method} is not supported on an instance.`);
+  }
+  if (req.method !== 'POST') return problem(405, `Use POST for ${op}.`);
+  const reason = req.query.get('reason') ?? '';
+  switch (op) {
+    case 'raiseEvent': {
+      if (!eventName) return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
+      const text = req.body.length ? req.body.toString('utf8') : null;
+      if (text !== null && !isJson(text)) return problem(400, 'The event body must be JSON.');
+      return outcome(await engine.raiseEvent(id, eventName, text), id);
+    }
+    case 'terminate':
+      return outcome(await engine.terminate(id, reason), id);
+    case 'suspend':
+      return outcome(await engine.suspend(id, reason), id);
+    case 'resume':
+      return outcome(await engine.resume(id, reason), id);
+    default:
+      return problem(404, `Unknown instance operation "${op}".`);
+  }
+}
+
+async function start(engine: DurableEngine, registry: Registry, urls: ClientBindingUrls, name: string, givenId: string | undefined, body: Buffer): Promise<ApiResponse> {
+  const fn = registry.find(name);
+  if (!fn || fn.trigger.type !== 'orchestrationTrigger') return problem(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+  const instanceId = givenId ?? crypto.randomUUID().replace(/-/g, '');
+  if (!/^[^/\\#?]{1,256}$/.test(instanceId) || /[\u0000-\u001f\u007f-\u009f]/.test(instanceId)) {
+    return problem(400, 'Instance ids must be 1-256 characters without /, \\, # or ? and no control characters.');
+  }
+  const text = body.length ? body.toString('utf8') : null;
+  if (text !== null && !isJson(text)) return problem(400, 'The orchestrator input must be JSON.');
+  const result = await engine.startNew(fn.name, instanceId, text);
+  if (result === 'conflict') return problem(409, `An instance with ID '${instanceId}' already exists and is not finished.`);
+  const payload = managementPayload(urls, instanceId);
+  return { status: 202, headers: { Location: payload.statusQueryGetUri, 'Retry-After': '10' }, body: payload };
+}
+
+async function status(engine: DurableEngine, id: string, query: URLSearchParams): Promise<ApiResponse> {
+  const record = await engine.getStatus(id);
+  if (!record) return { status: 404, body: '' };
+  const body: Record<string, unknown> = toStatus(record, query.get('showInput') !== 'false');
+  if (query.get('showHistory') === 'true') {
+    const withOutput = query.get('showHistoryOutput') === 'true';
+    body.historyEvents = (await engine.readHistory(record)).map((e) => {
+      const { IsPlayed: _played, ...rest } = e;
+      if (!withOutput) delete rest.Result;
+      return rest;
+    });
+  }
+  // The extension answers 202 while the instance is still going, 200 once it is done.
+  const running = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(record.runtimeStatus);
+  return { status: running ? 202 : 200, body };
+}
+
+async function list(engine: DurableEngine, req: ApiRequest): Promise<ApiResponse> {
+  const statuses = (req.query.get('runtimeStatus') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = statuses.find((s) => !STATUSES.includes(s as RuntimeStatus));
+  if (unknown) return problem(400, `Unknown runtimeStatus "${unknown}"; use ${STATUSES.join(', ')}.`);
+  const createdFrom = isoParam(req.query.get('createdTimeFrom'));
+  const createdTo = isoParam(req.query.get('createdTimeTo'));
+  if (createdFrom === null || createdTo === null) return problem(400, 'createdTimeFrom/createdTimeTo must be ISO 8601 dates.');
+  const top = Number(req.query.get('top') ?? PAGE_SIZE);
+  const page = await engine.query(
+    { createdFrom, createdTo, statuses: statuses as RuntimeStatus[] },
+    req.headers['x-ms-continuation-token'] || undefined,
+    Number.isInteger(top) && top > 0 ? Math.min(top, 1000) : PAGE_SIZE,
+  );
+  const showInput = req.query.get('showInput') !== 'false';
+  // Send the continuation header only when there is a next page: the client loops while it is present.
+  const headers: Record<string, string> = page.continuation ? { 'x-ms-continuation-token': page.continuation } : {};
+  return { status: 200, headers, body: page.records.map((r) => toStatus(r, showInput)) };
+}
+
+async function purge(engine: DurableEngine, id: string): Promise<ApiResponse> {
+  const result = await engine.purge(id);
+  if (result === 'notFound') return { status: 404, body: '' };
+  if (result === 'running') return problem(412, `Instance '${id}' is not finished; terminate it before purging.`);
+  return { status: 200, body: { instancesDeleted: 1 } };
+}
+
+function outcome(result: ClientOutcome, id: string): ApiResponse {
+  if (result === 'notFound') return problem(404, `No instance with ID '${id}' was found.`);
+  if (result === 'gone') return problem(410, `Instance '${id}' is already finished.`);
+  return { status: 202, body: '' };
+}
+
+export function toStatus(r: InstanceRecord, showInput: boolean): Record<string, unknown> {
+  return {
+    name: r.name,
+    instanceId: r.instanceId,
+    runtimeStatus: r.runtimeStatus === 'ContinuedAsNew' ? 'Running' : r.runtimeStatus,
+    input: showInput ? (parseJson(r.input) ?? null) : null,
+    customStatus: parseJson(r.customStatus) ?? null,
+    output: parseJson(r.output) ?? null,
+    createdTime: r.createdTime,
+    lastUpdatedTime: r.lastUpdatedTime,
+  };
+}
+
+function problem(status: number, message: string): ApiResponse {
+  return { status, body: { Message: message } };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** undefined = absent, null = present but not a date. */
+function isoParam(value: string | null): string | undefined | null {
+  if (!value) return undefined;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}

@@ -1,0 +1,117 @@
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { loadLocalSettings, readAppConfig } from './app-config.js';
+import { loadApp } from './app-loader.js';
+import { Invoker } from './invoker.js';
+import { assertStorageReachable, createStorageClients, type StorageClients } from './storage/connection.js';
+import { createDurableRuntime } from './durable/durable-runtime.js';
+import { clientBindingData, WEBHOOK_PATH } from './durable/client-binding.js';
+import { handleManagementCall } from './durable/management-api.js';
+import { startHttpFront, type HttpFront } from './http/http-front.js';
+import { adminMount } from './http/admin-api.js';
+import { createTriggerListeners } from './triggers/index.js';
+import type { TriggerListener } from './triggers/trigger-listener.js';
+import type { RegisteredFunction } from './registry.js';
+
+export type HostLog = (level: string, message: string) => void;
+
+export interface HostOptions {
+  /** The Functions app folder (package.json, host.json, local.settings.json). */
+  appDir: string;
+  /** Default 7071, as Core Tools; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Overrides the storage setting's value (tests hand in their Azurite). */
+  storageConnectionString?: string;
+  maxBodyBytes?: number;
+  /** Blob container poll interval (the real host's is far longer; see README). */
+  blobPollIntervalMs?: number;
+  /** Crash-recovery lease on queue messages; the delay before a dead host's work is taken over. */
+  leaseMs?: number;
+  log?: HostLog;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  functions: RegisteredFunction[];
+  routes: HttpFront['routes'];
+  storage: StorageClients;
+  hubName: string;
+  stop(): Promise<void>;
+}
+
+export async function startHost(o: HostOptions): Promise<RunningHost> {
+  const appDir = path.resolve(o.appDir);
+  const log: HostLog = o.log ?? ((level, message) => console.log(`[${new Date().toISOString()}] ${level}: ${message}`));
+  loadLocalSettings(appDir);
+  const config = readAppConfig(appDir);
+  const connectionString = o.storageConnectionString ?? process.env[config.storageSetting];
+  if (!connectionString) {
+    throw new Error(`App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`);
+  }
+  const storage = createStorageClients(connectionString);
+  await assertStorageReachable(storage, config.storageSetting);
+
+  const app = await loadApp(config, log);
+  const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
+  const engine = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, leaseMs: o.leaseMs });
+
+  const front = await startHttpFront({
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 7071,
+    routePrefix: config.routePrefix,
+    maxBodyBytes: o.maxBodyBytes ?? 100 * 1024 * 1024,
+    functions: app.registry.byTrigger('httpTrigger'),
+    invoker,
+    library: app.library,
+    mounts: {
+      [WEBHOOK_PATH]: (call, sub) =>
+        handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),
+      '/admin/functions': adminMount(app.registry, invoker, () => listeners),
+    },
+    log,
+  });
+  const urls = { baseUrl: `${front.url}${WEBHOOK_PATH}`, taskHubName: config.hubName, connectionName: config.storageSetting };
+  invoker.provideInput('durableClient', () => clientBindingData(urls));
+  // durable-functions rewrites binding URLs to localhost:7071 unless it is told where the host is.
+  process.env.WEBSITE_HOSTNAME ??= `127.0.0.1:${front.port}`;
+
+  engine.start();
+  const storageFor = (setting: string | undefined): StorageClients => {
+    const name = setting || 'AzureWebJobsStorage';
+    if (name === config.storageSetting && o.storageConnectionString) return storage;
+    const value = process.env[name] ?? process.env[`${name}__connectionString`] ?? process.env[`AzureWebJobs${name}`];
+    if (!value) throw new Error(`Connection setting "${name}" is not set.`);
+    return createStorageClients(value);
+  };
+  const listeners = createTriggerListeners(app.registry, {
+    invoker,
+    storage: storageFor,
+    hostStorage: storage,
+    hostId: createHash('sha256').update(appDir).digest('hex').slice(0, 16),
+    log,
+    pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
+  });
+  await Promise.all([...listeners.values()].map((l) => l.start()));
+  await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: front.url,
+    port: front.port,
+    functions: [...app.registry.functions.values()],
+    routes: front.routes,
+    storage,
+    hubName: config.hubName,
+    stop: () =>
+      (stopped ??= (async () => {
+        // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
+        await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
+        await engine.stop();
+        await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
+      })()),
+  };
+}
+
+export type { TriggerListener };

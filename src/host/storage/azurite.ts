@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { developmentConnectionString } from './connection.js';
+
+export interface AzuriteOptions {
+  /** Folder for Azurite's data; omitted → in-memory (tests). */
+  location?: string;
+  /** Fixed ports (npm start: 10000-10002, so tools that assume UseDevelopmentStorage work); default 0. */
+  blobPort?: number;
+  queuePort?: number;
+  tablePort?: number;
+  startTimeoutMs?: number;
+}
+
+export interface RunningAzurite {
+  connectionString: string;
+  ports: { blob: number; queue: number; table: number };
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/;
+
+/**
+ * Starts the Azurite npm package as a child process. `require('azurite')` cannot be used: its
+ * `main` is the VS Code extension. `--skipApiVersionCheck` because the newest storage SDKs send
+ * API versions the published Azurite does not know yet; `--disableTelemetry` because it would
+ * otherwise try to reach an outside host.
+ */
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const requireFromHere = createRequire(__filename);
+  const pkgPath = requireFromHere.resolve('azurite/package.json');
+  const bin = path.join(path.dirname(pkgPath), 'dist/src/azurite.js');
+  const args = [
+    bin, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose',
+    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
+    '--blobPort', String(options.blobPort ?? 0),
+    '--queuePort', String(options.queuePort ?? 0),
+    '--tablePort', String(options.tablePort ?? 0),
+  ];
+  if (options.location) args.push('--location', options.location);
+  else args.push('--inMemoryPersistence');
+
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.location ?? process.cwd() });
+  const ports = await waitForPorts(child, options.startTimeoutMs ?? 30_000);
+  return {
+    ports,
+    pid: child.pid ?? -1,
+    connectionString: developmentConnectionString(ports),
+    stop: () => stopChild(child),
+  };
+}
+
+function waitForPorts(child: ChildProcess, timeoutMs: number): Promise<RunningAzurite['ports']> {
+  return new Promise((resolve, reject) => {
+    const found: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
+    let output = '';
+    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    };
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      for (const line of chunk.toString().split('\n')) {
+        const m = LISTENING.exec(line);
+        if (m?.[1] && m[2]) found[m[1].toLowerCase() as 'blob' | 'queue' | 'table'] = Number(m[2]);
+      }
+      if (found.blob && found.queue && found.table) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        // Keep draining so a chatty child never blocks on a full pipe.
+        child.stdout?.resume();
+        resolve({ blob: found.blob, queue: found.queue, table: found.table });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => fail(new Error(`Azurite exited with code ${code} before listening:\n${output}`)));
+    child.once('error', fail);
+  });
+}
+
+export function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,28 @@
+import type { StorageClients } from '../storage/connection.js';
+import type { Invoker } from '../invoker.js';
+import type { RegisteredFunction } from '../registry.js';
+
+/** A source of invocations for one non-HTTP function (blob container watcher, Service Bus receiver). */
+export interface TriggerListener {
+  start(): Promise<void>;
+  /** Stops taking new work and waits for invocations in flight. */
+  stop(): Promise<void>;
+  /** `POST /admin/functions/{name}`: runs the function once with the admin body's `input`. */
+  invokeFromAdmin?(input: string): Promise<void>;
+}
+
+export interface TriggerContext {
+  fn: RegisteredFunction;
+  invoker: Invoker;
+  /** Storage clients for a connection setting name (`connection` binding option; default AzureWebJobsStorage). */
+  storage(connectionSetting: string | undefined): StorageClients;
+  /** The host's own storage, for its receipts and poison records. */
+  hostStorage: StorageClients;
+  /** Identifies this app's host in storage (receipts), stable across restarts. */
+  hostId: string;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+  /** Poll interval for sources that are polled (blob containers). */
+  pollIntervalMs: number;
+}
+
+export type TriggerFactory = (ctx: TriggerContext) => TriggerListener;
