@@ -247,7 +247,7 @@ export class DurableEngine {
         out.timers.map(async (t) => {
           const body: ControlMessage = { instanceId: t.instanceId, executionId: t.executionId, event: event(EventType.TimerFired, { TimerId: t.timerId, FireAt: t.fireAt }) };
           const delay = Date.parse(t.fireAt) - now;
-          return { t, held: this.hold(body, this.o.control, await this.o.control.send(body, Math.max(this.leaseMs, delay + TIMER_GRACE_MS))) };
+          return { t, held: this.hold(body, this.o.control, await this.o.control.send(body, Math.max(0, delay) + TIMER_GRACE_MS)) };
         }),
       ),
       Promise.all(out.messages.map(async (m) => this.hold(m, this.o.control, await this.o.control.send(m, this.leaseMs)))),

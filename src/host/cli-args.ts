@@ -1,0 +1,72 @@
+export interface CliArgs {
+  appDir: string;
+  port: number;
+  storage?: string;
+  /** Start embedded emulators when settings don't point elsewhere (default true). */
+  emulators: boolean;
+  leaseMs?: number;
+  blobPollMs?: number;
+  help: boolean;
+}
+
+export const USAGE = `Usage: node dist/src/host/cli.js [appDir] [options]
+
+Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with state in Azurite.
+
+  appDir                 the app folder (package.json, host.json); default: current folder
+  --port <n>             HTTP port (default 7071, env FUNCTIONS_PORT; 0 = any free port)
+  --storage <conn>       storage connection string (default: the app's AzureWebJobsStorage setting)
+  --no-emulators         never start embedded Azurite / Service Bus endpoint
+  --lease-ms <n>         how long a dead host's work stays locked before another takes it (default 30000)
+  --blob-poll-ms <n>     blob trigger poll interval (default 1000)
+  -h, --help             this text`;
+
+/** Parses the command line; errors name the flag. */
+export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
+  const args: CliArgs = { appDir: process.cwd(), port: numberOr(env.FUNCTIONS_PORT, 'FUNCTIONS_PORT', 7071), emulators: true, help: false };
+  let positional = 0;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value.`);
+      return v;
+    };
+    switch (a) {
+      case '--port':
+        args.port = numberOr(value(), '--port');
+        break;
+      case '--storage':
+        args.storage = value();
+        break;
+      case '--no-emulators':
+        args.emulators = false;
+        break;
+      case '--lease-ms':
+        args.leaseMs = numberOr(value(), '--lease-ms');
+        break;
+      case '--blob-poll-ms':
+        args.blobPollMs = numberOr(value(), '--blob-poll-ms');
+        break;
+      case '-h':
+      case '--help':
+        args.help = true;
+        break;
+      default:
+        if (a.startsWith('-')) throw new Error(`Unknown option ${a}.\n\n${USAGE}`);
+        if (positional++ > 0) throw new Error(`Only one app folder may be given (got "${a}" too).`);
+        args.appDir = a;
+    }
+  }
+  return args;
+}
+
+function numberOr(text: string | undefined, name: string, fallback?: number): number {
+  if (text === undefined || text === '') {
+    if (fallback === undefined) throw new Error(`${name} needs a number.`);
+    return fallback;
+  }
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number >= 0, got "${text}".`);
+  return n;
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import path from 'node:path';
+import { loadLocalSettings, readAppConfig } from './app-config.js';
+import { parseCliArgs, USAGE } from './cli-args.js';
+import { startHost, type RunningHost } from './host.js';
+import { resolveLocalStorage, type LocalStorage } from './local-emulators.js';
+import { describeFunctions } from './function-list.js';
+
+/** `npm start`: embedded emulators (unless settings point elsewhere), then the host, until Ctrl-C. */
+async function main(): Promise<void> {
+  const args = parseCliArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  const appDir = path.resolve(args.appDir);
+  loadLocalSettings(appDir);
+  const config = readAppConfig(appDir);
+  const stoppers: (() => Promise<void>)[] = [];
+  let host: RunningHost | undefined;
+  const shutdown = async (signal: string): Promise<void> => {
+    console.log(`\n${signal}: stopping (in-flight invocations finish first)...`);
+    await host?.stop();
+    for (const stop of stoppers.reverse()) await stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let storage: LocalStorage;
+  if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage' };
+  else storage = await resolveLocalStorage(appDir, process.env[config.storageSetting], args.emulators);
+  if (storage.started) stoppers.push(() => storage.started!.stop());
+  process.env[config.storageSetting] = storage.connectionString;
+  console.log(`Storage: ${storage.description}`);
+
+  try {
+    host = await startHost({ appDir, port: args.port, storageConnectionString: storage.connectionString, leaseMs: args.leaseMs, blobPollIntervalMs: args.blobPollMs });
+  } catch (err) {
+    console.error(`Host did not start: ${(err as Error).message}`);
+    for (const stop of stoppers.reverse()) await stop();
+    process.exit(1);
+  }
+  console.log(describeFunctions(host));
+  console.log(`Host listening on ${host.url} (task hub ${host.hubName}). Ctrl-C to stop.`);
+}
+
+main().catch((err: unknown) => {
+  console.error((err as Error).message);
+  process.exit(1);
+});
