@@ -1,0 +1,163 @@
+// Adapter over @azure/storage-blob for the gateway's few blob moves. Every read and delete is
+// pinned to an ETag, so a blob replaced in the meantime is never mistaken for the one decided
+// on, and a move is copy-then-delete, so a failure half way leaves two copies, never none.
+import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+import type { Readable } from 'node:stream';
+
+export interface StoredBlob {
+  container: string;
+  name: string;
+  size: number;
+  contentType: string;
+  metadata: Record<string, string>;
+  etag: string;
+}
+
+export interface WriteOptions {
+  contentType: string;
+  metadata?: Record<string, string>;
+}
+
+export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof RestError ? error.statusCode : undefined;
+}
+
+// Metadata travels as HTTP headers: printable ASCII only, and kept short.
+export function metadataValue(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
+export class BlobStore {
+  private readonly service: BlobServiceClient;
+  private readonly ensured = new Map<string, Promise<unknown>>();
+
+  constructor(connectionString: string) {
+    this.service = BlobServiceClient.fromConnectionString(connectionString);
+  }
+
+  private async container(name: string): Promise<ContainerClient> {
+    const client = this.service.getContainerClient(name);
+    let ensured = this.ensured.get(name);
+    if (ensured === undefined) {
+      ensured = client.createIfNotExists();
+      // A failed create (storage down) must be retried by the next call, not cached.
+      ensured.catch(() => this.ensured.delete(name));
+      this.ensured.set(name, ensured);
+    }
+    await ensured;
+    return client;
+  }
+
+  async write(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<void> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    await client.uploadData(bytes, {
+      blobHTTPHeaders: { blobContentType: options.contentType },
+      metadata: options.metadata ?? {},
+    });
+  }
+
+  /** Properties of a blob, or undefined when it does not exist (any more). */
+  async describe(container: string, name: string): Promise<StoredBlob | undefined> {
+    try {
+      const props = await this.service.getContainerClient(container).getBlobClient(name).getProperties();
+      return {
+        container,
+        name,
+        size: props.contentLength ?? 0,
+        contentType: props.contentType || DEFAULT_CONTENT_TYPE,
+        metadata: props.metadata ?? {},
+        etag: props.etag ?? '',
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The bytes of exactly that version (ETag), or undefined if it is gone or was replaced. */
+  async read(container: string, name: string, etag: string): Promise<Buffer | undefined> {
+    try {
+      const blob = this.service.getContainerClient(container).getBlobClient(name);
+      return await blob.downloadToBuffer(0, undefined, { conditions: { ifMatch: etag } });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 412) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(container: string): AsyncGenerator<string> {
+    for await (const item of (await this.container(container)).listBlobsFlat()) yield item.name;
+  }
+
+  /**
+   * Copies `source` (that exact version) to `target`, adding `metadata` to the blob's own, then
+   * deletes the source if it is still that version. Idempotent: a copy already at `target` (a
+   * retried move) is kept, never overwritten. Answers false if the source version is gone.
+   */
+  async move(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<boolean> {
+    const from = this.service.getContainerClient(source.container).getBlobClient(source.name);
+    const to = (await this.container(target.container)).getBlockBlobClient(target.name);
+    let download;
+    try {
+      download = await from.download(0, undefined, { conditions: { ifMatch: source.etag } });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 412) return false;
+      throw error;
+    }
+    try {
+      await to.uploadStream(download.readableStreamBody as Readable, undefined, undefined, {
+        blobHTTPHeaders: { blobContentType: source.contentType },
+        metadata: { ...source.metadata, ...metadata },
+        conditions: { ifNoneMatch: '*' },
+      });
+    } catch (error) {
+      // Already there: copied by an earlier attempt of this same move.
+      const status = statusOf(error);
+      if (status !== 409 && status !== 412) throw error;
+    }
+    await this.remove(source);
+    return true;
+  }
+
+  /** Deletes that version of the blob; a newer version (or none) is left alone. */
+  async remove(blob: StoredBlob): Promise<void> {
+    try {
+      await this.service.getContainerClient(blob.container).getBlobClient(blob.name).delete({ conditions: { ifMatch: blob.etag } });
+    } catch (error) {
+      const status = statusOf(error);
+      // Gone already, or replaced by a newer version that will be judged on its own.
+      if (status !== 404 && status !== 412) throw error;
+    }
+  }
+
+  /**
+   * Sets a reply aside with the reason in metadata. The target name carries the source ETag, so
+   * two versions of one name never collide and a retried move lands on its own earlier copy.
+   */
+  async moveAside(source: StoredBlob, rejectedContainer: string, reason: string, detail: string): Promise<string> {
+    const name = `${source.name}/${source.etag.replace(/[^A-Za-z0-9]/g, '') || 'unversioned'}`;
+    await this.move(source, { container: rejectedContainer, name }, {
+      reason: metadataValue(reason),
+      detail: metadataValue(detail),
+      originalcontainer: source.container,
+      originalname: metadataValue(source.name),
+    });
+    return name;
+  }
+}
+
+const stores = new Map<string, BlobStore>();
+
+/** One client per connection string per process (they pool connections). */
+export function blobStoreFor(connectionString: string): BlobStore {
+  let store = stores.get(connectionString);
+  if (store === undefined) {
+    store = new BlobStore(connectionString);
+    stores.set(connectionString, store);
+  }
+  return store;
+}

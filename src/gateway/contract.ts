@@ -1,0 +1,119 @@
+// The one contract shared by the starters, the orchestrator, the dispatch activity and the reply
+// functions: names, id rules and payload shapes. Changing a shape here changes stored Durable
+// state, so keep additions optional and never rename a field that running instances carry.
+import { createHash, randomUUID } from 'node:crypto';
+
+export const ORCHESTRATOR_NAME = 'gatewayOrchestrator';
+export const DISPATCH_ACTIVITY_NAME = 'dispatchRequest';
+export const REPLY_EVENT_NAME = 'reply';
+
+// Mirrors host.json `extensions.http.routePrefix`; the app builds its own Location headers.
+export const ROUTE_PREFIX = 'api';
+
+// Termination reasons are the only trace a terminate leaves (the output becomes the reason), so
+// status derivation and outcome mapping recognise them by exact text.
+export const TERMINATE_REASON_SYNC_EXPIRED = 'sync wait expired';
+export const TERMINATE_REASON_CANCELED = 'canceled by caller';
+
+// Ids end up in blob names, Service Bus properties and URLs: a closed alphabet keeps `../`,
+// slashes, dots and control characters out of every one of them (field note #15).
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+const OPERATION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function isRequestId(value: unknown): value is string {
+  return typeof value === 'string' && REQUEST_ID_PATTERN.test(value);
+}
+
+// A name made only of dots would read as a path segment (`.`/`..`) wherever it is echoed.
+export function isOperation(value: unknown): value is string {
+  return typeof value === 'string' && OPERATION_PATTERN.test(value) && !/^\.+$/.test(value);
+}
+
+export function newRequestId(): string {
+  return randomUUID();
+}
+
+// The same Idempotency-Key must always map to the same instance id, on any instance of the app,
+// so the id is a hash of the key, not a lookup. Shaped like a UUID so logs look uniform.
+export function requestIdFromIdempotencyKey(key: string): string {
+  const hex = createHash('sha256').update(`idempotency-key\n${key}`, 'utf8').digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+// Visible ASCII only: the key is echoed in logs and hashed; anything else is a client mistake.
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export function isIdempotencyKey(value: string): boolean {
+  return IDEMPOTENCY_KEY_PATTERN.test(value);
+}
+
+// What "the same request" means for Idempotency-Key: method, operation, query and body bytes.
+// Headers are left out so a client retrying through a different proxy still matches.
+export function fingerprintRequest(parts: {
+  method: string;
+  operation: string;
+  query: Readonly<Record<string, string>>;
+  body: Uint8Array;
+}): string {
+  const query = Object.keys(parts.query)
+    .sort()
+    .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(parts.query[k] ?? '')}`)
+    .join('&');
+  return createHash('sha256')
+    .update(`${parts.method}\n${parts.operation}\n${query}\n`, 'utf8')
+    .update(parts.body)
+    .digest('hex');
+}
+
+export type WaitMode = 'sync' | 'async';
+
+/** Orchestrator input; also what the dispatch activity receives. */
+export interface GatewayRequest {
+  id: string;
+  operation: string;
+  method: 'GET' | 'POST';
+  contentType: string;
+  /** Request body, base64. For GET: the query string as a JSON object. */
+  body: string;
+  /** fingerprintRequest() of the submit call, compared on Idempotency-Key reuse. */
+  bodyHash: string;
+  query: Record<string, string>;
+  /** Where the backend should answer (the replies container or topic). */
+  replyTo: string;
+  waitMode: WaitMode;
+  /** How long the orchestrator waits for the reply, counted from when it starts waiting. */
+  deadlineMs: number;
+  /** ISO 8601, the starter's clock. */
+  createdAt: string;
+}
+
+/** Where a reply too large for Durable state stays (claim check); `etag` pins the exact bytes. */
+export interface ReplyReference {
+  container: string;
+  blobName: string;
+  size: number;
+  etag: string;
+}
+
+/** The payload of the `reply` event. Exactly one of `body` (base64) and `ref` is set. */
+export interface ReplyEnvelope {
+  /** Identifies this reply among duplicates, e.g. `blob:replies/abc.json@"0x8D..."`. */
+  replyId: string;
+  status: number;
+  contentType: string;
+  body?: string;
+  ref?: ReplyReference;
+  receivedAt: string;
+}
+
+export type OrchestratorOutput = { outcome: 'replied'; reply: ReplyEnvelope } | { outcome: 'timedOut' };
+
+export type GatewayStage = 'Dispatching' | 'AwaitingReply';
+
+export interface GatewayCustomStatus {
+  stage: GatewayStage;
+  /** When the stage began (orchestration clock): the "pending age" operators look at. */
+  since: string;
+  /** Present once awaiting: when the orchestrator stops waiting. */
+  deadline?: string;
+}

@@ -1,0 +1,105 @@
+// What to do with an incoming reply, decided without I/O so every branch is unit-tested.
+// The rules: a reply is raised only into a waiting instance; a reply for an id not started yet
+// is retried for a grace period (field note #4); anything that cannot be delivered (unknown,
+// late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
+// replace an answer already given (field notes #5, #9).
+import { isRequestId } from './contract.js';
+import { isHttpStatus, isOrchestratorOutput } from './contract-guards.js';
+import { outcomeOfRuntime, type InstanceSnapshot } from './outcome.js';
+
+export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
+
+export interface SetAside {
+  action: 'setAside';
+  reason: SetAsideReason;
+  detail: string;
+}
+
+export type ParsedReply = { ok: true; requestId: string; status: number } | ({ ok: false } & Omit<SetAside, 'action'>);
+
+/** Reads a reply's id and status from what the channel carries (a blob's name and metadata). */
+export function parseReplyBlob(facts: { name: string; size: number; metadata: Readonly<Record<string, string>> }): ParsedReply {
+  const malformed = (detail: string): ParsedReply => ({ ok: false, reason: 'malformed', detail });
+  // `abc.json` and `abc` both name request `abc`; a nested path never does.
+  const dot = facts.name.indexOf('.');
+  const requestId = dot < 0 ? facts.name : facts.name.slice(0, dot);
+  if (!isRequestId(requestId)) return malformed('blob name does not start with a valid request id');
+  const statusKey = Object.keys(facts.metadata).find((k) => k.toLowerCase() === 'status');
+  const rawStatus = statusKey === undefined ? undefined : facts.metadata[statusKey]?.trim();
+  let status = 200;
+  if (rawStatus !== undefined) {
+    if (!/^\d{3}$/.test(rawStatus) || !isHttpStatus(Number(rawStatus))) {
+      return malformed('metadata status is not a final HTTP status (200-599)');
+    }
+    status = Number(rawStatus);
+  }
+  // Tools often create a zero-byte blob before the content lands; a backend that really means
+  // "no content" says so with a status.
+  if (facts.size === 0 && rawStatus === undefined) return malformed('empty reply without a status');
+  return { ok: true, requestId, status };
+}
+
+export type IntakeDecision =
+  | { action: 'raise' }
+  | { action: 'retry'; afterMs: number }
+  | { action: 'alreadyDelivered' }
+  | SetAside;
+
+export interface IntakeTiming {
+  /** Time since this reply was first looked at. */
+  elapsedMs: number;
+  graceMs: number;
+  /** 0 for the first look. */
+  attempt: number;
+}
+
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 1000;
+
+export function retryDelayMs(attempt: number, remainingMs: number): number {
+  return Math.max(0, Math.min(FIRST_RETRY_MS * 2 ** attempt, MAX_RETRY_MS, remainingMs));
+}
+
+/** Before raising: `instance` is undefined when the runtime does not know the id (yet). */
+export function decideReply(instance: InstanceSnapshot | undefined, replyId: string, timing: IntakeTiming): IntakeDecision {
+  if (instance === undefined) {
+    const remaining = timing.graceMs - timing.elapsedMs;
+    if (remaining > 0) return { action: 'retry', afterMs: retryDelayMs(timing.attempt, remaining) };
+    return { action: 'setAside', reason: 'unknown-request', detail: `no request with this id after ${timing.graceMs} ms` };
+  }
+  return judge(instance, replyId) ?? { action: 'raise' };
+}
+
+export type Confirmation = { result: 'delivered' } | { result: 'pending' } | ({ result: 'setAside' } & Omit<SetAside, 'action'>);
+
+/**
+ * After raising: the event is at-least-once and two replies can race, so only the instance's
+ * output says whose reply won. Still running means the event is not processed yet.
+ */
+export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string): Confirmation {
+  if (instance === undefined) return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
+  const verdict = judge(instance, replyId);
+  if (verdict === undefined) return { result: 'pending' };
+  if (verdict.action === 'alreadyDelivered') return { result: 'delivered' };
+  return { result: 'setAside', reason: verdict.reason, detail: verdict.detail };
+}
+
+// undefined: the instance is still waiting.
+function judge(instance: InstanceSnapshot, replyId: string): { action: 'alreadyDelivered' } | SetAside | undefined {
+  const outcome = outcomeOfRuntime(instance.runtimeStatus, instance.output);
+  const late = (detail: string): SetAside => ({ action: 'setAside', reason: 'late', detail });
+  switch (outcome.kind) {
+    case 'running':
+      return undefined;
+    case 'completed':
+      if (!isOrchestratorOutput(outcome.output)) return late('request ended without a result');
+      if (outcome.output.outcome === 'timedOut') return late('request timed out before this reply');
+      if (outcome.output.reply.replyId === replyId) return { action: 'alreadyDelivered' };
+      return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${outcome.output.reply.replyId}` };
+    case 'terminated':
+    case 'canceled':
+      return late(`request was ${outcome.kind} before this reply${outcome.kind === 'terminated' && outcome.reason ? ` (${outcome.reason})` : ''}`);
+    case 'failed':
+      return late('request failed before this reply');
+  }
+}

@@ -1,0 +1,120 @@
+// Turns a submit call into a GatewayRequest: every check a caller can fail (operation, Prefer,
+// Idempotency-Key, size, JSON) happens here, before anything is started.
+import type { HttpRequest } from '@azure/functions';
+import type { GatewayConfig } from './config.js';
+import {
+  fingerprintRequest,
+  isIdempotencyKey,
+  isOperation,
+  newRequestId,
+  requestIdFromIdempotencyKey,
+  type GatewayRequest,
+} from './contract.js';
+import { isGatewayRequest } from './contract-guards.js';
+import type { GatewayDurable } from './durable-port.js';
+import { GatewayError } from './errors.js';
+import { parsePrefer, planWait, type WaitPlan } from './prefer.js';
+
+export interface Submission {
+  request: GatewayRequest;
+  plan: WaitPlan;
+  idempotent: boolean;
+}
+
+export function isJsonMediaType(contentType: string): boolean {
+  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+}
+
+async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new GatewayError('payload-too-large', `The body exceeds ${maxBytes} bytes.`);
+  // Refuse on the declared length before reading; check the real length after.
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > maxBytes) throw tooLarge();
+  const body = Buffer.from(await request.arrayBuffer());
+  if (body.length > maxBytes) throw tooLarge();
+  return body;
+}
+
+export async function readSubmission(request: HttpRequest, config: GatewayConfig, now: Date = new Date()): Promise<Submission> {
+  const operation = request.params.operation;
+  if (!isOperation(operation)) {
+    throw new GatewayError('invalid-operation', 'The operation must be 1-64 characters of letters, digits, ".", "_" or "-".');
+  }
+  const plan = planWait(parsePrefer(request.headers.get('prefer')), config);
+  const key = request.headers.get('idempotency-key');
+  if (key !== null && !isIdempotencyKey(key)) {
+    throw new GatewayError('invalid-idempotency-key', 'Idempotency-Key must be 1-255 visible ASCII characters.');
+  }
+  const method = request.method.toUpperCase() === 'GET' ? 'GET' : 'POST';
+  // Repeated query keys: the last one wins, as in most HTTP frameworks.
+  const query = Object.fromEntries(request.query.entries());
+  let body: Buffer;
+  let contentType: string;
+  if (method === 'GET') {
+    // Legacy clients send their input in the query string; the backend gets it as JSON.
+    body = Buffer.from(JSON.stringify(query), 'utf8');
+    contentType = 'application/json';
+  } else {
+    body = await readBody(request, config.maxBodyBytes);
+    contentType = request.headers.get('content-type')?.trim() || 'application/octet-stream';
+    if (isJsonMediaType(contentType)) assertJson(body);
+  }
+  const deadlineMs = plan.mode === 'sync' ? plan.waitMs : config.asyncDeadlineSeconds * 1000;
+  return {
+    plan,
+    idempotent: key !== null,
+    request: {
+      id: key !== null ? requestIdFromIdempotencyKey(key) : newRequestId(),
+      operation,
+      method,
+      contentType,
+      body: body.toString('base64'),
+      bodyHash: fingerprintRequest({ method, operation, query, body }),
+      query,
+      replyTo: config.repliesContainer,
+      waitMode: plan.mode,
+      // A sync request lives as long as its caller waits: a reply after that has no one to go to.
+      deadlineMs,
+      createdAt: now.toISOString(),
+    },
+  };
+}
+
+function assertJson(body: Buffer): void {
+  try {
+    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
+  }
+}
+
+/**
+ * Starts the request, or, for an Idempotency-Key seen before, answers the request already
+ * started under it. Looking first matters: starting an id whose instance has finished would
+ * silently overwrite it (field note #13). Answers the request that governs the instance.
+ */
+export async function startOrReuse(durable: Pick<GatewayDurable, 'inspect' | 'start'>, submission: Submission): Promise<GatewayRequest> {
+  const { request } = submission;
+  if (!submission.idempotent) {
+    await durable.start(request);
+    return request;
+  }
+  const sameOr422 = (input: unknown): GatewayRequest => {
+    if (isGatewayRequest(input) && input.bodyHash === request.bodyHash) return input;
+    throw new GatewayError('idempotency-key-reused', `Idempotency-Key already used for a different request (${request.id}).`, {
+      requestId: request.id,
+    });
+  };
+  const existing = await durable.inspect(request.id);
+  if (existing !== undefined) return sameOr422(existing.input);
+  try {
+    await durable.start(request);
+    return request;
+  } catch (error) {
+    // A concurrent submit with the same key won the start: answer its request.
+    const raced = await durable.inspect(request.id);
+    if (raced === undefined) throw error;
+    return sameOr422(raced.input);
+  }
+}

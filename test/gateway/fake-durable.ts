@@ -1,0 +1,113 @@
+// An in-memory stand-in for durable-functions' DurableClient that keeps its real quirks: getStatus
+// throws on 404, raiseEvent/terminate resolve silently on a finished instance (HTTP 410), and
+// waitForCompletionOrCreateCheckStatusResponse answers the same mixed shapes.
+import { HttpResponse, type HttpRequest } from '@azure/functions';
+import type { DurableClient, DurableOrchestrationStatus, StartNewOptions, WaitForCompletionOptions } from 'durable-functions';
+import type { DurableClientLike } from '../../src/gateway/durable-port.js';
+import type { InstanceSnapshot } from '../../src/gateway/outcome.js';
+
+export interface FakeInstance {
+  runtimeStatus: string;
+  input: unknown;
+  output: unknown;
+  customStatus: unknown;
+}
+
+const FINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+
+export class FakeDurableClient implements DurableClientLike {
+  readonly instances = new Map<string, FakeInstance>();
+  readonly started: Array<{ id: string; input: unknown }> = [];
+  readonly raised: Array<{ id: string; name: string; data: unknown }> = [];
+  readonly terminated: Array<{ id: string; reason: string }> = [];
+  /** Runs before the wait looks at the status: lets a test finish the instance "meanwhile". */
+  duringWait?: (id: string) => void;
+  /** Runs after startNew stored the instance. */
+  afterStart?: (id: string) => void;
+  /** Runs after an event reached a running instance: lets a test play the orchestrator. */
+  afterRaise?: (id: string, data: unknown) => void;
+
+  set(id: string, instance: Partial<FakeInstance>): void {
+    this.instances.set(id, { runtimeStatus: 'Running', input: null, output: null, customStatus: null, ...instance });
+  }
+
+  getStatus(instanceId: string): Promise<DurableOrchestrationStatus> {
+    const found = this.instances.get(instanceId);
+    if (found === undefined) {
+      return Promise.reject(new Error(`DurableClient error: Durable Functions extension replied with HTTP 404 response. ${instanceId}`));
+    }
+    return Promise.resolve({
+      name: 'gatewayOrchestrator',
+      instanceId,
+      createdTime: new Date('2025-01-01T00:00:00Z'),
+      lastUpdatedTime: new Date('2025-01-01T00:00:01Z'),
+      ...found,
+    } as unknown as DurableOrchestrationStatus);
+  }
+
+  startNew(_name: string, options?: StartNewOptions): Promise<string> {
+    const id = options?.instanceId ?? 'generated';
+    this.started.push({ id, input: options?.input });
+    this.set(id, { runtimeStatus: 'Pending', input: options?.input });
+    this.afterStart?.(id);
+    return Promise.resolve(id);
+  }
+
+  raiseEvent(instanceId: string, eventName: string, eventData: unknown): Promise<void> {
+    const found = this.instances.get(instanceId);
+    if (found === undefined) return Promise.reject(new Error(`No instance with ID '${instanceId}' found.`));
+    if (!FINAL.has(found.runtimeStatus)) {
+      this.raised.push({ id: instanceId, name: eventName, data: eventData });
+      this.afterRaise?.(instanceId, eventData);
+    }
+    return Promise.resolve(); // 410 for a finished instance: swallowed, as the real client does
+  }
+
+  terminate(instanceId: string, reason: string): Promise<void> {
+    const found = this.instances.get(instanceId);
+    if (found === undefined) return Promise.reject(new Error(`No instance with ID '${instanceId}' found.`));
+    if (!FINAL.has(found.runtimeStatus)) {
+      this.terminated.push({ id: instanceId, reason });
+      this.set(instanceId, { ...found, runtimeStatus: 'Terminated', output: reason });
+    }
+    return Promise.resolve();
+  }
+
+  async waitForCompletionOrCreateCheckStatusResponse(
+    _request: HttpRequest,
+    instanceId: string,
+    _options?: WaitForCompletionOptions,
+  ): Promise<HttpResponse> {
+    this.duringWait?.(instanceId);
+    const status = await this.getStatus(instanceId);
+    const json = (code: number, body: unknown) => new HttpResponse({ status: code, jsonBody: body, headers: { 'Content-Type': 'application/json' } });
+    switch (status.runtimeStatus as string) {
+      case 'Completed':
+        return json(200, status.output);
+      case 'Terminated':
+      case 'Canceled':
+        return json(200, status);
+      case 'Failed':
+        return json(500, status);
+      default:
+        return json(202, { id: instanceId, statusQueryGetUri: `http://localhost/runtime/webhooks/durabletask/instances/${instanceId}?code=SECRET` });
+    }
+  }
+
+  asClient(): DurableClient {
+    return this as unknown as DurableClient;
+  }
+}
+
+export function snapshot(fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
+  return {
+    id: 'req-1',
+    runtimeStatus: 'Running',
+    input: null,
+    output: null,
+    customStatus: null,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:00:01.000Z',
+    ...fields,
+  };
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { callerStatus, isFinalStatus, statusResource } from '../../src/gateway/status.js';
+import { snapshot } from './fake-durable.js';
+
+const reply = { replyId: 'r', status: 200, contentType: 'text/plain', body: '', receivedAt: 'now' };
+
+describe('callerStatus', () => {
+  it.each([
+    [{ runtimeStatus: 'Pending' }, 'Pending'],
+    [{ runtimeStatus: 'Running', customStatus: { stage: 'Dispatching', since: 't' } }, 'Pending'],
+    [{ runtimeStatus: 'Running', customStatus: null }, 'Pending'],
+    [{ runtimeStatus: 'Running', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
+    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
+    [{ runtimeStatus: 'Completed', output: { outcome: 'replied', reply } }, 'Completed'],
+    [{ runtimeStatus: 'Completed', output: { outcome: 'timedOut' } }, 'TimedOut'],
+    [{ runtimeStatus: 'Completed', output: 'garbage' }, 'Failed'],
+    [{ runtimeStatus: 'Terminated', output: 'sync wait expired' }, 'TimedOut'],
+    [{ runtimeStatus: 'Terminated', output: 'canceled by caller' }, 'Canceled'],
+    [{ runtimeStatus: 'Canceled' }, 'Canceled'],
+    [{ runtimeStatus: 'Failed' }, 'Failed'],
+  ] as const)('%j → %s', (fields, expected) => {
+    expect(callerStatus(snapshot(fields))).toBe(expected);
+  });
+
+  it('final states', () => {
+    expect(['Pending', 'AwaitingReply'].map((s) => isFinalStatus(s as 'Pending'))).toEqual([false, false]);
+    expect(['Completed', 'Failed', 'TimedOut', 'Canceled'].map((s) => isFinalStatus(s as 'Failed'))).toEqual([true, true, true, true]);
+  });
+});
+
+describe('statusResource', () => {
+  it('has exactly id, operation, status, createdAt, updatedAt', () => {
+    const resource = statusResource(
+      snapshot({
+        id: 'abc',
+        runtimeStatus: 'Completed',
+        input: {
+          id: 'abc', operation: 'echo', method: 'POST', contentType: 'text/plain', body: '', bodyHash: 'h', query: {},
+          replyTo: 'replies', waitMode: 'sync', deadlineMs: 1, createdAt: 't',
+        },
+        output: { outcome: 'replied', reply },
+      }),
+    );
+    expect(resource).toEqual({
+      id: 'abc',
+      operation: 'echo',
+      status: 'Completed',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      updatedAt: '2025-01-01T00:00:01.000Z',
+    });
+  });
+});
