@@ -1,0 +1,51 @@
+// Blob trigger on the replies container: a backend answers request `abc` by writing `abc` or
+// `abc.json` (content type from the blob, optional metadata `status`). Delivery, retries and
+// setting aside are reply-delivery's; this file only wires the trigger to it.
+import type { InvocationContext } from '@azure/functions';
+import * as df from 'durable-functions';
+import type { DurableClient } from 'durable-functions';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { blobStoreFor } from '../gateway/blob-store.js';
+import { getConfig } from '../gateway/config.js';
+import { GatewayDurable } from '../gateway/durable-port.js';
+import { deliverBlobReply } from '../gateway/reply-delivery.js';
+
+// `name` is the `{name}` of the trigger path; `blobTrigger` (container/name) is the fallback.
+function blobNameOf(context: InvocationContext, container: string): string {
+  const metadata = context.triggerMetadata ?? {};
+  if (typeof metadata.name === 'string') return metadata.name;
+  const path = metadata.blobTrigger;
+  if (typeof path === 'string' && path.startsWith(`${container}/`)) return path.slice(container.length + 1);
+  throw new Error('blob trigger metadata has neither name nor blobTrigger');
+}
+
+// The trigger's own bytes are not used: the delivery reads the blob by ETag so that the
+// content, content type and metadata it acts on all belong to one version.
+export const blobReply = async (_blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
+  const config = getConfig();
+  const name = blobNameOf(context, config.repliesContainer);
+  const outcome = await deliverBlobReply(name, {
+    durable: new GatewayDurable(client),
+    blobs: blobStoreFor(config.storageConnection),
+    config,
+    sleep: (ms) => sleep(ms),
+    now: () => Date.now(),
+  });
+  switch (outcome.result) {
+    case 'setAside':
+      context.warn(`reply ${name} set aside as ${outcome.reason} (${outcome.detail}) → ${config.rejectedContainer}/${outcome.movedTo}`);
+      break;
+    case 'gone':
+      context.log(`reply ${name} no longer exists in that version; nothing to do`);
+      break;
+    default:
+      context.log(`reply ${name} ${outcome.result} to request ${outcome.requestId}`);
+  }
+};
+
+df.app.client.storageBlob('blobReply', {
+  // %...% is resolved from app settings by the Functions host, so the trigger and the code agree.
+  path: '%GATEWAY_REPLIES_CONTAINER%/{name}',
+  connection: 'AzureWebJobsStorage',
+  handler: blobReply,
+});

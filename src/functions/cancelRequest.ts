@@ -1,0 +1,31 @@
+// DELETE /api/status/{id}: cancel a pending request. 202 because Durable termination is itself
+// asynchronous: the status resource (Location) turns Canceled once the runtime has applied it.
+import * as df from 'durable-functions';
+import { TERMINATE_REASON_CANCELED } from '../gateway/contract.js';
+import { GatewayDurable } from '../gateway/durable-port.js';
+import { GatewayError } from '../gateway/errors.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { resourceUrl } from '../gateway/links.js';
+import { findRequest } from '../gateway/lookup.js';
+import { callerStatus, isFinalStatus } from '../gateway/status.js';
+
+export const cancelRequest = httpEdge(async (request, client, _context, scope) => {
+  const durable = new GatewayDurable(client);
+  const instance = await findRequest(durable, request.params.id, scope);
+  const id = instance.id;
+  const alreadyFinished = (status: string) =>
+    new GatewayError('already-finished', `Request ${id} already finished (${status}); nothing to cancel.`, { requestId: id });
+  if (isFinalStatus(callerStatus(instance))) throw alreadyFinished(callerStatus(instance));
+  const ended = await durable.terminate(id, TERMINATE_REASON_CANCELED);
+  // It finished between the look and the terminate (the client would have swallowed the 410).
+  if (ended.result === 'finished') throw alreadyFinished(callerStatus(ended.instance));
+  if (ended.result === 'notFound') throw new GatewayError('request-not-found', `No request ${id}.`, { requestId: id });
+  return { status: 202, headers: { Location: resourceUrl(request.url, 'status', id) } };
+});
+
+df.app.client.http('cancelRequest', {
+  route: 'status/{id}',
+  methods: ['DELETE'],
+  authLevel: 'anonymous',
+  handler: cancelRequest,
+});

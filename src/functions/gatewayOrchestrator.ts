@@ -1,0 +1,46 @@
+// The orchestrator: dispatch the request, then wait for the reply event or the deadline,
+// whichever comes first. It replays, so it must stay deterministic: time comes only from
+// currentUtcDateTime, and no I/O happens here.
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import {
+  DISPATCH_ACTIVITY_NAME,
+  ORCHESTRATOR_NAME,
+  REPLY_EVENT_NAME,
+  type GatewayCustomStatus,
+  type GatewayRequest,
+  type OrchestratorOutput,
+} from '../gateway/contract.js';
+import { isReplyEnvelope } from '../gateway/contract-guards.js';
+
+export const gatewayOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
+  const request = context.df.getInput<GatewayRequest>();
+  const stage = (status: GatewayCustomStatus) => context.df.setCustomStatus(status);
+
+  stage({ stage: 'Dispatching', since: context.df.currentUtcDateTime.toISOString() });
+  yield context.df.callActivity(DISPATCH_ACTIVITY_NAME, request);
+
+  const waitingSince = context.df.currentUtcDateTime;
+  const deadline = new Date(waitingSince.getTime() + request.deadlineMs);
+  stage({ stage: 'AwaitingReply', since: waitingSince.toISOString(), deadline: deadline.toISOString() });
+
+  // A reply raised before this point is buffered by the SDK and wins at once (field note #6).
+  const reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
+  const timer = context.df.createTimer(deadline);
+  const winner: unknown = yield context.df.Task.any([reply, timer]);
+
+  let output: OrchestratorOutput;
+  if (winner === reply) {
+    // Without this the pending timer keeps the instance Running until the deadline (field note #7).
+    timer.cancel();
+    // Only the gateway's reply functions raise this event (management URLs never leave the
+    // app), so a bad payload is a bug: fail loudly rather than answer with it.
+    if (!isReplyEnvelope(reply.result)) throw new Error('reply event payload is not a ReplyEnvelope');
+    output = { outcome: 'replied', reply: reply.result };
+  } else {
+    output = { outcome: 'timedOut' };
+  }
+  return output;
+};
+
+df.app.orchestration(ORCHESTRATOR_NAME, gatewayOrchestrator);

@@ -1,0 +1,30 @@
+// GET /api/results/{id}: the reply, byte for byte, with the backend's content type and status,
+// so a client that follows the status 303 gets exactly what a sync caller would have.
+import * as df from 'durable-functions';
+import { blobStoreFor } from '../gateway/blob-store.js';
+import { getConfig } from '../gateway/config.js';
+import { GatewayDurable } from '../gateway/durable-port.js';
+import { GatewayError } from '../gateway/errors.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { findRequest } from '../gateway/lookup.js';
+import { mapOutcome, outcomeOfRuntime } from '../gateway/outcome.js';
+import { replyResponse } from '../gateway/reply-response.js';
+import { callerStatus } from '../gateway/status.js';
+
+export const getResult = httpEdge(async (request, client, _context, scope) => {
+  const instance = await findRequest(new GatewayDurable(client), request.params.id, scope);
+  const outcome = mapOutcome(outcomeOfRuntime(instance.runtimeStatus, instance.output), instance.id);
+  if (outcome.kind !== 'reply') {
+    throw new GatewayError('result-not-ready', `Request ${instance.id} has no result (${callerStatus(instance)}).`, {
+      requestId: instance.id,
+    });
+  }
+  return replyResponse(outcome.reply, blobStoreFor(getConfig().storageConnection), instance.id);
+});
+
+df.app.client.http('getResult', {
+  route: 'results/{id}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: getResult,
+});

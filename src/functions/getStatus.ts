@@ -1,0 +1,29 @@
+// GET /api/status/{id}: the asynchronous request-reply status resource. 200 + Retry-After while
+// pending, 303 to the result once replied, 200 for the other final states.
+import * as df from 'durable-functions';
+import { getConfig } from '../gateway/config.js';
+import { GatewayDurable } from '../gateway/durable-port.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { resourceUrl } from '../gateway/links.js';
+import { findRequest } from '../gateway/lookup.js';
+import { isFinalStatus, statusResource } from '../gateway/status.js';
+
+export const getStatus = httpEdge(async (request, client, _context, scope) => {
+  const resource = statusResource(await findRequest(new GatewayDurable(client), request.params.id, scope));
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  let status = 200;
+  if (resource.status === 'Completed') {
+    status = 303;
+    headers.Location = resourceUrl(request.url, 'results', resource.id);
+  } else if (!isFinalStatus(resource.status)) {
+    headers['Retry-After'] = String(getConfig().retryAfterSeconds);
+  }
+  return { status, headers, body: JSON.stringify(resource) };
+});
+
+df.app.client.http('getStatus', {
+  route: 'status/{id}',
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: getStatus,
+});

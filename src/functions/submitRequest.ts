@@ -1,0 +1,66 @@
+// POST (or GET, for legacy clients) /api/requests/{operation}: start the request, then either
+// hold the call until the reply (sync, the default) or answer 202 at once (Prefer: respond-async).
+import * as df from 'durable-functions';
+import { blobStoreFor } from '../gateway/blob-store.js';
+import { getConfig } from '../gateway/config.js';
+import { TERMINATE_REASON_SYNC_EXPIRED, type GatewayRequest } from '../gateway/contract.js';
+import { GatewayDurable } from '../gateway/durable-port.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { resourceUrl } from '../gateway/links.js';
+import { mapOutcome, outcomeOfRuntime, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
+import { preferenceApplied } from '../gateway/prefer.js';
+import { replyResponse } from '../gateway/reply-response.js';
+import { readSubmission, startOrReuse } from '../gateway/submission.js';
+
+// A sync wait that runs out ends the request (so a late reply is set aside, not kept for no
+// one). A reply that landed in the last moment is still answered. An async request reused
+// through its Idempotency-Key by a sync caller is not the caller's to end: it stays pending.
+async function expireSyncWait(durable: GatewayDurable, governing: GatewayRequest): Promise<HttpOutcome> {
+  const id = governing.id;
+  if (governing.waitMode !== 'sync') return { kind: 'problem', error: syncWaitExpired(id, true) };
+  const ended = await durable.terminate(id, TERMINATE_REASON_SYNC_EXPIRED);
+  if (ended.result === 'notFound') throw new Error(`request ${id} vanished during its sync wait`);
+  const outcome = ended.result === 'finished' ? mapOutcome(outcomeOfRuntime(ended.instance.runtimeStatus, ended.instance.output), id) : undefined;
+  return outcome !== undefined && outcome.kind !== 'pending' ? outcome : { kind: 'problem', error: syncWaitExpired(id) };
+}
+
+export const submitRequest = httpEdge(async (request, client, _context, scope) => {
+  const config = getConfig();
+  const submission = await readSubmission(request, config);
+  const { plan } = submission;
+  const id = submission.request.id;
+  scope.requestId = id;
+  const durable = new GatewayDurable(client);
+  const governing = await startOrReuse(durable, submission);
+
+  if (plan.waitMs > 0) {
+    let outcome = mapOutcome(await durable.waitForOutcome(request, id, plan.waitMs, config.pollIntervalMs), id);
+    if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
+    if (outcome.kind === 'problem') throw outcome.error;
+    if (outcome.kind === 'reply') {
+      const applied = preferenceApplied(plan, false);
+      return replyResponse(outcome.reply, blobStoreFor(config.storageConnection), id, applied ? { 'Preference-Applied': applied } : {});
+    }
+  }
+
+  const headers: Record<string, string> = {
+    Location: resourceUrl(request.url, 'status', id),
+    'Retry-After': String(config.retryAfterSeconds),
+    'Content-Type': 'application/json',
+  };
+  const applied = preferenceApplied(plan, true);
+  if (applied !== undefined) headers['Preference-Applied'] = applied;
+  return {
+    status: 202,
+    headers,
+    body: JSON.stringify({ id, operation: governing.operation, createdAt: governing.createdAt }),
+  };
+}, { methods: ['GET', 'POST'] });
+
+df.app.client.http('submitRequest', {
+  route: 'requests/{operation}',
+  // Every method is routed here so the wrong ones get a 405 problem instead of a bare 404.
+  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  authLevel: 'anonymous',
+  handler: submitRequest,
+});
