@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActionType, idTakingActions, retryDelayMs, unsupportedAction, type Action } from './actions.js';
 import { completionKey, event, EventType, type HistoryEvent } from './history.js';
-import { emptyBook, TERMINAL, type InstanceRecord, type RetryEntry } from './instance-store.js';
+import { emptyBook, TERMINAL, type Bookkeeping, type InstanceRecord, type RetryEntry } from './instance-store.js';
 import type { ControlMessage, Held, WorkItem } from './messages.js';
 import type { EpisodeResult } from './orchestration-runner.js';
 
@@ -113,7 +113,8 @@ export class InstanceActor {
   }
 
   private async process(batch: Pending[]): Promise<void> {
-    const record = this.record;
+    // Work on a copy: status reads see only committed state, and a failed episode leaves nothing half-applied.
+    const record = this.record && structuredClone(this.record);
     const first = batch[0]?.body.event;
     if (!record || !first) return this.drop(batch, 'unknown instance');
     if (TERMINAL.has(record.runtimeStatus)) return this.drop(batch, `instance is ${record.runtimeStatus}`);
@@ -166,7 +167,7 @@ export class InstanceActor {
     if (key) this.seen.add(key);
     if (e.EventType === EventType.ExecutionStarted) record.runtimeStatus = 'Running';
     const book = record.book;
-    const retry = this.retryEntry(e);
+    const retry = this.retryEntry(book, e);
     if (!retry) {
       if (e.EventType === EventType.TimerFired) delete book.timers[e.TimerId as number];
       return [{ ...e, IsPlayed: false }];
@@ -298,6 +299,7 @@ export class InstanceActor {
   private async commit(record: InstanceRecord, newEvents: HistoryEvent[], out: Outbound, batch: Pending[]): Promise<void> {
     const prepared = await this.ports.prepareOutbound(out);
     await this.ports.commit(record, newEvents);
+    this.record = record;
     this.history.push(...newEvents.map((e) => ({ ...e, IsPlayed: true })));
     record.historyLength = this.history.length;
     prepared.start();
@@ -325,8 +327,7 @@ export class InstanceActor {
     return this.history.some((h) => h.EventType === EventType.TaskScheduled && h.EventId === taskId) || record.book.ordinalIds.includes(taskId);
   }
 
-  private retryEntry(e: HistoryEvent): [number, RetryEntry] | undefined {
-    const book = this.record?.book;
+  private retryEntry(book: Bookkeeping | undefined, e: HistoryEvent): [number, RetryEntry] | undefined {
     if (!book) return undefined;
     for (const [ordinal, raw] of Object.entries(book.retries)) {
       const entry: RetryEntry = raw;
@@ -337,7 +338,7 @@ export class InstanceActor {
   }
 
   private retryRelated(e: HistoryEvent): boolean {
-    return this.retryEntry(e) !== undefined;
+    return this.retryEntry(this.record?.book, e) !== undefined;
   }
 
   private indexHistory(): void {

@@ -1,0 +1,189 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
+import { parseBlobPath, type BlobPathPattern } from './blob/blob-path.js';
+import { blobTriggerMetadata, readBlob, type BlobVersion } from './blob/blob-read.js';
+import { BlobReceipts, dotnetBlobType, POISON_QUEUE, sendToPoisonQueue, type Outcome } from './blob/receipts.js';
+
+/** The real host's `maxDequeueCount` for blob triggers: attempts on one blob version before it is poison. */
+const MAX_ATTEMPTS = 5;
+/** Invocations at once per function, the queue extension's default batch size. */
+const MAX_CONCURRENCY = 16;
+
+export const createBlobTriggerListener: TriggerFactory = (ctx) => new BlobTriggerListener(ctx);
+
+/**
+ * `blobTrigger` by container scan, as the real host's default (`LogsAndContainerScan`) source does
+ * without the logs: each poll lists the container under the path's literal prefix and invokes the
+ * function for every blob version (name + ETag) it has not handled. Handled versions are kept as
+ * receipts in the host's storage so a restart does not fire them again; a version that fails
+ * `MAX_ATTEMPTS` times goes to the poison queue and is not retried until the blob changes.
+ * Retries wait for the next poll, like a dequeue after the real host's visibility timeout.
+ */
+class BlobTriggerListener implements TriggerListener {
+  private readonly path: BlobPathPattern;
+  private readonly container: ContainerClient;
+  private readonly receipts: BlobReceipts;
+  /** Blob name → ETag handled (receipts loaded at start, then kept current): polls compare in memory. */
+  private handled = new Map<string, string>();
+  private readonly failures = new Map<string, { etag: string; attempts: number }>();
+  /** By blob path: one invocation per blob at a time; admin calls queue behind the poller's. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private state: 'new' | 'running' | 'stopping' = 'new';
+  private lastPollError: string | undefined;
+
+  constructor(private readonly ctx: TriggerContext) {
+    this.path = parseBlobPath(String(ctx.fn.trigger.path ?? ''), ctx.fn.name);
+    this.container = this.clients().blobs.getContainerClient(this.path.container);
+    this.receipts = new BlobReceipts(ctx.hostStorage, ctx.hostId, ctx.fn.name, this.path.container);
+  }
+
+  async start(): Promise<void> {
+    try {
+      // The real host creates a watched container that does not exist yet.
+      await this.container.createIfNotExists();
+      this.handled = await this.receipts.load();
+    } catch (err) {
+      throw new Error(`Function ${this.ctx.fn.name}: cannot watch container "${this.path.container}": ${errorMessage(err)}`, { cause: err });
+    }
+    this.state = 'running';
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopping';
+    clearTimeout(this.timer);
+    await this.polling;
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
+  }
+
+  /** The admin API's input for a blob function is a blob path, `container/name`; no receipt is written. */
+  async invokeFromAdmin(input: string): Promise<void> {
+    const slash = input.indexOf('/');
+    const containerName = input.slice(0, slash);
+    const name = input.slice(slash + 1);
+    if (slash <= 0 || !name) {
+      this.ctx.log('error', `Function ${this.ctx.fn.name}: admin input "${input}" is not a blob path like "container/name".`);
+      return;
+    }
+    if (this.state === 'stopping') throw new Error(`Function ${this.ctx.fn.name}: the host is stopping.`);
+    const container = containerName === this.path.container ? this.container : this.clients().blobs.getContainerClient(containerName);
+    await this.exclusive(input, async () => {
+      const version = await readBlob(container.getBlobClient(name));
+      if (!version) {
+        this.ctx.log('error', `Function ${this.ctx.fn.name}: admin call for blob ${input}, which does not exist.`);
+        return;
+      }
+      const tokens = container === this.container ? (this.path.match(name) ?? {}) : {};
+      try {
+        await this.invoke(input, container.getBlobClient(name).url, tokens, version, 'This function was programmatically called via the host APIs.');
+      } catch (err) {
+        this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${input} (admin call): ${errorMessage(err)}`);
+      }
+    });
+  }
+
+  private clients(): ReturnType<TriggerContext['storage']> {
+    const setting = this.ctx.fn.trigger.connection;
+    try {
+      return this.ctx.storage(typeof setting === 'string' ? setting : undefined);
+    } catch (err) {
+      throw new Error(`Function ${this.ctx.fn.name}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  private schedule(ms: number): void {
+    if (this.path.container === 'slow') console.log('schedule', ms, this.state);
+    if (this.state !== 'running') return;
+    this.timer = setTimeout(() => {
+      if (this.path.container === 'slow') console.log('timer fired');
+      this.polling = this.poll().finally(() => {
+        this.polling = undefined;
+        this.schedule(this.ctx.pollIntervalMs);
+      });
+    }, ms);
+  }
+
+  /** One listing; what does not fit in the free invocation slots is picked up by a later poll. */
+  private async poll(): Promise<void> {
+    if (this.path.container === 'slow') console.log('poll start', this.inFlight.size);
+    const full = (): boolean => this.state !== 'running' || this.inFlight.size >= MAX_CONCURRENCY;
+    try {
+      // Pages by hand: leaving the SDK's item iterator early (`break` in `for await`) can hang in its `return()`.
+      const pages = this.container.listBlobsFlat({ prefix: this.path.prefix }).byPage();
+      while (!full()) {
+        const page = await pages.next();
+        if (page.done) break;
+        for (const item of page.value.segment.blobItems) {
+          if (full()) break;
+          const key = `${this.path.container}/${item.name}`;
+          if (this.handled.get(item.name) === item.properties.etag || this.inFlight.has(key)) continue;
+          const tokens = this.path.match(item.name);
+          if (tokens) void this.exclusive(key, () => this.process(item.name, tokens));
+        }
+      }
+      this.lastPollError = undefined; if (this.path.container === 'slow') console.log('poll end');
+    } catch (err) {
+      // Logged once per distinct failure: a poll every interval would otherwise flood the log.
+      const message = errorMessage(err);
+      if (message !== this.lastPollError) this.ctx.log('warn', `Function ${this.ctx.fn.name}: listing container "${this.path.container}" failed: ${message}`);
+      this.lastPollError = message;
+    }
+  }
+
+  private async process(name: string, tokens: Record<string, string>): Promise<void> {
+    const blobPath = `${this.path.container}/${name}`;
+    const blob = this.container.getBlobClient(name);
+    const version = await readBlob(blob);
+    // Gone since the listing, or the listing saw an older ETag than the one already handled.
+    if (!version || this.handled.get(name) === version.etag) return;
+    let outcome: Outcome;
+    try {
+      await this.invoke(blobPath, blob.url, tokens, version, `New blob detected: ${blobPath}`);
+      outcome = 'completed';
+    } catch (err) {
+      const prior = this.failures.get(name);
+      const attempts = prior?.etag === version.etag ? prior.attempts + 1 : 1;
+      this.failures.set(name, { etag: version.etag, attempts });
+      this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`);
+      if (attempts < MAX_ATTEMPTS) return;
+      await sendToPoisonQueue(this.ctx.hostStorage, {
+        Type: 'BlobTrigger',
+        // The Functions host's id for an app function (inferred from its descriptors and logs).
+        FunctionId: `Host.Functions.${this.ctx.fn.name}`,
+        BlobType: dotnetBlobType(version.blobType),
+        ContainerName: this.path.container,
+        BlobName: name,
+        ETag: version.etag,
+      });
+      this.ctx.log('warn', `Blob ${blobPath} (ETag ${version.etag}) failed ${MAX_ATTEMPTS} times in ${this.ctx.fn.name}: sent to queue ${POISON_QUEUE}; not retried unless the blob changes.`);
+      outcome = 'poisoned';
+    }
+    this.failures.delete(name);
+    // In memory first: if the receipt cannot be written, this host still won't fire it again.
+    this.handled.set(name, version.etag);
+    await this.receipts.record(name, version.etag, outcome);
+  }
+
+  private invoke(blobPath: string, uri: string, tokens: Record<string, string>, version: BlobVersion, reason: string): Promise<unknown> {
+    this.ctx.log('info', `Executing '${this.ctx.fn.name}' (Reason='${reason}')`);
+    return this.ctx.invoker.invoke(this.ctx.fn, version.content, { triggerMetadata: blobTriggerMetadata(blobPath, uri, tokens, version) });
+  }
+
+  /** Runs `work` once nothing else runs for `key`; never rejects (storage failures are logged, retried next poll). */
+  private exclusive(key: string, work: () => Promise<void>): Promise<void> {
+    const run: Promise<void> = (this.inFlight.get(key) ?? Promise.resolve())
+      .then(work)
+      .catch((err: unknown) => this.ctx.log('error', `Function ${this.ctx.fn.name}: handling blob ${key} failed: ${errorMessage(err)}`))
+      .finally(() => {
+        if (this.inFlight.get(key) === run) this.inFlight.delete(key);
+      });
+    this.inFlight.set(key, run);
+    return run;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
