@@ -24,6 +24,20 @@ function statusOf(error: unknown): number | undefined {
   return error instanceof RestError ? error.statusCode : undefined;
 }
 
+/**
+ * Runs a storage call that names one blob version; undefined when that version is not there:
+ * 404 (no such blob) and 412 (the ETag no longer matches) both mean it is gone.
+ */
+async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 404 || status === 412) return undefined;
+    throw error;
+  }
+}
+
 // Metadata travels as HTTP headers: printable ASCII only, and kept short.
 export function metadataValue(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
@@ -60,32 +74,22 @@ export class BlobStore {
 
   /** Properties of a blob, or undefined when it does not exist (any more). */
   async describe(container: string, name: string): Promise<StoredBlob | undefined> {
-    try {
-      const props = await this.service.getContainerClient(container).getBlobClient(name).getProperties();
-      return {
-        container,
-        name,
-        size: props.contentLength ?? 0,
-        contentType: props.contentType || DEFAULT_CONTENT_TYPE,
-        metadata: props.metadata ?? {},
-        etag: props.etag ?? '',
-      };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    const props = await unlessGone(() => this.service.getContainerClient(container).getBlobClient(name).getProperties());
+    if (props === undefined) return undefined;
+    return {
+      container,
+      name,
+      size: props.contentLength ?? 0,
+      contentType: props.contentType || DEFAULT_CONTENT_TYPE,
+      metadata: props.metadata ?? {},
+      etag: props.etag ?? '',
+    };
   }
 
   /** The bytes of exactly that version (ETag), or undefined if it is gone or was replaced. */
   async read(container: string, name: string, etag: string): Promise<Buffer | undefined> {
-    try {
-      const blob = this.service.getContainerClient(container).getBlobClient(name);
-      return await blob.downloadToBuffer(0, undefined, { conditions: { ifMatch: etag } });
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 404 || status === 412) return undefined;
-      throw error;
-    }
+    const blob = this.service.getContainerClient(container).getBlobClient(name);
+    return unlessGone(() => blob.downloadToBuffer(0, undefined, { conditions: { ifMatch: etag } }));
   }
 
   async *list(container: string): AsyncGenerator<string> {
@@ -100,14 +104,8 @@ export class BlobStore {
   async move(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<boolean> {
     const from = this.service.getContainerClient(source.container).getBlobClient(source.name);
     const to = (await this.container(target.container)).getBlockBlobClient(target.name);
-    let download;
-    try {
-      download = await from.download(0, undefined, { conditions: { ifMatch: source.etag } });
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 404 || status === 412) return false;
-      throw error;
-    }
+    const download = await unlessGone(() => from.download(0, undefined, { conditions: { ifMatch: source.etag } }));
+    if (download === undefined) return false;
     try {
       await to.uploadStream(download.readableStreamBody as Readable, undefined, undefined, {
         blobHTTPHeaders: { blobContentType: source.contentType },
@@ -125,13 +123,9 @@ export class BlobStore {
 
   /** Deletes that version of the blob; a newer version (or none) is left alone. */
   async remove(blob: StoredBlob): Promise<void> {
-    try {
-      await this.service.getContainerClient(blob.container).getBlobClient(blob.name).delete({ conditions: { ifMatch: blob.etag } });
-    } catch (error) {
-      const status = statusOf(error);
-      // Gone already, or replaced by a newer version that will be judged on its own.
-      if (status !== 404 && status !== 412) throw error;
-    }
+    // Gone already, or replaced by a newer version that will be judged on its own: both fine.
+    const client = this.service.getContainerClient(blob.container).getBlobClient(blob.name);
+    await unlessGone(() => client.delete({ conditions: { ifMatch: blob.etag } }));
   }
 
   /**

@@ -45,9 +45,13 @@ function integer(env: Env, setting: string, fallback: number, min: number, max: 
 // Azure container rules: 3-63 chars, lowercase letters, digits and single hyphens inside.
 const CONTAINER_PATTERN = /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/;
 
+export function isContainerName(value: string): boolean {
+  return CONTAINER_PATTERN.test(value);
+}
+
 function container(env: Env, setting: string, fallback: string): string {
   const value = env[setting]?.trim() || fallback;
-  if (!CONTAINER_PATTERN.test(value)) {
+  if (!isContainerName(value)) {
     throw new ConfigError(setting, `"${value}" is not a valid blob container name`);
   }
   return value;

@@ -20,12 +20,16 @@ export const TERMINATE_REASON_CANCELED = 'canceled by caller';
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const OPERATION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function isRequestId(value: unknown): value is string {
+/** A string that passed isRequestId (branded, so a failed check does not narrow to never). */
+export type RequestId = string & { readonly __brand: 'RequestId' };
+export type Operation = string & { readonly __brand: 'Operation' };
+
+export function isRequestId(value: unknown): value is RequestId {
   return typeof value === 'string' && REQUEST_ID_PATTERN.test(value);
 }
 
 // A name made only of dots would read as a path segment (`.`/`..`) wherever it is echoed.
-export function isOperation(value: unknown): value is string {
+export function isOperation(value: unknown): value is Operation {
   return typeof value === 'string' && OPERATION_PATTERN.test(value) && !/^\.+$/.test(value);
 }
 

@@ -46,11 +46,11 @@ export function httpEdge(handler: EdgeHandler, options: EdgeOptions = {}) {
       const error = ensureError(thrown);
       const requestId = scope.requestId ?? (error instanceof GatewayError ? error.requestId : undefined);
       const problem = renderProblem(error, { requestId, instance: new URL(request.url).pathname });
-      if (problem.status >= 500) {
-        context.error(`${request.method} ${request.url} failed (request ${requestId ?? 'unknown'}):`, error);
-      } else {
-        context.log(`${request.method} ${request.url}: ${problem.status} ${problem.problem.type}`);
-      }
+      const line = `${request.method} ${request.url}: ${problem.status} ${problem.problem.type} (request ${requestId ?? 'unknown'})`;
+      // Unexpected errors are the ones whose detail the caller never sees: log them whole.
+      if (!(error instanceof GatewayError)) context.error(line, error);
+      else if (problem.status >= 500) context.warn(`${line}: ${error.message}`);
+      else context.log(line);
       if (requestId !== undefined) scope.requestId = requestId;
       answer = problem;
     }

@@ -40,11 +40,13 @@ export interface StatusResource {
 }
 
 export function statusResource(snapshot: InstanceSnapshot): StatusResource {
+  const request = isGatewayRequest(snapshot.input) ? snapshot.input : undefined;
   return {
     id: snapshot.id,
-    operation: isGatewayRequest(snapshot.input) ? snapshot.input.operation : '',
+    operation: request?.operation ?? '',
     status: callerStatus(snapshot),
-    createdAt: snapshot.createdAt,
+    // The submit call's clock, as in its 202 body, so both answers agree.
+    createdAt: request?.createdAt ?? snapshot.createdAt,
     updatedAt: snapshot.updatedAt,
   };
 }

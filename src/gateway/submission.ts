@@ -15,6 +15,8 @@ import type { GatewayDurable } from './durable-port.js';
 import { GatewayError } from './errors.js';
 import { parsePrefer, planWait, type WaitPlan } from './prefer.js';
 
+export const SYNC_DEADLINE_MARGIN_MS = 5_000;
+
 export interface Submission {
   request: GatewayRequest;
   plan: WaitPlan;
@@ -60,7 +62,10 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
     contentType = request.headers.get('content-type')?.trim() || 'application/octet-stream';
     if (isJsonMediaType(contentType)) assertJson(body);
   }
-  const deadlineMs = plan.mode === 'sync' ? plan.waitMs : config.asyncDeadlineSeconds * 1000;
+  // A sync request lives as long as its caller waits, plus a margin so the submit call's own
+  // expiry (terminate, 504 sync-wait-expired) normally comes first and callers see one problem
+  // type; the orchestrator's timer still ends it if the submit call died.
+  const deadlineMs = plan.mode === 'sync' ? plan.waitMs + SYNC_DEADLINE_MARGIN_MS : config.asyncDeadlineSeconds * 1000;
   return {
     plan,
     idempotent: key !== null,
@@ -74,7 +79,6 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
       query,
       replyTo: config.repliesContainer,
       waitMode: plan.mode,
-      // A sync request lives as long as its caller waits: a reply after that has no one to go to.
       deadlineMs,
       createdAt: now.toISOString(),
     },

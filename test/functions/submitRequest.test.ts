@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { submitRequest } from '../../src/functions/submitRequest.js';
 import type { GatewayRequest, ReplyEnvelope } from '../../src/gateway/contract.js';
 import { requestIdFromIdempotencyKey } from '../../src/gateway/contract.js';
+import { SYNC_DEADLINE_MARGIN_MS } from '../../src/gateway/submission.js';
 import { FakeDurableClient } from '../gateway/fake-durable.js';
 import { call, problemOf } from './http-harness.js';
 
@@ -40,7 +41,7 @@ describe('submitRequest, sync', () => {
     expect(Buffer.from(await response.arrayBuffer()).toString()).toBe('{"answer":42}');
     const id = client.started[0]?.id;
     expect(response.headers.get('x-correlation-id')).toBe(id);
-    expect(startedInput()).toMatchObject({ id, operation: 'echo', method: 'POST', waitMode: 'sync', deadlineMs: 2000, replyTo: 'replies' });
+    expect(startedInput()).toMatchObject({ id, operation: 'echo', method: 'POST', waitMode: 'sync', deadlineMs: 2000 + SYNC_DEADLINE_MARGIN_MS, replyTo: 'replies' });
     expect(Buffer.from(startedInput().body, 'base64').toString()).toBe('{"q":1}');
   });
 
@@ -85,7 +86,7 @@ describe('submitRequest, sync', () => {
     answerOnStart({ outcome: 'replied', reply });
     const response = await post('{}', { prefer: 'wait=1' });
     expect(response.headers.get('preference-applied')).toBe('wait=1');
-    expect(startedInput().deadlineMs).toBe(1000);
+    expect(startedInput().deadlineMs).toBe(1000 + SYNC_DEADLINE_MARGIN_MS);
   });
 
   it('GET carries the query string as the JSON input', async () => {

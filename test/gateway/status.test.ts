@@ -29,14 +29,14 @@ describe('callerStatus', () => {
 });
 
 describe('statusResource', () => {
-  it('has exactly id, operation, status, createdAt, updatedAt', () => {
+  it('has exactly id, operation, status, createdAt (the submit clock), updatedAt', () => {
     const resource = statusResource(
       snapshot({
         id: 'abc',
         runtimeStatus: 'Completed',
         input: {
           id: 'abc', operation: 'echo', method: 'POST', contentType: 'text/plain', body: '', bodyHash: 'h', query: {},
-          replyTo: 'replies', waitMode: 'sync', deadlineMs: 1, createdAt: 't',
+          replyTo: 'replies', waitMode: 'sync', deadlineMs: 1, createdAt: '2025-01-01T00:00:00.000Z',
         },
         output: { outcome: 'replied', reply },
       }),
