@@ -39,6 +39,18 @@ async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>
   }));
 }
 
+interface Row {
+  waiting: number;
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  eventsPerSecond: number | null;
+  rssHostMiB: number;
+  rssAzuriteMiB: number;
+  rssTotalMiB: number;
+}
+
 async function startAndWaitRunning(api: string, id: string): Promise<void> {
   await fetch(`${api}/orchestrators/waitEvent/${id}`, { method: 'POST' });
   for (;;) {
@@ -72,7 +84,7 @@ async function main(): Promise<void> {
     host.once('exit', (code) => reject(new Error(`host exited ${code}:\n${out}`)));
   });
   const api = `${base}/runtime/webhooks/durabletask`;
-  const results: Record<string, unknown>[] = [];
+  const results: Row[] = [];
   try {
     for (const n of sizes) {
       const run = `n${n}-${Date.now()}`;
@@ -132,7 +144,7 @@ async function main(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
-  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond ?? '–'} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
+  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
   console.log([header, '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench-results/host.json'), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results }, null, 2));

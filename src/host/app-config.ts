@@ -29,14 +29,15 @@ export function readAppConfig(appDir: string): AppConfig {
   const durable = hostJson.extensions?.durableTask;
   const hubName = resolveText(typeof durable?.hubName === 'string' ? durable.hubName : '', process.env);
   const provider = durable?.storageProvider;
-  const storageSetting = provider?.connectionName ?? provider?.connectionStringName ?? 'AzureWebJobsStorage';
+  const named = provider?.connectionName ?? provider?.connectionStringName;
+  const storageSetting = typeof named === 'string' && named ? named : 'AzureWebJobsStorage';
   return {
     appDir,
     main: pkg.main,
     routePrefix: typeof routePrefix === 'string' ? routePrefix.replace(/^\/+|\/+$/g, '') : 'api',
     // The extension's default hub name for Functions v4 apps is "TestHubName".
     hubName: hubName || 'TestHubName',
-    storageSetting: String(storageSetting),
+    storageSetting,
   };
 }
 
@@ -50,7 +51,7 @@ export function loadLocalSettings(appDir: string, env: NodeJS.ProcessEnv = proce
   const applied: string[] = [];
   for (const [key, value] of Object.entries(json?.Values ?? {})) {
     if (env[key] !== undefined || value === null || value === undefined) continue;
-    env[key] = String(value);
+    env[key] = typeof value === 'string' ? value : JSON.stringify(value);
     applied.push(key);
   }
   return applied;

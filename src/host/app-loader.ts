@@ -17,6 +17,7 @@ export interface LoadedApp {
 
 // Compiled ESM apps must be imported natively; a bundler-transformed `import()` (vitest) would not
 // share Node's module cache with the app's own requires.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- the only way to keep import() native under a bundler
 const nativeImport = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<unknown>;
 
 export async function loadApp(config: AppConfig, log: (level: string, message: string) => void): Promise<LoadedApp> {

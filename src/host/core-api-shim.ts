@@ -76,7 +76,7 @@ function installOnce(): void {
   mod.prototype.require = function patchedRequire(this: unknown, id: string) {
     if (id === CORE_MODULE) return coreApi;
     return original.call(this, id);
-  } as typeof original;
+  };
 }
 
 /** Runs `load` (which requires the app's files) with registrations going to `registry`. */

@@ -44,7 +44,7 @@ export class Invoker {
     }
     const post = { invocationContext: context, inputs: pre.inputs, result, error, hookData };
     await this.registry.runHooks('postInvocation', post);
-    if (post.error) throw post.error;
+    if (post.error) throw post.error instanceof Error ? post.error : new Error(`Function ${fn.name} threw a non-Error value: ${JSON.stringify(post.error)}`);
     return post.result;
   }
 
@@ -59,9 +59,9 @@ export class Invoker {
       retryContext: options.retryContext,
       logHandler: (level, ...args) => this.log(level, fn.name, args.map(String).join(' ')),
       options: {
-        trigger: fn.trigger as never,
-        extraInputs: extraInputs as never,
-        extraOutputs: extraOutputs as never,
+        trigger: fn.trigger,
+        extraInputs: extraInputs,
+        extraOutputs: extraOutputs,
         return: ret as never,
       },
     });

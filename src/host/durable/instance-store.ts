@@ -163,7 +163,7 @@ function fromRow(row: Record<string, unknown>): InstanceRecord {
     createdTime: String(row.CreatedTime),
     lastUpdatedTime: String(row.LastUpdatedTime),
     historyLength: Number(row.HistoryLength ?? 0),
-    book: row.HostBookkeeping ? (JSON.parse(String(row.HostBookkeeping)) as Bookkeeping) : emptyBook(),
+    book: typeof row.HostBookkeeping === 'string' ? (JSON.parse(row.HostBookkeeping) as Bookkeeping) : emptyBook(),
   };
 }
 

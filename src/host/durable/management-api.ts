@@ -65,7 +65,7 @@ async function start(engine: DurableEngine, registry: Registry, urls: ClientBind
   const fn = registry.find(name);
   if (!fn || fn.trigger.type !== 'orchestrationTrigger') return problem(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
   const instanceId = givenId ?? crypto.randomUUID().replace(/-/g, '');
-  if (!/^[^/\\#?]{1,256}$/.test(instanceId) || /[\u0000-\u001f\u007f-\u009f]/.test(instanceId)) {
+  if (!/^[^/\\#?]{1,256}$/.test(instanceId) || [...instanceId].some(isControlChar)) {
     return problem(400, 'Instance ids must be 1-256 characters without /, \\, # or ? and no control characters.');
   }
   const text = body.length ? body.toString('utf8') : null;
@@ -156,4 +156,9 @@ function isoParam(value: string | null): string | undefined | null {
   if (!value) return undefined;
   const t = Date.parse(value);
   return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
+function isControlChar(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
 }

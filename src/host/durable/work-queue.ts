@@ -44,7 +44,7 @@ export class WorkQueue<T> {
       res.receivedMessageItems.map(async (m) => {
         let parsed = JSON.parse(m.messageText) as T | { $largeMessage: string };
         if (isLarge(parsed)) parsed = JSON.parse(await this.payloads.get(parsed.$largeMessage)) as T;
-        return { body: parsed as T, receipt: { messageId: m.messageId, popReceipt: m.popReceipt }, dequeueCount: m.dequeueCount };
+        return { body: parsed, receipt: { messageId: m.messageId, popReceipt: m.popReceipt }, dequeueCount: m.dequeueCount };
       }),
     );
   }

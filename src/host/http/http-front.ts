@@ -124,14 +124,14 @@ async function handle(o: HttpFrontOptions, routes: Route[], req: http.IncomingMe
     query: Object.fromEntries(url.searchParams),
     params: hit.params,
     body: { bytes: body },
-  } as never);
+  });
   const result = await o.invoker.invoke(hit.r.fn, request, {
     triggerMetadata: { Query: Object.fromEntries(url.searchParams), Headers: headers, ...hit.params },
   }).catch((err: unknown) => {
     o.log('error', `Function ${hit.r.fn.name} failed: ${(err as Error).stack ?? String(err)}`);
     return new o.library.HttpResponse({ status: 500 });
   });
-  const response = result instanceof o.library.HttpResponse ? result : new o.library.HttpResponse((result ?? {}) as never);
+  const response = result instanceof o.library.HttpResponse ? result : new o.library.HttpResponse((result ?? {}));
   await writeFunctionResponse(res, response);
 }
 
