@@ -34,7 +34,8 @@ class BlobTriggerListener implements TriggerListener {
   private lastPollError: string | undefined;
 
   constructor(private readonly ctx: TriggerContext) {
-    this.path = parseBlobPath(String(ctx.fn.trigger.path ?? ''), ctx.fn.name);
+    const { path } = ctx.fn.trigger;
+    this.path = parseBlobPath(typeof path === 'string' ? path : '', ctx.fn.name);
     this.container = this.clients().blobs.getContainerClient(this.path.container);
     this.receipts = new BlobReceipts(ctx.hostStorage, ctx.hostId, ctx.fn.name, this.path.container);
   }
@@ -94,10 +95,8 @@ class BlobTriggerListener implements TriggerListener {
   }
 
   private schedule(ms: number): void {
-    if (this.path.container === 'slow') console.log('schedule', ms, this.state);
     if (this.state !== 'running') return;
     this.timer = setTimeout(() => {
-      if (this.path.container === 'slow') console.log('timer fired');
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
         this.schedule(this.ctx.pollIntervalMs);
@@ -107,7 +106,6 @@ class BlobTriggerListener implements TriggerListener {
 
   /** One listing; what does not fit in the free invocation slots is picked up by a later poll. */
   private async poll(): Promise<void> {
-    if (this.path.container === 'slow') console.log('poll start', this.inFlight.size);
     const full = (): boolean => this.state !== 'running' || this.inFlight.size >= MAX_CONCURRENCY;
     try {
       // Pages by hand: leaving the SDK's item iterator early (`break` in `for await`) can hang in its `return()`.
@@ -118,12 +116,12 @@ class BlobTriggerListener implements TriggerListener {
         for (const item of page.value.segment.blobItems) {
           if (full()) break;
           const key = `${this.path.container}/${item.name}`;
-          if (this.handled.get(item.name) === item.properties.etag || this.inFlight.has(key)) continue;
+          if (this.handled.get(item.name) === versionOf(item.properties.etag) || this.inFlight.has(key)) continue;
           const tokens = this.path.match(item.name);
           if (tokens) void this.exclusive(key, () => this.process(item.name, tokens));
         }
       }
-      this.lastPollError = undefined; if (this.path.container === 'slow') console.log('poll end');
+      this.lastPollError = undefined;
     } catch (err) {
       // Logged once per distinct failure: a poll every interval would otherwise flood the log.
       const message = errorMessage(err);
@@ -137,15 +135,15 @@ class BlobTriggerListener implements TriggerListener {
     const blob = this.container.getBlobClient(name);
     const version = await readBlob(blob);
     // Gone since the listing, or the listing saw an older ETag than the one already handled.
-    if (!version || this.handled.get(name) === version.etag) return;
+    if (!version || this.handled.get(name) === versionOf(version.etag)) return;
     let outcome: Outcome;
     try {
       await this.invoke(blobPath, blob.url, tokens, version, `New blob detected: ${blobPath}`);
       outcome = 'completed';
     } catch (err) {
       const prior = this.failures.get(name);
-      const attempts = prior?.etag === version.etag ? prior.attempts + 1 : 1;
-      this.failures.set(name, { etag: version.etag, attempts });
+      const attempts = prior?.etag === versionOf(version.etag) ? prior.attempts + 1 : 1;
+      this.failures.set(name, { etag: versionOf(version.etag), attempts });
       this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`);
       if (attempts < MAX_ATTEMPTS) return;
       await sendToPoisonQueue(this.ctx.hostStorage, {
@@ -162,8 +160,8 @@ class BlobTriggerListener implements TriggerListener {
     }
     this.failures.delete(name);
     // In memory first: if the receipt cannot be written, this host still won't fire it again.
-    this.handled.set(name, version.etag);
-    await this.receipts.record(name, version.etag, outcome);
+    this.handled.set(name, versionOf(version.etag));
+    await this.receipts.record(name, versionOf(version.etag), outcome);
   }
 
   private invoke(blobPath: string, uri: string, tokens: Record<string, string>, version: BlobVersion, reason: string): Promise<unknown> {
@@ -182,6 +180,11 @@ class BlobTriggerListener implements TriggerListener {
     this.inFlight.set(key, run);
     return run;
   }
+}
+
+/** Listings give ETags bare, downloads quoted (`"0x8D..."`), in Azure and Azurite alike; compare them bare. */
+function versionOf(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
 }
 
 function errorMessage(err: unknown): string {
