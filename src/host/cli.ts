@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import path from 'node:path';
+import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
 import { startHost, type RunningHost } from './host.js';
@@ -34,8 +36,16 @@ async function main(): Promise<void> {
   process.env[config.storageSetting] = storage.connectionString;
   console.log(`Storage: ${storage.description}`);
 
+  const provideServiceBus = args.emulators ? serviceBusProvider(appDir, stoppers) : undefined;
   try {
-    host = await startHost({ appDir, port: args.port, storageConnectionString: storage.connectionString, leaseMs: args.leaseMs, blobPollIntervalMs: args.blobPollMs });
+    host = await startHost({
+      appDir,
+      port: args.port,
+      storageConnectionString: storage.connectionString,
+      leaseMs: args.leaseMs,
+      blobPollIntervalMs: args.blobPollMs,
+      provideServiceBus,
+    });
   } catch (err) {
     console.error(`Host did not start: ${(err as Error).message}`);
     for (const stop of stoppers.reverse()) await stop();
@@ -43,6 +53,22 @@ async function main(): Promise<void> {
   }
   console.log(describeFunctions(host));
   console.log(`Host listening on ${host.url} (task hub ${host.hubName}). Ctrl-C to stop.`);
+}
+
+/**
+ * The embedded Service Bus endpoint, started the first time a setting needs it, on the official
+ * emulator's port with its topology file (`servicebus-emulator.json` in the app, Config.json shape).
+ */
+function serviceBusProvider(appDir: string, stoppers: (() => Promise<void>)[]): () => Promise<string> {
+  let started: Promise<string> | undefined;
+  return () =>
+    (started ??= (async () => {
+      const configFile = path.join(appDir, 'servicebus-emulator.json');
+      const bus = await startServiceBusEmulator({ port: defaultEmulatorPort, topology: fs.existsSync(configFile) ? configFile : undefined });
+      stoppers.push(() => bus.stop());
+      console.log(`Service Bus: embedded local endpoint on 127.0.0.1:${bus.port}${fs.existsSync(configFile) ? ' (servicebus-emulator.json)' : ''}; messages live in memory.`);
+      return bus.connectionString;
+    })());
 }
 
 main().catch((err: unknown) => {

@@ -10,6 +10,7 @@ import { handleManagementCall } from './durable/management-api.js';
 import { startHttpFront, type HttpFront } from './http/http-front.js';
 import { adminMount } from './http/admin-api.js';
 import { createTriggerListeners } from './triggers/index.js';
+import { ensureLocalServiceBus } from './local-emulators.js';
 import type { TriggerListener } from './triggers/trigger-listener.js';
 import type { RegisteredFunction } from './registry.js';
 
@@ -28,6 +29,8 @@ export interface HostOptions {
   blobPollIntervalMs?: number;
   /** Crash-recovery lease on queue messages; the delay before a dead host's work is taken over. */
   leaseMs?: number;
+  /** Starts a local Service Bus endpoint on demand, for Service Bus settings that are unset or name a local emulator that isn't running. */
+  provideServiceBus?: () => Promise<string>;
   log?: HostLog;
 }
 
@@ -54,9 +57,23 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   await assertStorageReachable(storage, config.storageSetting);
 
   const app = await loadApp(config, log);
+  // The worker runs appStart before any invocation.
+  await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
   const engine = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, leaseMs: o.leaseMs });
 
+  const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => (typeof fn.trigger.connection === 'string' && fn.trigger.connection) || 'AzureWebJobsServiceBus');
+  for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
+  const listeners = createTriggerListeners(app.registry, {
+    invoker,
+    storage: (setting) => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined),
+    hostStorage: storage,
+    hostId: createHash('sha256').update(appDir).digest('hex').slice(0, 16),
+    log,
+    pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
+  });
+
+  const urls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
   const front = await startHttpFront({
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 7071,
@@ -68,35 +85,30 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     mounts: {
       [WEBHOOK_PATH]: (call, sub) =>
         handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),
-      '/admin/functions': adminMount(app.registry, invoker, () => listeners),
+      '/admin/functions': adminMount(app.registry, invoker, listeners, log),
     },
     log,
   });
-  const urls = { baseUrl: `${front.url}${WEBHOOK_PATH}`, taskHubName: config.hubName, connectionName: config.storageSetting };
+  urls.baseUrl = `${front.url}${WEBHOOK_PATH}`;
   invoker.provideInput('durableClient', () => clientBindingData(urls));
   // durable-functions rewrites binding URLs to localhost:7071 unless it is told where the host is.
   process.env.WEBSITE_HOSTNAME ??= `127.0.0.1:${front.port}`;
 
-  engine.start();
-  const storageFor = (setting: string | undefined): StorageClients => {
-    const name = setting || 'AzureWebJobsStorage';
-    if (name === config.storageSetting && o.storageConnectionString) return storage;
-    const value = process.env[name] ?? process.env[`${name}__connectionString`] ?? process.env[`AzureWebJobs${name}`];
-    if (!value) throw new Error(`Connection setting "${name}" is not set.`);
-    return createStorageClients(value);
-  };
-  const listeners = createTriggerListeners(app.registry, {
-    invoker,
-    storage: storageFor,
-    hostStorage: storage,
-    hostId: createHash('sha256').update(appDir).digest('hex').slice(0, 16),
-    log,
-    pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
-  });
-  await Promise.all([...listeners.values()].map((l) => l.start()));
-  await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
-
   let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
+      await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
+      await engine.stop();
+      await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
+    })());
+  try {
+    engine.start();
+    await Promise.all([...listeners.values()].map((l) => l.start()));
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
   return {
     url: front.url,
     port: front.port,
@@ -104,14 +116,17 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     routes: front.routes,
     storage,
     hubName: config.hubName,
-    stop: () =>
-      (stopped ??= (async () => {
-        // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
-        await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
-        await engine.stop();
-        await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
-      })()),
+    stop,
   };
+}
+
+/** Storage for a trigger's `connection` setting; the host's own storage when that is the one meant. */
+function storageFor(setting: string | undefined, hostSetting: string, hostStorage: StorageClients | undefined): StorageClients {
+  const name = setting || 'AzureWebJobsStorage';
+  if (name === hostSetting && hostStorage) return hostStorage;
+  const value = process.env[name] ?? process.env[`${name}__connectionString`] ?? process.env[`AzureWebJobs${name}`];
+  if (!value) throw new Error(`Connection setting "${name}" is not set.`);
+  return createStorageClients(value);
 }
 
 export type { TriggerListener };

@@ -37,3 +37,28 @@ export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> 
     socket.once('error', () => resolve(false));
   });
 }
+
+/** `Endpoint=sb://localhost;…;UseDevelopmentEmulator=true` (the official emulator's string), with its port. */
+export function localServiceBusPort(connectionString: string): number | undefined {
+  if (!/UseDevelopmentEmulator\s*=\s*true/i.test(connectionString)) return undefined;
+  const m = /Endpoint=sb:\/\/(localhost|127\.0\.0\.1)(?::(\d+))?/i.exec(connectionString);
+  return m ? Number(m[2] ?? 5672) : undefined;
+}
+
+/**
+ * Fills in Service Bus connection settings that the app's triggers need when they are unset or
+ * name a local emulator that isn't running: `provide` starts the embedded endpoint (once) and
+ * returns its connection string. Settings that point at Azure are left alone.
+ */
+export async function ensureLocalServiceBus(settingNames: string[], provide: (() => Promise<string>) | undefined, env = process.env): Promise<string[]> {
+  const filled: string[] = [];
+  for (const name of new Set(settingNames)) {
+    const value = env[name];
+    const port = value === undefined ? undefined : localServiceBusPort(value);
+    const needed = value === undefined || (port !== undefined && !(await isListening(port)));
+    if (!needed || !provide) continue;
+    env[name] = await provide();
+    filled.push(name);
+  }
+  return filled;
+}

@@ -8,11 +8,11 @@ import type { Mount, RawAnswer, RawCall } from './http-front.js';
  * real host's admin API does (Core Tools documents it for testing timer and queue functions).
  * Trigger listeners that know how to turn the input into their trigger value (a blob path) do so.
  */
-export function adminMount(registry: Registry, invoker: Invoker, listeners: () => Map<string, TriggerListener>): Mount {
-  return (call, path) => Promise.resolve(admin(registry, invoker, listeners, call, path));
+export function adminMount(registry: Registry, invoker: Invoker, listeners: Map<string, TriggerListener>, log: (level: string, message: string) => void): Mount {
+  return (call, path) => Promise.resolve(admin(registry, invoker, listeners, log, call, path));
 }
 
-function admin(registry: Registry, invoker: Invoker, listeners: () => Map<string, TriggerListener>, call: RawCall, path: string): RawAnswer {
+function admin(registry: Registry, invoker: Invoker, listeners: Map<string, TriggerListener>, log: (level: string, message: string) => void, call: RawCall, path: string): RawAnswer {
   const name = decodeURIComponent(path.split('/')[0] ?? '');
   if (call.method !== 'POST') return problem(405, 'Method not allowed', 'Use POST /admin/functions/{name}.', { Allow: 'POST' });
   const fn = registry.find(name);
@@ -24,11 +24,11 @@ function admin(registry: Registry, invoker: Invoker, listeners: () => Map<string
   } catch {
     return problem(400, 'Malformed admin call', 'The body must be JSON like {"input": "..."}.');
   }
-  const listener = listeners().get(fn.name);
+  const listener = listeners.get(fn.name);
   const text = typeof input === 'string' ? input : JSON.stringify(input ?? '');
   const run = listener?.invokeFromAdmin ? listener.invokeFromAdmin(text) : invoker.invoke(fn, input);
-  // The real host answers 202 at once and runs the function in the background; failures are logged by the invoker's caller.
-  run.catch(() => undefined);
+  // The real host answers 202 at once and runs the function in the background.
+  run.catch((err: unknown) => log('error', `Admin run of ${fn.name} failed: ${(err as Error).message}`));
   return { status: 202, body: '' };
 }
 

@@ -1,13 +1,17 @@
 import type { Registry } from '../registry.js';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { createBlobTriggerListener } from './blob-trigger.js';
+import { createServiceBusTriggerListener } from './servicebus-trigger.js';
 
 /**
  * Trigger types the local host can feed, by binding type. HTTP, orchestration and activity
  * triggers are served elsewhere (HTTP front, Durable engine); other types are listed at start as
  * not running here, so nothing is silently ignored.
  */
-const FACTORIES: Record<string, TriggerFactory> = { blobTrigger: createBlobTriggerListener };
+const FACTORIES: Record<string, TriggerFactory> = {
+  blobTrigger: createBlobTriggerListener,
+  serviceBusTrigger: createServiceBusTriggerListener,
+};
 
 export const SERVED_ELSEWHERE = new Set(['httpTrigger', 'orchestrationTrigger', 'activityTrigger', 'entityTrigger']);
 

@@ -1,0 +1,130 @@
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import type { TriggerContext, TriggerListener } from './trigger-listener.js';
+
+const MAX_CONCURRENT_CALLS = 16;
+/** The real host renews locks for up to 5 minutes by default (`maxAutoLockRenewalDuration`). */
+const LOCK_RENEWAL_MS = 5 * 60_000;
+
+/**
+ * `serviceBusTrigger` (queue, or topic + subscription) through the real `@azure/service-bus`
+ * SDK, as the Functions host's extension does: peek-lock, complete on success, abandon on failure
+ * so the broker's MaxDeliveryCount dead-letters a poison message.
+ */
+export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerListener {
+  const t = ctx.fn.trigger;
+  const entity = describeEntity(t);
+  let client: ServiceBusClient | undefined;
+  let receiver: ServiceBusReceiver | undefined;
+  let subscription: { close(): Promise<void> } | undefined;
+  const inFlight = new Set<Promise<void>>();
+  // rhea coalesces dispositions sent in the same tick, so two outcomes side by side can merge
+  // into one frame (servicebus-amqp-contract.md): settlements go out one at a time.
+  let settling: Promise<void> = Promise.resolve();
+  const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
+
+  const handle = async (message: ServiceBusReceivedMessage): Promise<void> => {
+    const r = receiver as ServiceBusReceiver;
+    const single = t.cardinality !== 'many';
+    try {
+      const body = toTriggerBody(message.body);
+      await ctx.invoker.invoke(ctx.fn, single ? body : [body], { triggerMetadata: triggerMetadata(message, single) });
+      await settle(() => r.completeMessage(message));
+    } catch (err) {
+      ctx.log('warn', `Function ${ctx.fn.name}: message ${String(message.messageId)} failed (delivery ${(message.deliveryCount ?? 0) + 1}), abandoned: ${(err as Error).message}`);
+      await settle(() => r.abandonMessage(message)).catch((e: unknown) => ctx.log('warn', `abandon failed: ${(e as Error).message}`));
+    }
+  };
+
+  return {
+    async start() {
+      client = new ServiceBusClient(connectionString(t.connection));
+      receiver = entity.queue
+        ? client.createReceiver(entity.queue, { maxAutoLockRenewalDurationInMs: LOCK_RENEWAL_MS })
+        : client.createReceiver(entity.topic as string, entity.subscription as string, { maxAutoLockRenewalDurationInMs: LOCK_RENEWAL_MS });
+      subscription = receiver.subscribe(
+        {
+          processMessage: (m) => {
+            const run = handle(m).finally(() => inFlight.delete(run));
+            inFlight.add(run);
+            return run;
+          },
+          processError: async (args) => {
+            ctx.log('warn', `Function ${ctx.fn.name}: Service Bus ${entity.label}: ${args.error.message}`);
+            return Promise.resolve();
+          },
+        },
+        { autoCompleteMessages: false, maxConcurrentCalls: MAX_CONCURRENT_CALLS },
+      );
+      // The subscription retries quietly; a peek up front turns a wrong setting or a missing entity into one clear line.
+      await receiver.peekMessages(1, { abortSignal: AbortSignal.timeout(10_000) }).then(
+        () => ctx.log('info', `Function ${ctx.fn.name}: listening on Service Bus ${entity.label}.`),
+        (err: unknown) => ctx.log('warn', `Function ${ctx.fn.name}: Service Bus ${entity.label} (setting ${settingName(t.connection)}) is not reachable yet: ${(err as Error).message}`),
+      );
+    },
+    async stop() {
+      await subscription?.close();
+      await Promise.all([...inFlight]);
+      await settling;
+      await receiver?.close();
+      await client?.close();
+    },
+  };
+}
+
+function describeEntity(t: Record<string, unknown>): { queue?: string; topic?: string; subscription?: string; label: string } {
+  if (typeof t.queueName === 'string' && t.queueName) return { queue: t.queueName, label: `queue ${t.queueName}` };
+  if (typeof t.topicName === 'string' && typeof t.subscriptionName === 'string') {
+    return { topic: t.topicName, subscription: t.subscriptionName, label: `topic ${t.topicName}/subscription ${t.subscriptionName}` };
+  }
+  throw new Error('A serviceBusTrigger needs queueName, or topicName and subscriptionName.');
+}
+
+function settingName(setting: unknown): string {
+  return typeof setting === 'string' && setting ? setting : 'AzureWebJobsServiceBus';
+}
+
+function connectionString(setting: unknown): string {
+  const name = settingName(setting);
+  const value = process.env[name] ?? process.env[`${name}__connectionString`];
+  if (value) return value;
+  if (process.env[`${name}__fullyQualifiedNamespace`]) {
+    throw new Error(`Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`);
+  }
+  throw new Error(`Connection setting "${name}" for the Service Bus trigger is not set.`);
+}
+
+/** Bodies arrive as the sender encoded them: bytes that hold JSON are handed over parsed, as the Node worker does. */
+function toTriggerBody(body: unknown): unknown {
+  if (!Buffer.isBuffer(body) && typeof body !== 'string') return body;
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The binding data the real extension puts in `triggerMetadata`, camelCased as the Node worker hands it over. */
+function triggerMetadata(m: ServiceBusReceivedMessage, single: boolean): Record<string, unknown> {
+  const meta: Record<string, unknown> = {
+    messageId: m.messageId,
+    correlationId: m.correlationId,
+    sessionId: m.sessionId,
+    contentType: m.contentType,
+    subject: m.subject,
+    label: m.subject,
+    replyTo: m.replyTo,
+    to: m.to,
+    // The wire count is zero-based; the (.NET) Functions host reports it plus one, so the first delivery is 1.
+    deliveryCount: (m.deliveryCount ?? 0) + 1,
+    sequenceNumber: m.sequenceNumber?.toNumber(),
+    enqueuedTimeUtc: m.enqueuedTimeUtc?.toISOString(),
+    expiresAtUtc: m.expiresAtUtc?.toISOString(),
+    lockToken: m.lockToken,
+    applicationProperties: m.applicationProperties ?? {},
+    userProperties: m.applicationProperties ?? {},
+  };
+  if (single) return meta;
+  // cardinality "many": every field becomes an array, one entry per message.
+  return Object.fromEntries(Object.entries(meta).map(([k, v]) => [`${k}Array`, [v]]));
+}
