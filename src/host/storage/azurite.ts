@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import path from 'node:path';
 import { developmentConnectionString } from './connection.js';
 
@@ -39,7 +40,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--queuePort', String(options.queuePort ?? 0),
     '--tablePort', String(options.tablePort ?? 0),
   ];
-  if (options.location) args.push('--location', options.location);
+  if (options.location) {
+    fs.mkdirSync(options.location, { recursive: true });
+    args.push('--location', options.location);
+  }
   else args.push('--inMemoryPersistence');
 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.location ?? process.cwd() });
