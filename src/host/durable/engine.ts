@@ -157,6 +157,13 @@ export class DurableEngine {
     if (!record) return 'notFound';
     if (TERMINAL.has(record.runtimeStatus)) return 'gone';
     const message: ControlMessage = { instanceId, event: e };
+    // A live, running instance makes the event durable itself, in the history its episode commits:
+    // the caller hears 202 after that commit, and no queue message is written or deleted.
+    const actor = this.actors.get(instanceId);
+    if (actor && record.runtimeStatus === 'Running' && !this.stopping) {
+      const settled = await new Promise<Held<ControlMessage>>((resolve) => actor.deliver(new Held(message, undefined, undefined, resolve)));
+      if (settled.settled === 'acked') return 'accepted';
+    }
     const receipt = await this.o.control.send(message, this.leaseMs);
     this.deliverHeld(this.hold(message, this.o.control, receipt));
     return 'accepted';
@@ -223,9 +230,7 @@ export class DurableEngine {
   }
 
   private async commit(record: InstanceRecord, newEvents: HistoryEvent[]): Promise<void> {
-    // History first, then the status row: the row is the view, history the truth.
-    if (newEvents.length) await this.o.store.appendHistory(record.instanceId, record.executionId, record.historyLength, newEvents);
-    await this.o.store.write({ ...record, historyLength: record.historyLength + newEvents.length });
+    await this.o.store.commit({ ...record, historyLength: record.historyLength + newEvents.length }, newEvents);
     if (TERMINAL.has(record.runtimeStatus)) this.retire(record);
   }
 

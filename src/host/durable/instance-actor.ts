@@ -122,7 +122,11 @@ export class InstanceActor {
     if (first.EventType === EventType.ExecutionSuspended) return this.suspend(record, batch);
     if (first.EventType === EventType.ExecutionResumed) return this.resume(record, batch);
     if (record.runtimeStatus === 'Suspended') {
-      this.held.push(...batch);
+      // Only what survives a crash may wait for the resume; the rest goes back to its sender's queue path.
+      for (const m of batch) {
+        if (m.isDurable) this.held.push(m);
+        else await m.release();
+      }
       return;
     }
     await this.runEpisode(record, batch);

@@ -6,6 +6,9 @@ import type { PayloadStore } from './payloads.js';
 
 export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'Suspended' | 'ContinuedAsNew';
 
+/** RowKey of the state row in `{hub}History` (the Azure Storage provider keeps one there too). */
+const SENTINEL = 'sentinel';
+
 export const TERMINAL: ReadonlySet<RuntimeStatus> = new Set(['Completed', 'Failed', 'Terminated']);
 
 export interface RetryEntry {
@@ -59,24 +62,57 @@ export class InstanceStore {
     private readonly payloads: PayloadStore,
   ) {}
 
+  /**
+   * The instance's state. The truth is the sentinel row in `{hub}History`, written in the same
+   * transaction as the history it describes; the `{hub}Instances` row is the queryable view, and
+   * holds a started instance until its first episode commits.
+   */
   async read(instanceId: string): Promise<InstanceRecord | undefined> {
+    const sentinel = await this.getRow(this.history, instanceId, SENTINEL);
+    const row = sentinel ?? (await this.getRow(this.instances, instanceId, ''));
+    return row && fromRow(await this.payloads.restore(row));
+  }
+
+  /** Writes the state (sentinel and view) with no new history: a start, a restart of a finished id. */
+  async write(record: InstanceRecord): Promise<void> {
+    await this.commit(record, []);
+  }
+
+  /**
+   * Appends an episode's events and the new state in one transaction per 100 rows (the table
+   * batch limit; the sentinel rides in the last), and updates the view beside it.
+   */
+  async commit(record: InstanceRecord, events: HistoryEvent[]): Promise<void> {
+    const entity = await this.payloads.offload(toRow(record), record.instanceId);
+    const history = (async () => {
+      const rows = await Promise.all(events.map((e, i) => this.historyRow(record, record.historyLength - events.length + i, e)));
+      rows.push(['upsert', { partitionKey: record.instanceId, rowKey: SENTINEL, ...entity }, 'Replace']);
+      for (let start = 0; start < rows.length; start += 100) await this.history.submitTransaction(rows.slice(start, start + 100));
+    })();
+    const view = this.instances.upsertEntity({ partitionKey: record.instanceId, rowKey: '', ...entity }, 'Replace');
+    await Promise.all([history, view]);
+  }
+
+  private async historyRow(record: InstanceRecord, seq: number, e: HistoryEvent): Promise<TableTransaction['actions'][number]> {
+    const row = await this.payloads.offload(
+      { ExecutionId: record.executionId, EventType: e.EventType, Name: e.Name ?? '', Event: JSON.stringify({ ...e, IsPlayed: true }) },
+      record.instanceId,
+    );
+    return ['upsert', { partitionKey: record.instanceId, rowKey: `${record.executionId}:${String(seq).padStart(10, '0')}`, ...row }, 'Replace'];
+  }
+
+  private async getRow(table: TableClient, pk: string, rk: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const row = await this.instances.getEntity<Record<string, unknown>>(instanceId, '');
-      return fromRow(await this.payloads.restore(row));
+      return await table.getEntity<Record<string, unknown>>(pk, rk);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
   }
 
-  async write(record: InstanceRecord): Promise<void> {
-    const entity = await this.payloads.offload(toRow(record), record.instanceId);
-    await this.instances.upsertEntity({ partitionKey: record.instanceId, rowKey: '', ...entity }, 'Replace');
-  }
-
   async readHistory(instanceId: string, executionId: string): Promise<HistoryEvent[]> {
     const rows = this.history.listEntities<Record<string, unknown>>({
-      queryOptions: { filter: odata`PartitionKey eq ${instanceId} and ExecutionId eq ${executionId}` },
+      queryOptions: { filter: odata`PartitionKey eq ${instanceId} and ExecutionId eq ${executionId} and RowKey ne ${SENTINEL}` },
     });
     const events: { seq: string; event: HistoryEvent }[] = [];
     for await (const row of rows) {
@@ -84,22 +120,6 @@ export class InstanceStore {
       events.push({ seq: String(row.rowKey), event: JSON.parse(String(restored.Event)) as HistoryEvent });
     }
     return events.sort((a, b) => a.seq.localeCompare(b.seq)).map((e) => e.event);
-  }
-
-  /** Appends events after `from` rows; one transaction per 100 rows (the table batch limit). */
-  async appendHistory(instanceId: string, executionId: string, from: number, events: HistoryEvent[]): Promise<void> {
-    for (let start = 0; start < events.length; start += 100) {
-      const actions: TableTransaction['actions'] = [];
-      for (const [i, e] of events.slice(start, start + 100).entries()) {
-        const row = await this.payloads.offload(
-          { ExecutionId: executionId, EventType: e.EventType, Name: e.Name ?? '', Event: JSON.stringify({ ...e, IsPlayed: true }) },
-          instanceId,
-        );
-        const rowKey = `${executionId}:${String(from + start + i).padStart(10, '0')}`;
-        actions.push(['upsert', { partitionKey: instanceId, rowKey, ...row }, 'Replace']);
-      }
-      await this.history.submitTransaction(actions);
-    }
   }
 
   async purge(instanceId: string): Promise<void> {

@@ -30,7 +30,8 @@ export interface Settleable {
  * replaced while it waits (the poller re-leases a message that outlived its lease).
  */
 export class Held<T> implements Settleable {
-  acked = false;
+  /** How it was settled, once it is: its effect committed, forgotten (to be redelivered), or handed back. */
+  settled: 'acked' | 'abandoned' | 'released' | undefined;
 
   constructor(
     readonly body: T,
@@ -41,10 +42,15 @@ export class Held<T> implements Settleable {
     private readonly linked?: Settleable,
   ) {}
 
+  /** Has a queue copy (or answers one): it survives a crash, so it may wait in memory. */
+  get isDurable(): boolean {
+    return (!!this.queue && !!this.receipt) || !!this.linked;
+  }
+
   /** The effect is durable: the queue copy can go. */
   async ack(): Promise<void> {
-    if (this.acked) return;
-    this.acked = true;
+    if (this.settled) return;
+    this.settled = 'acked';
     this.onSettled(this);
     if (this.queue && this.receipt) await this.queue.delete(this.receipt);
     await this.linked?.ack();
@@ -52,16 +58,16 @@ export class Held<T> implements Settleable {
 
   /** Forget it in memory only: the queue copy reappears after its lease and is delivered again. */
   abandon(): void {
-    if (this.acked) return;
-    this.acked = true;
+    if (this.settled) return;
+    this.settled = 'abandoned';
     this.onSettled(this);
     this.linked?.abandon();
   }
 
   /** Not handled here after all: let the next poll (or the next host) take it without waiting for the lease. */
   async release(): Promise<void> {
-    if (this.acked) return;
-    this.acked = true;
+    if (this.settled) return;
+    this.settled = 'released';
     this.onSettled(this);
     if (this.queue && this.receipt) await this.queue.release(this.receipt);
     await this.linked?.release();
