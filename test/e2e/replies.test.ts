@@ -1,0 +1,142 @@
+// Reply intake over real blobs: a reply that cannot be delivered (duplicate, unknown, malformed,
+// the loser of a race) is set aside with its reason and its bytes, never dropped and never
+// allowed to replace an answer; a reply too large for Durable state travels by reference.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { eventually } from '../support/stack.js';
+import {
+  answerNext,
+  call,
+  durableStatus,
+  nextRequest,
+  reply,
+  replyExists,
+  setAside,
+  submit,
+  uniqueOperation,
+} from './gateway-client.js';
+
+let stack: GatewayStack;
+
+beforeAll(async () => {
+  stack = await startGatewayStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** A sync request answered with `body`; resolves with its id once the caller has the answer. */
+async function answered(body: string, name?: (id: string) => string): Promise<string> {
+  const operation = uniqueOperation('answered');
+  const [answer, request] = await Promise.all([
+    submit(stack, operation),
+    nextRequest(stack, operation).then(async (r) => {
+      await reply(stack, r.id, body, { name: name?.(r.id) ?? r.id });
+      return r;
+    }),
+  ]);
+  expect(answer.status).toBe(200);
+  expect(answer.text()).toBe(body);
+  return request.id;
+}
+
+describe('replies that cannot be delivered', () => {
+  it('a second reply to an answered request is set aside as duplicate; the answer stays the first', async () => {
+    const id = await answered('{"first":true}', (i) => `${i}.json`);
+    // Delivered inline: the blob is removed so the trigger's container stays small.
+    await eventually(async () => ((await replyExists(stack, `${id}.json`)) ? undefined : true), 5_000, 'the delivered reply blob to go');
+
+    const second = Buffer.from('<second/>');
+    await reply(stack, id, second, { name: `${id}.xml`, contentType: 'application/xml', status: 500 });
+    const [aside] = await setAside(stack, `${id}.xml`);
+    expect(aside?.metadata).toMatchObject({ reason: 'duplicate', originalname: `${id}.xml`, status: '500' });
+    expect(aside?.metadata.detail).toContain(`${id}.json`);
+    expect(aside?.body.equals(second)).toBe(true);
+
+    const result = await call(stack, `results/${id}`);
+    expect(result.status).toBe(200);
+    expect(result.text()).toBe('{"first":true}');
+  });
+
+  it('two replies landing together: the caller gets one, the other is set aside as duplicate', async () => {
+    const operation = uniqueOperation('race');
+    const waiting = submit(stack, operation);
+    const { id } = await nextRequest(stack, operation);
+    await Promise.all([
+      reply(stack, id, 'json reply', { name: `${id}.json`, contentType: 'text/plain' }),
+      reply(stack, id, 'txt reply', { name: `${id}.txt`, contentType: 'text/plain' }),
+    ]);
+    const answer = await waiting;
+    expect(answer.status).toBe(200);
+    const loser = answer.text() === 'json reply' ? `${id}.txt` : `${id}.json`;
+    expect(['json reply', 'txt reply']).toContain(answer.text());
+    const [aside] = await setAside(stack, loser);
+    expect(aside?.metadata.reason).toBe('duplicate');
+    expect(aside?.body.toString()).toBe(loser.endsWith('.txt') ? 'txt reply' : 'json reply');
+    expect((await call(stack, `results/${id}`)).text()).toBe(answer.text());
+  });
+
+  it('a reply for a request that never existed is set aside as unknown after the grace period', async () => {
+    const id = 'never-started-0001';
+    const sent = Date.now();
+    await reply(stack, id, '{"to":"nobody"}');
+    const [aside] = await setAside(stack, id);
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(Number(stack.settings.GATEWAY_REPLY_GRACE_MS));
+    expect(aside?.metadata).toMatchObject({ reason: 'unknown-request', originalcontainer: 'replies', originalname: id });
+    expect(aside?.body.toString()).toBe('{"to":"nobody"}');
+    expect(await replyExists(stack, id)).toBe(false);
+  });
+
+  it.each([
+    ['a name that is not a request id', 'not_an_id.json', '{}', {}],
+    ['a status that is not an HTTP status', 'bad-status-0001', '{}', { status: 'soon' }],
+    ['an empty reply without a status', 'empty-reply-0001', '', {}],
+  ])('%s is set aside as malformed', async (_what, name, body, metadata) => {
+    const replies = stack.blobs.getContainerClient('replies');
+    await replies.createIfNotExists();
+    await replies.getBlockBlobClient(name).upload(body, body.length, { metadata, blobHTTPHeaders: { blobContentType: 'application/json' } });
+    const [aside] = await setAside(stack, name);
+    expect(aside?.metadata).toMatchObject({ reason: 'malformed', originalname: name, ...metadata });
+    expect(aside?.body.toString()).toBe(body);
+  });
+});
+
+describe('a 5 MB binary reply', () => {
+  it('is answered byte for byte, sync and from results, by reference (not through Durable state)', async () => {
+    // Deterministic bytes (a fixed LCG), so every run scans and compares the same body.
+    const big = Buffer.alloc(5 * 1024 * 1024);
+    let x = 12345;
+    for (let i = 0; i < big.length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      big[i] = x >>> 24;
+    }
+    const operation = uniqueOperation('big');
+    const [answer, request] = await Promise.all([
+      submit(stack, operation),
+      answerNext(stack, operation, big, { contentType: 'application/octet-stream' }),
+    ]);
+    const { id } = request;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toBe('application/octet-stream');
+    expect(answer.body.equals(big)).toBe(true);
+
+    const result = await call(stack, `results/${id}`);
+    expect(result.status).toBe(200);
+    expect(result.body.equals(big)).toBe(true);
+
+    // Durable state holds a reference to the blob, not the body; the blob stays for results.
+    const durable = await durableStatus(stack, id);
+    expect(durable.runtimeStatus).toBe('Completed');
+    expect(durable.raw.length).toBeLessThan(4096);
+    expect(durable.output).toMatchObject({ outcome: 'replied', reply: { ref: { container: 'replies', blobName: id, size: big.length } } });
+    expect(await replyExists(stack, id)).toBe(true);
+
+    // The trigger firing again for the same blob version (a host restart, the admin API) is a
+    // no-op: recognised as delivered, not set aside as a duplicate of itself.
+    const again = await fetch(`${stack.url}/admin/functions/blobReply`, { method: 'POST', body: JSON.stringify({ input: `replies/${id}` }) });
+    expect(again.status).toBe(202);
+    await eventually(() => (stack.log.lines.some((l) => l.message.includes(`reply ${id} alreadyDelivered`)) ? true : undefined), 5_000, 'the second delivery');
+    expect(await replyExists(stack, id)).toBe(true);
+    expect((await call(stack, `results/${id}`)).body.equals(big)).toBe(true);
+  });
+});
