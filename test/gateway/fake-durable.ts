@@ -1,10 +1,10 @@
 // An in-memory stand-in for durable-functions' DurableClient that keeps its real quirks: getStatus
 // throws on 404, raiseEvent/terminate resolve silently on a finished instance (HTTP 410), and
-// waitForCompletionOrCreateCheckStatusResponse answers the same mixed shapes.
+// waitForCompletionOrCreateCheckStatusResponse answers the same mixed shapes. Only for the races
+// a real stack cannot be made to produce on demand (test/e2e/ covers the rest for real).
 import { HttpResponse, type HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus, StartNewOptions, WaitForCompletionOptions } from 'durable-functions';
 import type { DurableClientLike } from '../../src/gateway/durable-port.js';
-import type { InstanceSnapshot } from '../../src/gateway/outcome.js';
 
 export interface FakeInstance {
   runtimeStatus: string;
@@ -17,13 +17,8 @@ const FINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 export class FakeDurableClient implements DurableClientLike {
   readonly instances = new Map<string, FakeInstance>();
-  readonly started: Array<{ id: string; input: unknown }> = [];
   readonly raised: Array<{ id: string; name: string; data: unknown }> = [];
   readonly terminated: Array<{ id: string; reason: string }> = [];
-  /** Runs before the wait looks at the status: lets a test finish the instance "meanwhile". */
-  duringWait?: (id: string) => void;
-  /** Runs after startNew stored the instance. */
-  afterStart?: (id: string) => void;
   /** Runs after an event reached a running instance: lets a test play the orchestrator. */
   afterRaise?: (id: string, data: unknown) => void;
 
@@ -47,9 +42,7 @@ export class FakeDurableClient implements DurableClientLike {
 
   startNew(_name: string, options?: StartNewOptions): Promise<string> {
     const id = options?.instanceId ?? 'generated';
-    this.started.push({ id, input: options?.input });
     this.set(id, { runtimeStatus: 'Pending', input: options?.input });
-    this.afterStart?.(id);
     return Promise.resolve(id);
   }
 
@@ -78,7 +71,6 @@ export class FakeDurableClient implements DurableClientLike {
     instanceId: string,
     _options?: WaitForCompletionOptions,
   ): Promise<HttpResponse> {
-    this.duringWait?.(instanceId);
     const status = await this.getStatus(instanceId);
     const json = (code: number, body: unknown) => new HttpResponse({ status: code, jsonBody: body, headers: { 'Content-Type': 'application/json' } });
     switch (status.runtimeStatus as string) {
@@ -97,17 +89,4 @@ export class FakeDurableClient implements DurableClientLike {
   asClient(): DurableClient {
     return this as unknown as DurableClient;
   }
-}
-
-export function snapshot(fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    id: 'req-1',
-    runtimeStatus: 'Running',
-    input: null,
-    output: null,
-    customStatus: null,
-    createdAt: '2025-01-01T00:00:00.000Z',
-    updatedAt: '2025-01-01T00:00:01.000Z',
-    ...fields,
-  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { callerStatus, isFinalStatus, statusResource } from '../../src/gateway/status.js';
-import { snapshot } from './fake-durable.js';
+import { snapshot } from './snapshot.js';
 
 const reply = { replyId: 'r', status: 200, contentType: 'text/plain', body: '', receivedAt: 'now' };
 
