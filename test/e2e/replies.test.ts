@@ -58,6 +58,26 @@ describe('replies that cannot be delivered', () => {
     expect(result.text()).toBe('{"first":true}');
   });
 
+  // KNOWN BUG (it.fails until fixed; see the report of the e2e work): a reply passed by
+  // reference stays in the replies container under the backend's own name, so a second reply
+  // written under that same name overwrites the answer. The newcomer is set aside as duplicate,
+  // but the answer's bytes are gone and results answers 502 reply-unavailable. A claim check the
+  // backend cannot write to (a copy in a claim-check container, pinned by ETag) would keep it.
+  it.fails('a second reply under the same name as a large answer is set aside; the answer stays', async () => {
+    const large = Buffer.alloc(Number(stack.settings.GATEWAY_INLINE_REPLY_BYTES) + 1, 0x41);
+    const operation = uniqueOperation('overwrite');
+    const [answer, { id }] = await Promise.all([submit(stack, operation), answerNext(stack, operation, large, { contentType: 'text/plain' })]);
+    expect(answer.body.equals(large)).toBe(true);
+
+    await reply(stack, id, 'second', { contentType: 'text/plain' });
+    const [aside] = await setAside(stack, id);
+    expect(aside?.metadata.reason).toBe('duplicate');
+    expect(aside?.body.toString()).toBe('second');
+    const result = await call(stack, `results/${id}`);
+    expect(result.status, result.text()).toBe(200);
+    expect(result.body.equals(large)).toBe(true);
+  });
+
   it('two replies landing together: the caller gets one, the other is set aside as duplicate', async () => {
     const operation = uniqueOperation('race');
     const waiting = submit(stack, operation);
@@ -89,6 +109,7 @@ describe('replies that cannot be delivered', () => {
 
   it.each([
     ['a name that is not a request id', 'not_an_id.json', '{}', {}],
+    ['a name in a virtual folder', 'folder/abc.json', '{}', {}],
     ['a status that is not an HTTP status', 'bad-status-0001', '{}', { status: 'soon' }],
     ['an empty reply without a status', 'empty-reply-0001', '', {}],
   ])('%s is set aside as malformed', async (_what, name, body, metadata) => {
@@ -101,8 +122,21 @@ describe('replies that cannot be delivered', () => {
   });
 });
 
-describe('a 5 MB binary reply', () => {
-  it('is answered byte for byte, sync and from results, by reference (not through Durable state)', async () => {
+describe('replies too large for Durable state', () => {
+  it.each([
+    ['at the inline limit travels inside Durable state', 0, 'body'],
+    ['one byte over it travels by reference', 1, 'ref'],
+  ])('a reply %s', async (_what, extra, carried) => {
+    const body = Buffer.alloc(Number(stack.settings.GATEWAY_INLINE_REPLY_BYTES) + extra, 0x5a);
+    const operation = uniqueOperation('limit');
+    const [answer, { id }] = await Promise.all([submit(stack, operation), answerNext(stack, operation, body, { contentType: 'text/plain' })]);
+    expect(answer.body.equals(body)).toBe(true);
+    const { reply: envelope } = (await durableStatus(stack, id)).output as { reply: Record<string, unknown> };
+    expect(Object.keys(envelope)).toContain(carried);
+  });
+
+
+  it('a 5 MB binary reply is answered byte for byte, sync and from results, by reference', async () => {
     // Deterministic bytes (a fixed LCG), so every run scans and compares the same body.
     const big = Buffer.alloc(5 * 1024 * 1024);
     let x = 12345;
