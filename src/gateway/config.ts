@@ -1,8 +1,23 @@
 // App settings, parsed once and frozen. Every error names the setting (and never echoes the
-// storage connection string, which holds a key).
+// connection strings, which hold keys).
 import { ConfigError } from './errors.js';
 
-export type RequestChannel = 'blob' | 'none';
+export type RequestChannel = 'blob' | 'servicebus' | 'none';
+
+/** The app setting holding the Service Bus connection string (the trigger's `connection` too). */
+export const SERVICE_BUS_CONNECTION_SETTING = 'ServiceBusConnection';
+
+/** Present when ServiceBusConnection is set: the Service Bus request channel and reply trigger. */
+export interface ServiceBusSettings {
+  readonly connection: string;
+  readonly requestTopic: string;
+  readonly replyTopic: string;
+  readonly replySubscription: string;
+  /** Where unknown, late, duplicate and malformed reply messages are set aside (see reply-servicebus.ts). */
+  readonly rejectedQueue: string;
+  /** Claim checks: reply message bodies too large for Durable state are copied here as blobs. */
+  readonly replyBodiesContainer: string;
+}
 
 export interface GatewayConfig {
   readonly syncWaitSeconds: number;
@@ -18,6 +33,7 @@ export interface GatewayConfig {
   readonly inlineReplyBytes: number;
   readonly replyGraceMs: number;
   readonly storageConnection: string;
+  readonly serviceBus?: ServiceBusSettings;
 }
 
 // Azure's front end drops HTTP responses after 230 s (field note #3); the gateway must answer
@@ -60,9 +76,52 @@ function container(env: Env, setting: string, fallback: string): string {
 function channel(env: Env): RequestChannel {
   const setting = 'GATEWAY_REQUEST_CHANNEL';
   const value = (env[setting]?.trim() || 'blob').toLowerCase();
-  if (value === 'blob' || value === 'none') return value;
-  if (value === 'servicebus') throw new ConfigError(setting, '"servicebus" is not supported yet; use "blob" or "none"');
-  throw new ConfigError(setting, `expected "blob" or "none", got "${value}"`);
+  if (value === 'blob' || value === 'servicebus' || value === 'none') return value;
+  throw new ConfigError(setting, `expected "blob", "servicebus" or "none", got "${value}"`);
+}
+
+// Service Bus names: letters, digits, ".", "_", "-" (and "/" in queue and topic paths), starting
+// and ending with a letter or digit; subscriptions are at most 50 characters.
+const ENTITY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/;
+const SUBSCRIPTION_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,48}[A-Za-z0-9])?$/;
+
+function entity(env: Env, setting: string, fallback: string, pattern = ENTITY_PATTERN): string {
+  const value = env[setting]?.trim() || fallback;
+  if (!pattern.test(value)) throw new ConfigError(setting, `"${value}" is not a valid Service Bus entity name`);
+  return value;
+}
+
+/**
+ * The Service Bus side, or undefined when ServiceBusConnection is not set (the gateway then runs
+ * on blobs alone and registers no Service Bus trigger). Needs no storage setting, so the reply
+ * function can decide at load time whether to register.
+ */
+export function parseServiceBusSettings(env: Env): ServiceBusSettings | undefined {
+  const connection = env[SERVICE_BUS_CONNECTION_SETTING]?.trim();
+  if (!connection) {
+    if (env[`${SERVICE_BUS_CONNECTION_SETTING}__fullyQualifiedNamespace`]?.trim()) {
+      throw new ConfigError(SERVICE_BUS_CONNECTION_SETTING, 'identity-based connections are not supported by the gateway\'s sender; set a connection string');
+    }
+    return undefined;
+  }
+  const settings: ServiceBusSettings = {
+    connection,
+    requestTopic: entity(env, 'GATEWAY_REQUEST_TOPIC', 'requests'),
+    replyTopic: entity(env, 'GATEWAY_REPLY_TOPIC', 'replies'),
+    replySubscription: entity(env, 'GATEWAY_REPLY_SUBSCRIPTION', 'gateway', SUBSCRIPTION_PATTERN),
+    rejectedQueue: entity(env, 'GATEWAY_REJECTED_REPLY_QUEUE', 'replies-rejected'),
+    replyBodiesContainer: container(env, 'GATEWAY_REPLY_BODIES_CONTAINER', 'reply-bodies'),
+  };
+  // Entity names are case-insensitive. A request sent to the reply topic carries the request id
+  // as its correlationId, so the gateway would take its own request for the answer.
+  const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+  if (same(settings.requestTopic, settings.replyTopic)) {
+    throw new ConfigError('GATEWAY_REQUEST_TOPIC', `must differ from GATEWAY_REPLY_TOPIC ("${settings.replyTopic}")`);
+  }
+  if (same(settings.rejectedQueue, settings.replyTopic) || same(settings.rejectedQueue, settings.requestTopic)) {
+    throw new ConfigError('GATEWAY_REJECTED_REPLY_QUEUE', `must differ from the request and reply topics ("${settings.rejectedQueue}")`);
+  }
+  return Object.freeze(settings);
 }
 
 export function parseConfig(env: Env): GatewayConfig {
@@ -84,7 +143,11 @@ export function parseConfig(env: Env): GatewayConfig {
     inlineReplyBytes: integer(env, 'GATEWAY_INLINE_REPLY_BYTES', MAX_INLINE_REPLY_BYTES, 0, MAX_INLINE_REPLY_BYTES),
     replyGraceMs: integer(env, 'GATEWAY_REPLY_GRACE_MS', 5000, 0, 600_000),
     storageConnection,
+    serviceBus: parseServiceBusSettings(env),
   };
+  if (config.requestChannel === 'servicebus' && config.serviceBus === undefined) {
+    throw new ConfigError(SERVICE_BUS_CONNECTION_SETTING, 'is not set (a Service Bus connection string); GATEWAY_REQUEST_CHANNEL=servicebus needs it');
+  }
   // A request blob landing in the replies container would be taken for a reply, and a reply set
   // aside into the replies container would trigger again, forever.
   if (config.requestsContainer === config.repliesContainer) {
@@ -92,6 +155,10 @@ export function parseConfig(env: Env): GatewayConfig {
   }
   if (config.rejectedContainer === config.repliesContainer) {
     throw new ConfigError('GATEWAY_REJECTED_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
+  }
+  // Same reason: a claim-check blob in the replies container would be judged as a reply of its own.
+  if (config.serviceBus?.replyBodiesContainer === config.repliesContainer) {
+    throw new ConfigError('GATEWAY_REPLY_BODIES_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
   }
   return Object.freeze(config);
 }

@@ -1,31 +1,60 @@
-// How a request reaches the backend, chosen by GATEWAY_REQUEST_CHANNEL. The Service Bus channel
-// plugs in here later as a third implementation of RequestChannel.
+// How a request reaches the backend, chosen by GATEWAY_REQUEST_CHANNEL: a blob, a Service Bus
+// topic message, or nothing (the backend is fed another way).
+import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from './blob-store.js';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig, ServiceBusSettings } from './config.js';
 import { isRequestId, type GatewayRequest } from './contract.js';
+import { serviceBusFor } from './servicebus-port.js';
 
 export interface RequestChannel {
   dispatch(request: GatewayRequest): Promise<void>;
 }
 
-/** What the backend reads beside the body; names are lowercase as blob metadata comes back so. */
-export function requestMetadata(request: GatewayRequest): Record<string, string> {
+/** What the backend reads beside the body, whatever the channel. */
+function requestFacts(request: GatewayRequest) {
   return {
-    requestid: request.id,
+    requestId: request.id,
     operation: request.operation,
     method: request.method,
-    replyto: request.replyTo,
     // When the gateway stops waiting, at the earliest: replies after it are set aside as late.
     deadline: new Date(Date.parse(request.createdAt) + request.deadlineMs).toISOString(),
   };
+}
+
+/** Blob metadata; names are lowercase as blob metadata comes back so. */
+export function requestMetadata(request: GatewayRequest): Record<string, string> {
+  const { requestId, operation, method, deadline } = requestFacts(request);
+  return { requestid: requestId, operation, method, replyto: request.replyTo, deadline };
+}
+
+/**
+ * The request as a topic message. messageId and correlationId are both the request id: the
+ * backend copies the correlationId onto its reply, and an activity retry sends the same
+ * messageId again (which duplicate detection, where the entity has it on, drops).
+ */
+export function requestMessage(request: GatewayRequest, replyTopic: string): ServiceBusMessage {
+  return {
+    body: Buffer.from(request.body, 'base64'),
+    contentType: request.contentType,
+    messageId: request.id,
+    correlationId: request.id,
+    subject: request.operation,
+    replyTo: replyTopic,
+    applicationProperties: requestFacts(request),
+  };
+}
+
+// The id becomes a blob name or a message id: checked again here, where it is used, not only
+// where it came in.
+function assertDispatchable(request: GatewayRequest): void {
+  if (!isRequestId(request.id)) throw new Error('refusing to dispatch a request with an invalid id');
 }
 
 class BlobRequestChannel implements RequestChannel {
   constructor(private readonly config: GatewayConfig) {}
 
   async dispatch(request: GatewayRequest): Promise<void> {
-    // The id becomes a blob name: checked again here, where it is used, not only where it came in.
-    if (!isRequestId(request.id)) throw new Error('refusing to dispatch a request with an invalid id');
+    assertDispatchable(request);
     // Same name on an activity retry: the upload overwrites itself with the same bytes.
     await blobStoreFor(this.config.storageConnection).write(
       this.config.requestsContainer,
@@ -36,11 +65,30 @@ class BlobRequestChannel implements RequestChannel {
   }
 }
 
+class ServiceBusRequestChannel implements RequestChannel {
+  constructor(private readonly settings: ServiceBusSettings) {}
+
+  async dispatch(request: GatewayRequest): Promise<void> {
+    assertDispatchable(request);
+    // The reply topic, not request.replyTo (the submit call fills that with the replies container).
+    await serviceBusFor(this.settings.connection).send(this.settings.requestTopic, requestMessage(request, this.settings.replyTopic));
+  }
+}
+
 const noChannel: RequestChannel = {
   // For backends fed by another path (and for tests): the gateway only waits for replies.
   dispatch: () => Promise.resolve(),
 };
 
 export function requestChannelFor(config: GatewayConfig): RequestChannel {
-  return config.requestChannel === 'blob' ? new BlobRequestChannel(config) : noChannel;
+  switch (config.requestChannel) {
+    case 'blob':
+      return new BlobRequestChannel(config);
+    case 'servicebus':
+      // parseConfig refuses this channel without the Service Bus settings.
+      if (config.serviceBus === undefined) throw new Error('GATEWAY_REQUEST_CHANNEL=servicebus without Service Bus settings');
+      return new ServiceBusRequestChannel(config.serviceBus);
+    case 'none':
+      return noChannel;
+  }
 }

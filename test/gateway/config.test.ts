@@ -64,8 +64,8 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...base, GATEWAY_MAX_SYNC_WAIT_SECONDS: '10' }).syncWaitSeconds).toBe(10);
   });
 
-  it('servicebus is a clear "not yet supported" error', () => {
-    expect(errorOf({ GATEWAY_REQUEST_CHANNEL: 'servicebus' }).message).toMatch(/not supported yet/);
+  it('servicebus without a Service Bus connection is an error naming ServiceBusConnection', () => {
+    expect(errorOf({ GATEWAY_REQUEST_CHANNEL: 'servicebus' }).setting).toBe('ServiceBusConnection');
   });
 
   it('containers that would feed replies back into the trigger are refused', () => {

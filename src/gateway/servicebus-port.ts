@@ -1,0 +1,48 @@
+// The gateway's few Service Bus sends (requests out, rejected replies aside) over one client per
+// connection string and one sender per entity, per process: each connection and link costs an
+// AMQP attach and a claims-based-auth round trip, and one sender carries concurrent sends.
+import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+
+export class ServiceBusPort {
+  private readonly client: ServiceBusClient;
+  private readonly senders = new Map<string, ServiceBusSender>();
+
+  constructor(connectionString: string) {
+    this.client = new ServiceBusClient(connectionString);
+  }
+
+  /** Sends one message to a queue or topic; resolves once the broker accepted it. */
+  async send(entity: string, message: ServiceBusMessage): Promise<void> {
+    let sender = this.senders.get(entity);
+    if (sender === undefined) {
+      sender = this.client.createSender(entity);
+      this.senders.set(entity, sender);
+    }
+    await sender.sendMessages(message);
+  }
+
+  async close(): Promise<void> {
+    const senders = [...this.senders.values()];
+    this.senders.clear();
+    await Promise.allSettled(senders.map((s) => s.close()));
+    await this.client.close();
+  }
+}
+
+const ports = new Map<string, ServiceBusPort>();
+
+export function serviceBusFor(connectionString: string): ServiceBusPort {
+  let port = ports.get(connectionString);
+  if (port === undefined) {
+    port = new ServiceBusPort(connectionString);
+    ports.set(connectionString, port);
+  }
+  return port;
+}
+
+/** Closes every client this process opened (app shutdown); a later send opens a new one. */
+export async function closeServiceBusPorts(): Promise<void> {
+  const open = [...ports.values()];
+  ports.clear();
+  await Promise.allSettled(open.map((p) => p.close()));
+}
