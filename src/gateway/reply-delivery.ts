@@ -1,47 +1,70 @@
-// Delivers one reply blob to its orchestration, following reply-intake's decisions. The I/O is
-// injected so the whole loop (retry, raise, confirm, set aside) runs in unit tests with fakes.
+// Delivers one reply to its orchestration, following reply-intake's decisions, whatever channel
+// carried it: `deliverReply` is the loop (retry, raise, confirm, set aside), a channel supplies a
+// ReplyCandidate (how to build the event payload, how to set the reply aside). The I/O is
+// injected so the whole loop runs in unit tests with fakes.
 import type { BlobStore, StoredBlob } from './blob-store.js';
 import type { GatewayConfig } from './config.js';
-import type { ReplyEnvelope } from './contract.js';
+import type { ReplyEnvelope, ReplyReference } from './contract.js';
 import type { GatewayDurable } from './durable-port.js';
-import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs, type SetAsideReason } from './reply-intake.js';
+import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs, type ParsedReply, type SetAsideReason } from './reply-intake.js';
 
 // How long to watch for the raised event to be taken. Past it the delivery throws, so the
-// platform retries the trigger; the blob stays where it is meanwhile.
+// platform retries the trigger; the reply stays where it is meanwhile.
 export const CONFIRM_TIMEOUT_MS = 30_000;
 
-export interface DeliveryDeps {
+export interface DeliveryLoopDeps {
   durable: Pick<GatewayDurable, 'inspect' | 'raiseReply'>;
-  blobs: Pick<BlobStore, 'describe' | 'read' | 'moveAside' | 'remove'>;
-  config: Pick<GatewayConfig, 'repliesContainer' | 'rejectedContainer' | 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'>;
+  config: Pick<GatewayConfig, 'replyGraceMs' | 'pollIntervalMs'>;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
 }
 
+export interface DeliveryDeps extends DeliveryLoopDeps {
+  blobs: Pick<BlobStore, 'describe' | 'read' | 'moveAside' | 'remove'>;
+  config: Pick<GatewayConfig, 'repliesContainer' | 'rejectedContainer' | 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'>;
+}
+
 export type DeliveryResult =
   | { result: 'delivered' | 'alreadyDelivered'; requestId: string; replyId: string }
-  /** The blob is gone or was replaced: nothing to do for this version. */
+  /** The reply is gone or was replaced: nothing to do for this version. */
   | { result: 'gone' }
   | { result: 'setAside'; reason: SetAsideReason; detail: string; movedTo: string };
 
-export function replyIdOf(blob: StoredBlob): string {
-  return `blob:${blob.container}/${blob.name}@${blob.etag}`;
+/** One parsed reply as the delivery loop sees it. */
+export interface ReplyCandidate {
+  requestId: string;
+  /** Identifies this reply among duplicates and across redeliveries of the same reply. */
+  replyId: string;
+  /** Builds the `reply` event's payload, once the instance is found waiting; undefined if the reply vanished meanwhile. */
+  envelope(receivedAt: string): Promise<ReplyEnvelope | undefined>;
+  /** Puts the reply where rejected replies go, with the reason; answers where it went. */
+  setAside(reason: SetAsideReason, detail: string): Promise<string>;
+  /** Runs once the instance holds this reply. */
+  delivered(): Promise<void>;
 }
 
-export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promise<DeliveryResult> {
-  const { durable, blobs, config } = deps;
-  const blob = await blobs.describe(config.repliesContainer, name);
-  if (blob === undefined) return { result: 'gone' };
-  const setAside = async (reason: SetAsideReason, detail: string): Promise<DeliveryResult> => {
-    const movedTo = await blobs.moveAside(blob, config.rejectedContainer, reason, detail);
-    return { result: 'setAside', reason, detail, movedTo };
-  };
+/** The event payload: the body inline (base64) or a claim check on the blob that holds it. */
+export function replyEnvelope(
+  facts: { replyId: string; status: number; contentType: string; receivedAt: string },
+  content: { body: Buffer } | { ref: ReplyReference },
+): ReplyEnvelope {
+  return 'body' in content ? { ...facts, body: content.body.toString('base64') } : { ...facts, ref: content.ref };
+}
 
-  const parsed = parseReplyBlob(blob);
-  if (!parsed.ok) return setAside(parsed.reason, parsed.detail);
-  const { requestId } = parsed;
-  const replyId = replyIdOf(blob);
-  const inline = blob.size <= config.inlineReplyBytes;
+/** A reply that failed to parse goes aside at once, without looking anything up. */
+export async function setAsideUnparsed(parsed: Extract<ParsedReply, { ok: false }>, setAside: ReplyCandidate['setAside']): Promise<DeliveryResult> {
+  return { result: 'setAside', reason: parsed.reason, detail: parsed.detail, movedTo: await setAside(parsed.reason, parsed.detail) };
+}
+
+export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoopDeps): Promise<DeliveryResult> {
+  const { durable, config } = deps;
+  const { requestId, replyId } = candidate;
+  const setAside = async (reason: SetAsideReason, detail: string): Promise<DeliveryResult> => ({
+    result: 'setAside',
+    reason,
+    detail,
+    movedTo: await candidate.setAside(reason, detail),
+  });
   let envelope: ReplyEnvelope | undefined;
 
   const started = deps.now();
@@ -58,19 +81,8 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
       await deps.sleep(decision.afterMs);
       continue;
     }
-    if (envelope === undefined) {
-      const body = inline ? await blobs.read(blob.container, blob.name, blob.etag) : undefined;
-      if (inline && body === undefined) return { result: 'gone' };
-      envelope = {
-        replyId,
-        status: parsed.status,
-        contentType: blob.contentType,
-        receivedAt: new Date(deps.now()).toISOString(),
-        ...(body !== undefined
-          ? { body: body.toString('base64') }
-          : { ref: { container: blob.container, blobName: blob.name, size: blob.size, etag: blob.etag } }),
-      };
-    }
+    envelope ??= await candidate.envelope(new Date(deps.now()).toISOString());
+    if (envelope === undefined) return { result: 'gone' };
     const raised = await durable.raiseReply(requestId, envelope);
     if (raised.result === 'raised') break;
     // Not found or finished between the look and the raise: the next look decides.
@@ -83,9 +95,7 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
     const confirmation = confirmDelivery(await durable.inspect(requestId), replyId);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
     if (confirmation.result === 'delivered') {
-      // An inline reply now lives in Durable state; removing the blob keeps the container (which
-      // the trigger scans) small. A claim-check blob must stay: results are read from it.
-      if (inline) await blobs.remove(blob);
+      await candidate.delivered();
       return { result: 'delivered', requestId, replyId };
     }
     if (deps.now() > confirmBy) {
@@ -93,4 +103,37 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
     }
     await deps.sleep(config.pollIntervalMs);
   }
+}
+
+export function replyIdOf(blob: StoredBlob): string {
+  return `blob:${blob.container}/${blob.name}@${blob.etag}`;
+}
+
+/** A reply blob in the replies container, named by the request id (an extension allowed). */
+export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promise<DeliveryResult> {
+  const { blobs, config } = deps;
+  const blob = await blobs.describe(config.repliesContainer, name);
+  if (blob === undefined) return { result: 'gone' };
+  const setAside = (reason: SetAsideReason, detail: string) => blobs.moveAside(blob, config.rejectedContainer, reason, detail);
+  const parsed = parseReplyBlob(blob);
+  if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
+
+  const inline = blob.size <= config.inlineReplyBytes;
+  return deliverReply(
+    {
+      requestId: parsed.requestId,
+      replyId: replyIdOf(blob),
+      envelope: async (receivedAt) => {
+        const facts = { replyId: replyIdOf(blob), status: parsed.status, contentType: blob.contentType, receivedAt };
+        if (!inline) return replyEnvelope(facts, { ref: { container: blob.container, blobName: blob.name, size: blob.size, etag: blob.etag } });
+        const body = await blobs.read(blob.container, blob.name, blob.etag);
+        return body === undefined ? undefined : replyEnvelope(facts, { body });
+      },
+      setAside,
+      // An inline reply now lives in Durable state; removing the blob keeps the container (which
+      // the trigger scans) small. A claim-check blob must stay: results are read from it.
+      delivered: () => (inline ? blobs.remove(blob) : Promise.resolve()),
+    },
+    deps,
+  );
 }

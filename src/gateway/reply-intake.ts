@@ -17,26 +17,57 @@ export interface SetAside {
 
 export type ParsedReply = { ok: true; requestId: string; status: number } | ({ ok: false } & Omit<SetAside, 'action'>);
 
-/** Reads a reply's id and status from what the channel carries (a blob's name and metadata). */
+// Metadata and application property names are matched case-insensitively: storage lowercases
+// metadata names, and backends on other stacks write `Status` or `RequestId`.
+function propertyOf(properties: Readonly<Record<string, unknown>>, name: string): unknown {
+  const key = Object.keys(properties).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : properties[key];
+}
+
+type Rejected = Extract<ParsedReply, { ok: false }>;
+
+const malformed = (detail: string): Rejected => ({ ok: false, reason: 'malformed', detail });
+
+/**
+ * The optional `status` a backend sets beside its reply: a 3-digit string (blob metadata, or a
+ * message property written as text) or an integer (a typed message property).
+ */
+function statusOf(raw: unknown, where: string, size: number): number | Rejected {
+  let status = 200;
+  if (raw !== undefined) {
+    const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+    if (!/^\d{3}$/.test(text) || !isHttpStatus(Number(text))) return malformed(`${where} status is not a final HTTP status (200-599)`);
+    status = Number(text);
+  }
+  // Tools often create a zero-byte blob before the content lands; a backend that really means
+  // "no content" says so with a status. Messages follow the same rule, so both channels agree.
+  if (size === 0 && raw === undefined) return malformed('empty reply without a status');
+  return status;
+}
+
+/** Reads a reply's id and status from a blob's name and metadata. */
 export function parseReplyBlob(facts: { name: string; size: number; metadata: Readonly<Record<string, string>> }): ParsedReply {
-  const malformed = (detail: string): ParsedReply => ({ ok: false, reason: 'malformed', detail });
   // `abc.json` and `abc` both name request `abc`; a nested path never does.
   const dot = facts.name.indexOf('.');
   const requestId = dot < 0 ? facts.name : facts.name.slice(0, dot);
   if (!isRequestId(requestId)) return malformed('blob name does not start with a valid request id');
-  const statusKey = Object.keys(facts.metadata).find((k) => k.toLowerCase() === 'status');
-  const rawStatus = statusKey === undefined ? undefined : facts.metadata[statusKey]?.trim();
-  let status = 200;
-  if (rawStatus !== undefined) {
-    if (!/^\d{3}$/.test(rawStatus) || !isHttpStatus(Number(rawStatus))) {
-      return malformed('metadata status is not a final HTTP status (200-599)');
-    }
-    status = Number(rawStatus);
+  const status = statusOf(propertyOf(facts.metadata, 'status'), 'metadata', facts.size);
+  return typeof status === 'number' ? { ok: true, requestId, status } : status;
+}
+
+/**
+ * Reads a reply's id and status from a Service Bus message: the id is the correlationId the
+ * backend copied from the request, or else its `requestId` application property.
+ */
+export function parseReplyMessage(facts: { correlationId: unknown; size: number; applicationProperties: Readonly<Record<string, unknown>> }): ParsedReply {
+  const hasCorrelationId = facts.correlationId !== undefined && facts.correlationId !== null && facts.correlationId !== '';
+  const requestId = hasCorrelationId ? facts.correlationId : propertyOf(facts.applicationProperties, 'requestId');
+  if (requestId === undefined) return malformed('no correlationId and no requestId application property');
+  if (!isRequestId(requestId)) {
+    return malformed(`${hasCorrelationId ? 'correlationId' : 'requestId application property'} is not a valid request id`);
   }
-  // Tools often create a zero-byte blob before the content lands; a backend that really means
-  // "no content" says so with a status.
-  if (facts.size === 0 && rawStatus === undefined) return malformed('empty reply without a status');
-  return { ok: true, requestId, status };
+  const status = statusOf(propertyOf(facts.applicationProperties, 'status'), 'application property', facts.size);
+  return typeof status === 'number' ? { ok: true, requestId, status } : status;
 }
 
 export type IntakeDecision =
