@@ -1,25 +1,33 @@
 /**
- * A stand-in backend for the blob channel: polls the requests container and answers each new
- * request blob, after --delay ms, with a JSON reply blob `{id}.json` in the container its
- * `replyto` metadata names: `{ operation, echo, answeredAt }` (echo = the request JSON, or its
- * size and content type for other bodies). Handled requests are moved to `requests-handled`
- * (not deleted) so what was dispatched stays inspectable, e.g. to check a request went out once.
+ * A stand-in backend. It answers each request, after --delay ms, with a JSON reply
+ * `{ operation, echo, answeredAt }` (echo = the request JSON, or its size and content type for
+ * other bodies).
  *
- *   node dist/scripts/demo-backend.js [--delay ms] [--interval ms] [--status N]
- *                                     [--connection C] [--requests C] [--handled C]
+ * Blob channel (default): polls the requests container; replies with a blob `{id}.json` in the
+ * container the request's `replyto` metadata names. Handled requests are moved to
+ * `requests-handled` (not deleted) so what was dispatched stays inspectable, e.g. to check a
+ * request went out once.
+ * Service Bus (`--via servicebus`): receives from the request topic's subscription (`requests` /
+ * `backend`); replies on the topic the request's replyTo names, correlationId = the request id;
+ * completes the request message once the reply is sent.
+ *
+ *   node dist/scripts/demo-backend.js [--delay ms] [--status N] [--connection C]
+ *                                     [--via blob] [--interval ms] [--requests C] [--handled C]
+ *                                     [--via servicebus] [--topic T] [--subscription S]
  *
  * Stops cleanly on SIGINT/SIGTERM: no new work, in-flight replies finish.
  */
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender } from '@azure/service-bus';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { blobStoreFor, type BlobStore, type StoredBlob } from '../src/gateway/blob-store.js';
+import { blobStoreFor, DEFAULT_CONTENT_TYPE, type BlobStore } from '../src/gateway/blob-store.js';
 import { isContainerName } from '../src/gateway/config.js';
 import { isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
 import { isJsonMediaType } from '../src/gateway/submission.js';
-import { CliUsageError, parseCliArgs, runCli } from './reply.js';
+import { CliUsageError, LOCAL_SERVICE_BUS, parseCliArgs, replyMessage, runCli } from './reply.js';
 
 const USAGE =
-  'usage: node dist/scripts/demo-backend.js [--delay ms] [--interval ms] [--status N] [--connection C] [--requests C] [--handled C]';
+  'usage: node dist/scripts/demo-backend.js [--delay ms] [--status N] [--connection C] [--via blob|servicebus] [--interval ms] [--requests C] [--handled C] [--topic T] [--subscription S]';
 
 export interface BackendArgs {
   delayMs: number;
@@ -30,9 +38,26 @@ export interface BackendArgs {
   handled: string;
 }
 
-export function parseBackendArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BackendArgs {
-  const { positional, options } = parseCliArgs(argv, ['delay', 'interval', 'status', 'connection', 'requests', 'handled'], USAGE);
+export interface ServiceBusBackendArgs {
+  via: 'servicebus';
+  delayMs: number;
+  status?: number;
+  connection: string;
+  /** The request topic and the backend's subscription on it. */
+  topic: string;
+  subscription: string;
+  /** Where to answer a request that names no replyTo. */
+  fallbackReplyTo: string;
+}
+
+export function parseBackendArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ({ via: 'blob' } & BackendArgs) | ServiceBusBackendArgs {
+  const known = ['delay', 'interval', 'status', 'connection', 'via', 'requests', 'handled', 'topic', 'subscription'];
+  const { positional, options } = parseCliArgs(argv, known, USAGE);
   if (positional.length > 0) throw new CliUsageError(`unexpected argument ${positional[0]}`, USAGE);
+  const via = options.via ?? 'blob';
+  if (via !== 'blob' && via !== 'servicebus') throw new CliUsageError('--via must be blob or servicebus', USAGE);
+  const misplaced = (via === 'blob' ? ['topic', 'subscription'] : ['interval', 'requests', 'handled']).find((name) => options[name] !== undefined);
+  if (misplaced !== undefined) throw new CliUsageError(`--${misplaced} does not apply to --via ${via}`, USAGE);
   const millis = (name: string, fallback: number) => {
     const raw = options[name];
     if (raw === undefined) return fallback;
@@ -46,8 +71,20 @@ export function parseBackendArgs(argv: string[], env: NodeJS.ProcessEnv = proces
   };
   const status = options.status === undefined ? undefined : Number(options.status);
   if (status !== undefined && !isHttpStatus(status)) throw new CliUsageError('--status must be 200-599', USAGE);
+  if (via === 'servicebus') {
+    return {
+      via,
+      delayMs: millis('delay', 500),
+      ...(status !== undefined ? { status } : {}),
+      connection: options.connection ?? env.ServiceBusConnection ?? LOCAL_SERVICE_BUS,
+      topic: options.topic ?? env.GATEWAY_REQUEST_TOPIC ?? 'requests',
+      subscription: options.subscription ?? 'backend',
+      fallbackReplyTo: env.GATEWAY_REPLY_TOPIC ?? 'replies',
+    };
+  }
   const requests = containerOption('requests', env.GATEWAY_REQUESTS_CONTAINER ?? 'requests');
   return {
+    via,
     delayMs: millis('delay', 500),
     intervalMs: Math.max(10, millis('interval', 200)),
     ...(status !== undefined ? { status } : {}),
@@ -58,7 +95,7 @@ export function parseBackendArgs(argv: string[], env: NodeJS.ProcessEnv = proces
 }
 
 /** The demo answer: what a real backend would compute, here an echo. */
-export function demoReply(request: StoredBlob, body: Buffer, now: Date): unknown {
+export function demoReply(request: { contentType: string; operation: string | undefined }, body: Buffer, now: Date): unknown {
   let echo: unknown = { bytes: body.length, contentType: request.contentType };
   if (isJsonMediaType(request.contentType)) {
     try {
@@ -67,7 +104,11 @@ export function demoReply(request: StoredBlob, body: Buffer, now: Date): unknown
       // Keep the size summary: the gateway only lets valid JSON through, but be lenient here.
     }
   }
-  return { operation: request.metadata.operation ?? null, echo, answeredAt: now.toISOString() };
+  return { operation: request.operation ?? null, echo, answeredAt: now.toISOString() };
+}
+
+function demoReplyBytes(request: { contentType: string; operation: string | undefined }, body: Buffer): Buffer {
+  return Buffer.from(JSON.stringify(demoReply(request, body, new Date())), 'utf8');
 }
 
 async function answer(store: BlobStore, args: BackendArgs, name: string, fallbackReplyTo: string): Promise<string> {
@@ -77,7 +118,7 @@ async function answer(store: BlobStore, args: BackendArgs, name: string, fallbac
   if (body === undefined) return 'gone';
   const replyTo = request.metadata.replyto ?? fallbackReplyTo;
   if (!isContainerName(replyTo)) return `skipped: replyto "${replyTo}" is not a container`;
-  const reply = Buffer.from(JSON.stringify(demoReply(request, body, new Date())), 'utf8');
+  const reply = demoReplyBytes({ contentType: request.contentType, operation: request.metadata.operation }, body);
   await store.write(replyTo, `${name}.json`, reply, {
     contentType: 'application/json',
     metadata: args.status !== undefined ? { status: String(args.status) } : {},
@@ -121,11 +162,80 @@ export async function runBackend(args: BackendArgs, signal: AbortSignal, log: (l
   log('demo backend: stopped');
 }
 
+/** The request id a Service Bus request carries: correlationId, messageId and a property all hold it. */
+function requestIdOf(message: ServiceBusReceivedMessage): unknown {
+  return message.correlationId ?? message.messageId ?? message.applicationProperties?.requestId;
+}
+
+export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: AbortSignal, log: (line: string) => void = console.log): Promise<void> {
+  const client = new ServiceBusClient(args.connection);
+  // The bytes as the gateway sent them, not the SDK's guess at JSON.
+  const receiver = client.createReceiver(args.topic, args.subscription, { skipParsingBodyAsJson: true });
+  const senders = new Map<string, ServiceBusSender>();
+  const senderFor = (topic: string): ServiceBusSender => {
+    let sender = senders.get(topic);
+    if (sender === undefined) senders.set(topic, (sender = client.createSender(topic)));
+    return sender;
+  };
+  // rhea can merge dispositions of different outcomes sent in one tick into one frame
+  // (servicebus-amqp-contract.md), so settlements go out one at a time.
+  let settling: Promise<void> = Promise.resolve();
+  const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
+
+  const answer = async (message: ServiceBusReceivedMessage): Promise<string> => {
+    const id = requestIdOf(message);
+    if (!isRequestId(id)) {
+      await settle(() => receiver.deadLetterMessage(message, { deadLetterReason: 'no-request-id', deadLetterErrorDescription: 'not a gateway request' }));
+      return `message ${String(message.messageId)}: no request id, dead-lettered`;
+    }
+    await sleep(args.delayMs);
+    const contentType = message.contentType ?? DEFAULT_CONTENT_TYPE;
+    const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(String(message.body ?? ''), 'utf8');
+    const operation = typeof message.subject === 'string' ? message.subject : undefined;
+    const replyTo = message.replyTo || args.fallbackReplyTo;
+    const reply = demoReplyBytes({ contentType, operation }, body);
+    await senderFor(replyTo).sendMessages(replyMessage({ id, body: reply, contentType: 'application/json', status: args.status }));
+    await settle(() => receiver.completeMessage(message));
+    return `${id}: answered → topic ${replyTo}`;
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const subscription = receiver.subscribe(
+    {
+      processMessage: (message) => {
+        const work: Promise<void> = answer(message)
+          .then(log)
+          .catch(async (error: unknown) => {
+            log(`message ${String(message.messageId)}: failed (${error instanceof Error ? error.message : String(error)}); abandoned for a retry`);
+            await settle(() => receiver.abandonMessage(message)).catch(() => undefined);
+          })
+          .finally(() => inFlight.delete(work));
+        inFlight.add(work);
+        return work;
+      },
+      processError: (info) => {
+        log(`receiving from ${args.topic}/${args.subscription}: ${info.error.message}`);
+        return Promise.resolve();
+      },
+    },
+    { autoCompleteMessages: false, maxConcurrentCalls: 64 },
+  );
+  log(`demo backend: receiving from topic ${args.topic}, subscription ${args.subscription}, answering after ${args.delayMs} ms`);
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  await subscription.close();
+  await Promise.all(inFlight);
+  await settling.catch(() => undefined);
+  await Promise.allSettled([...senders.values()].map((sender) => sender.close()));
+  await receiver.close();
+  await client.close();
+  log('demo backend: stopped');
+}
+
 if (require.main === module) {
   runCli(async () => {
     const args = parseBackendArgs(process.argv.slice(2));
     const stop = new AbortController();
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => stop.abort());
-    await runBackend(args, stop.signal);
+    await (args.via === 'servicebus' ? runServiceBusBackend(args, stop.signal) : runBackend(args, stop.signal));
   });
 }

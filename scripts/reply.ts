@@ -1,19 +1,26 @@
 /**
- * Sends a reply the way a backend does: uploads a blob named after the request id to the
- * replies container, where the gateway's blob trigger picks it up.
+ * Sends a reply the way a backend does: by default uploads a blob named after the request id to
+ * the replies container, where the gateway's blob trigger picks it up; with `--via servicebus`
+ * sends a message to the reply topic with correlationId = the request id.
  *
- *   node dist/scripts/reply.js <id> <json | @file> [--status N] [--content-type T]
- *                              [--connection C] [--container C] [--name BLOBNAME]
+ *   node dist/scripts/reply.js <id> <json | @file> [--status N] [--content-type T] [--connection C]
+ *                              [--via blob] [--container C] [--name BLOBNAME]
+ *                              [--via servicebus] [--topic T]
  *
- * Connection: --connection, else AzureWebJobsStorage, else UseDevelopmentStorage=true (the
+ * Connection, blob: --connection, else AzureWebJobsStorage, else UseDevelopmentStorage=true (the
  * local stack prints its connection string when it uses other ports). `--name` overrides the
  * blob name unchecked, to try what the gateway does with malformed replies.
+ * Connection, servicebus: --connection, else ServiceBusConnection, else the local emulator's
+ * string; topic: --topic, else GATEWAY_REPLY_TOPIC, else `replies`.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from '../src/gateway/blob-store.js';
 import { isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
+import { closeServiceBusPorts, serviceBusFor } from '../src/gateway/servicebus-port.js';
 import { isJsonMediaType } from '../src/gateway/submission.js';
 
 // CLI plumbing, also used by demo-backend.ts (scripts/ holds only these two tools).
@@ -61,7 +68,11 @@ export function runCli(main: () => Promise<void>): void {
   });
 }
 
-const USAGE = 'usage: node dist/scripts/reply.js <id> <json | @file> [--status N] [--content-type T] [--connection C] [--container C] [--name BLOBNAME]';
+const USAGE =
+  'usage: node dist/scripts/reply.js <id> <json | @file> [--status N] [--content-type T] [--connection C] [--via blob|servicebus] [--container C] [--name BLOBNAME] [--topic T]';
+
+/** The official Service Bus emulator's documented connection string (port 5672), which `npm start` serves. */
+export const LOCAL_SERVICE_BUS = 'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 
 const TYPES_BY_EXTENSION: Record<string, string> = {
   '.json': 'application/json',
@@ -71,18 +82,33 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
   '.html': 'text/html',
 };
 
-export interface ReplyArgs {
+interface ReplyBase {
   id: string;
   body: Buffer;
   contentType: string;
   status?: number;
   connection: string;
+}
+
+export interface BlobReplyArgs extends ReplyBase {
+  via?: 'blob';
   container: string;
   blobName: string;
 }
 
+export interface ServiceBusReplyArgs extends ReplyBase {
+  via: 'servicebus';
+  topic: string;
+}
+
+export type ReplyArgs = BlobReplyArgs | ServiceBusReplyArgs;
+
 export function parseReplyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReplyArgs {
-  const { positional, options } = parseCliArgs(argv, ['status', 'content-type', 'connection', 'container', 'name'], USAGE);
+  const { positional, options } = parseCliArgs(argv, ['status', 'content-type', 'connection', 'via', 'container', 'name', 'topic'], USAGE);
+  const via = options.via ?? 'blob';
+  if (via !== 'blob' && via !== 'servicebus') throw new CliUsageError('--via must be blob or servicebus', USAGE);
+  const misplaced = (via === 'blob' ? ['topic'] : ['container', 'name']).find((name) => options[name] !== undefined);
+  if (misplaced !== undefined) throw new CliUsageError(`--${misplaced} does not apply to --via ${via}`, USAGE);
   const [id, source, ...extra] = positional;
   if (id === undefined || source === undefined || extra.length > 0) throw new CliUsageError('expected <id> and <json | @file>', USAGE);
   if (!isRequestId(id)) throw new CliUsageError(`"${id}" is not a request id (1-64 letters, digits or "-")`, USAGE);
@@ -114,29 +140,60 @@ export function parseReplyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     status = Number(options.status);
     if (!/^\d{3}$/.test(options.status) || !isHttpStatus(status)) throw new CliUsageError('--status must be 200-599', USAGE);
   }
+  const reply = { id, body, contentType, ...(status !== undefined ? { status } : {}) };
+  if (via === 'servicebus') {
+    return {
+      ...reply,
+      via,
+      connection: options.connection ?? env.ServiceBusConnection ?? LOCAL_SERVICE_BUS,
+      topic: options.topic ?? env.GATEWAY_REPLY_TOPIC ?? 'replies',
+    };
+  }
   return {
-    id,
-    body,
-    contentType,
-    ...(status !== undefined ? { status } : {}),
+    ...reply,
     connection: options.connection ?? env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true',
     container: options.container ?? env.GATEWAY_REPLIES_CONTAINER ?? 'replies',
     blobName: options.name ?? (isJsonMediaType(contentType) ? `${id}.json` : id),
   };
 }
 
+/** A reply message as the gateway reads it: correlationId = request id, optional status property. */
+export function replyMessage(reply: Pick<ReplyBase, 'id' | 'body' | 'contentType' | 'status'>): ServiceBusMessage {
+  return {
+    body: reply.body,
+    contentType: reply.contentType,
+    correlationId: reply.id,
+    messageId: randomUUID(),
+    applicationProperties: reply.status !== undefined ? { status: reply.status } : {},
+  };
+}
+
 export async function sendReply(args: ReplyArgs): Promise<void> {
+  if (args.via === 'servicebus') {
+    await serviceBusFor(args.connection).send(args.topic, replyMessage(args));
+    return;
+  }
   await blobStoreFor(args.connection).write(args.container, args.blobName, args.body, {
     contentType: args.contentType,
     metadata: args.status !== undefined ? { status: String(args.status) } : {},
   });
 }
 
+function describeReply(args: ReplyArgs): string {
+  const status = args.status !== undefined ? `, status ${args.status}` : '';
+  const what = `${args.body.length} bytes, ${args.contentType}${status}`;
+  return args.via === 'servicebus' ? `topic ${args.topic}, correlationId ${args.id} (${what})` : `${args.container}/${args.blobName} (${what})`;
+}
+
 if (require.main === module) {
   runCli(async () => {
     const args = parseReplyArgs(process.argv.slice(2));
-    await sendReply(args);
-    const status = args.status !== undefined ? `, status ${args.status}` : '';
-    console.log(`replied: ${args.container}/${args.blobName} (${args.body.length} bytes, ${args.contentType}${status})`);
+    try {
+      await sendReply(args);
+    } finally {
+      // An open AMQP connection would keep the process alive.
+      await closeServiceBusPorts();
+    }
+    console.log(`replied: ${describeReply(args)}`);
   });
 }
