@@ -1,0 +1,81 @@
+// The gateway with Service Bus on and the demo backend (scripts/demo-backend.ts --via servicebus)
+// answering on the reply topic: 200 sync callers at once with the backend in-process, then the
+// backend as `npm run backend -- --via servicebus` runs it, stopped by SIGTERM.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
+import { eventually } from '../support/stack.js';
+import { submit, uniqueOperation } from './gateway-client.js';
+
+let stack: ServiceBusStack;
+
+beforeAll(async () => {
+  // 200 callers on a 2-core machine: a wait long enough for the last of them, and status polls
+  // at a realistic pace (each poll is an HTTP round trip to the Durable API).
+  stack = await startServiceBusStack({ GATEWAY_SYNC_WAIT_SECONDS: '100', GATEWAY_MAX_SYNC_WAIT_SECONDS: '120', GATEWAY_POLL_INTERVAL_MS: '250' });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface DemoReply {
+  operation: string;
+  echo: unknown;
+  answeredAt: string;
+}
+
+describe('200 concurrent sync requests over Service Bus', () => {
+  it('are all answered, each with the reply to its own request, each dispatched once', async () => {
+    const stopBackend = stack.startBackend({ delayMs: 0 });
+    try {
+      const operation = uniqueOperation('sbload');
+      const nonces = Array.from({ length: 200 }, () => randomUUID());
+      const answers = await Promise.all(nonces.map((nonce) => submit(stack.gateway, operation, JSON.stringify({ nonce }))));
+
+      const sent = new Map(stack.requests.filter((m) => m.subject === operation).map((m) => [String(m.correlationId), m.body as Buffer]));
+      expect(sent.size).toBe(200);
+      expect(stack.requests.filter((m) => m.subject === operation)).toHaveLength(200);
+      const ids = new Set<string>();
+      answers.forEach((answer, i) => {
+        expect(answer.status, answer.text()).toBe(200);
+        expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: nonces[i] } });
+        // The id the caller was told is the id its own body was dispatched under.
+        const id = answer.headers.get('x-correlation-id') ?? '';
+        ids.add(id);
+        expect(JSON.parse(sent.get(id)?.toString() ?? 'null')).toEqual({ nonce: nonces[i] });
+      });
+      expect(ids.size).toBe(200);
+      expect(stack.rejected).toEqual([]);
+    } finally {
+      await stopBackend();
+    }
+  }, 120_000);
+});
+
+describe('npm run backend -- --via servicebus', () => {
+  it('answers on the reply topic with the backend status, and stops cleanly on SIGTERM', async () => {
+    const script = path.join(__dirname, '../../dist/scripts/demo-backend.js');
+    const args = ['--via', 'servicebus', '--connection', stack.bus.connectionString, '--delay', '0', '--status', '203'];
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await eventually(() => (output.includes('receiving from topic requests') ? true : undefined), 15_000, 'the backend to start');
+      const operation = uniqueOperation('sbcli');
+      const answer = await submit(stack.gateway, operation, '{"from":"cli"}');
+      expect(answer.status, answer.text()).toBe(203);
+      expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { from: 'cli' } });
+      const id = answer.headers.get('x-correlation-id') ?? '';
+      expect(output).toContain(`${id}: answered → topic replies`);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, output).toBe(0);
+    expect(output).toContain('demo backend: stopped');
+  });
+});
