@@ -99,16 +99,13 @@ describe('a request over Service Bus', () => {
     expect(state.raw).not.toContain('0123456789abcdef');
   });
 
-  it('arbitrary bytes come back exact when the host hands the body over as bytes (dataType: binary)', async (ctx) => {
-    // Probe: a malformed reply is set aside with the bytes the function was given.
+  it('arbitrary bytes come back exact: the host hands the body over as bytes (dataType: binary)', async () => {
+    // A malformed reply is set aside with the very bytes the function was given.
     const probeId = `probe-${randomUUID()}`;
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x80, 0x7b]);
     await sendToReplyTopic(stack, { body: bytes, contentType: 'application/octet-stream', messageId: probeId, applicationProperties: { requestId: '../probe' } });
     const [probe] = await rejectedReplies(stack, probeId);
-    if (!(Buffer.isBuffer(probe?.body) && probe.body.equals(bytes))) {
-      // The local host hands Service Bus bodies over decoded as UTF-8 (and parsed when JSON).
-      ctx.skip();
-    }
+    expect(Buffer.isBuffer(probe?.body) && probe.body.equals(bytes)).toBe(true);
     const operation = uniqueOperation('sbbinary');
     const [answer] = await Promise.all([
       submit(gateway(), operation),

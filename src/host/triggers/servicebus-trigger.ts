@@ -26,7 +26,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
     const r = receiver as ServiceBusReceiver;
     const single = t.cardinality !== 'many';
     try {
-      const body = toTriggerBody(message.body);
+      const body = t.dataType === 'binary' ? toBytes(message.body) : toTriggerBody(message.body);
       await ctx.invoker.invoke(ctx.fn, single ? body : [body], { triggerMetadata: triggerMetadata(message, single) });
       await settle(() => r.completeMessage(message));
     } catch (err) {
@@ -91,6 +91,13 @@ function connectionString(setting: unknown): string {
     throw new Error(`Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`);
   }
   throw new Error(`Connection setting "${name}" for the Service Bus trigger is not set.`);
+}
+
+/** `dataType: 'binary'`: the body's bytes exactly as sent, nothing decoded or parsed. */
+function toBytes(body: unknown): Buffer {
+  if (Buffer.isBuffer(body)) return body;
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
 /** Bodies arrive as the sender encoded them: bytes that hold JSON are handed over parsed, as the Node worker does. */
