@@ -9,6 +9,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type GatewayRequest, type ReplyEnvelope } from './contract.js';
+import { completedOrTimeout } from './local-completions.js';
 import { outcomeOfRuntime, outcomeOfWaitResponse, type DurableOutcome, type InstanceSnapshot } from './outcome.js';
 
 export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; instance: InstanceSnapshot };
@@ -59,15 +60,26 @@ export class GatewayDurable {
     await this.client.startNew(ORCHESTRATOR_NAME, { instanceId: request.id, input: request });
   }
 
+  /**
+   * Waits with `waitForCompletionOrCreateCheckStatusResponse`, one poll interval at a time, so
+   * that a completion signalled in this process (local-completions.ts) ends the wait at once
+   * instead of at the next poll. The client's own loop can't be cancelled, hence the slices.
+   */
   async waitForOutcome(httpRequest: HttpRequest, id: string, timeoutMs: number, pollIntervalMs: number): Promise<DurableOutcome> {
-    const response = await this.client.waitForCompletionOrCreateCheckStatusResponse(httpRequest, id, {
-      timeoutInMilliseconds: timeoutMs,
-      // The client throws when the interval exceeds the timeout.
-      retryIntervalInMilliseconds: Math.min(pollIntervalMs, timeoutMs),
-    });
-    // The 202 body is the management payload: never read, never forwarded.
-    const body = response.status === 202 ? undefined : await response.json();
-    return outcomeOfWaitResponse(response.status, body);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      // A zero-length slice still reads the status once.
+      const slice = Math.max(1, Math.min(pollIntervalMs, deadline - Date.now()));
+      const signal = completedOrTimeout(id, slice);
+      const response = await this.client.waitForCompletionOrCreateCheckStatusResponse(httpRequest, id, {
+        timeoutInMilliseconds: 1,
+        retryIntervalInMilliseconds: 1,
+      });
+      // The 202 body is the management payload: never read, never forwarded.
+      if (response.status !== 202) return outcomeOfWaitResponse(response.status, await response.json());
+      if (Date.now() >= deadline) return outcomeOfWaitResponse(202, undefined);
+      await signal;
+    }
   }
 
   async raiseReply(id: string, reply: ReplyEnvelope): Promise<RaiseResult> {
