@@ -38,6 +38,11 @@ async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
   }
 }
 
+/** `name/ETag`: one name per version of a blob, so copies of two versions never collide. */
+export function versionedName(blob: Pick<StoredBlob, 'name' | 'etag'>): string {
+  return `${blob.name}/${blob.etag.replace(/[^A-Za-z0-9]/g, '') || 'unversioned'}`;
+}
+
 // Metadata travels as HTTP headers: printable ASCII only, and kept short.
 export function metadataValue(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
@@ -97,15 +102,15 @@ export class BlobStore {
   }
 
   /**
-   * Copies `source` (that exact version) to `target`, adding `metadata` to the blob's own, then
-   * deletes the source if it is still that version. Idempotent: a copy already at `target` (a
-   * retried move) is kept, never overwritten. Answers false if the source version is gone.
+   * Copies `source` (that exact version) to `target`, adding `metadata` to the blob's own.
+   * Idempotent: a copy already at `target` (a retried copy) is kept, never overwritten. Answers
+   * the copy, or undefined if the source version is gone.
    */
-  async move(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<boolean> {
+  async copy(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<StoredBlob | undefined> {
     const from = this.service.getContainerClient(source.container).getBlobClient(source.name);
     const to = (await this.container(target.container)).getBlockBlobClient(target.name);
     const download = await unlessGone(() => from.download(0, undefined, { conditions: { ifMatch: source.etag } }));
-    if (download === undefined) return false;
+    if (download === undefined) return undefined;
     try {
       await to.uploadStream(download.readableStreamBody as Readable, undefined, undefined, {
         blobHTTPHeaders: { blobContentType: source.contentType },
@@ -113,10 +118,16 @@ export class BlobStore {
         conditions: { ifNoneMatch: '*' },
       });
     } catch (error) {
-      // Already there: copied by an earlier attempt of this same move.
+      // Already there: copied by an earlier attempt of this same copy.
       const status = statusOf(error);
       if (status !== 409 && status !== 412) throw error;
     }
+    return this.describe(target.container, target.name);
+  }
+
+  /** copy(), then deletes the source if it is still that version. Answers false if it is gone. */
+  async move(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<boolean> {
+    if ((await this.copy(source, target, metadata)) === undefined) return false;
     await this.remove(source);
     return true;
   }
@@ -133,7 +144,7 @@ export class BlobStore {
    * two versions of one name never collide and a retried move lands on its own earlier copy.
    */
   async moveAside(source: StoredBlob, rejectedContainer: string, reason: string, detail: string): Promise<string> {
-    const name = `${source.name}/${source.etag.replace(/[^A-Za-z0-9]/g, '') || 'unversioned'}`;
+    const name = versionedName(source);
     await this.move(source, { container: rejectedContainer, name }, {
       reason: metadataValue(reason),
       detail: metadataValue(detail),

@@ -29,6 +29,11 @@ export interface GatewayConfig {
   readonly requestsContainer: string;
   readonly repliesContainer: string;
   readonly rejectedContainer: string;
+  /**
+   * Claim checks: replies too large for Durable state are kept here, where no backend writes, so
+   * a later reply under the same name cannot replace an answer given by reference.
+   */
+  readonly replyBodiesContainer: string;
   readonly maxBodyBytes: number;
   readonly inlineReplyBytes: number;
   readonly replyGraceMs: number;
@@ -139,6 +144,7 @@ export function parseConfig(env: Env): GatewayConfig {
     requestsContainer: container(env, 'GATEWAY_REQUESTS_CONTAINER', 'requests'),
     repliesContainer: container(env, 'GATEWAY_REPLIES_CONTAINER', 'replies'),
     rejectedContainer: container(env, 'GATEWAY_REJECTED_CONTAINER', 'replies-rejected'),
+    replyBodiesContainer: container(env, 'GATEWAY_REPLY_BODIES_CONTAINER', 'reply-bodies'),
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 1_048_576, 1, 100 * 1_048_576),
     inlineReplyBytes: integer(env, 'GATEWAY_INLINE_REPLY_BYTES', MAX_INLINE_REPLY_BYTES, 0, MAX_INLINE_REPLY_BYTES),
     replyGraceMs: integer(env, 'GATEWAY_REPLY_GRACE_MS', 5000, 0, 600_000),
@@ -157,7 +163,7 @@ export function parseConfig(env: Env): GatewayConfig {
     throw new ConfigError('GATEWAY_REJECTED_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
   }
   // Same reason: a claim-check blob in the replies container would be judged as a reply of its own.
-  if (config.serviceBus?.replyBodiesContainer === config.repliesContainer) {
+  if (config.replyBodiesContainer === config.repliesContainer) {
     throw new ConfigError('GATEWAY_REPLY_BODIES_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
   }
   return Object.freeze(config);

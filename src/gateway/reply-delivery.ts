@@ -2,7 +2,7 @@
 // carried it: `deliverReply` is the loop (retry, raise, confirm, set aside), a channel supplies a
 // ReplyCandidate (how to build the event payload, how to set the reply aside). The I/O is
 // injected so the whole loop runs in unit tests with fakes.
-import type { BlobStore, StoredBlob } from './blob-store.js';
+import { metadataValue, versionedName, type BlobStore, type StoredBlob } from './blob-store.js';
 import type { GatewayConfig } from './config.js';
 import type { ReplyEnvelope, ReplyReference } from './contract.js';
 import type { GatewayDurable } from './durable-port.js';
@@ -20,8 +20,11 @@ export interface DeliveryLoopDeps {
 }
 
 export interface DeliveryDeps extends DeliveryLoopDeps {
-  blobs: Pick<BlobStore, 'describe' | 'read' | 'moveAside' | 'remove'>;
-  config: Pick<GatewayConfig, 'repliesContainer' | 'rejectedContainer' | 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'>;
+  blobs: Pick<BlobStore, 'describe' | 'read' | 'copy' | 'moveAside' | 'remove'>;
+  config: Pick<
+    GatewayConfig,
+    'repliesContainer' | 'rejectedContainer' | 'replyBodiesContainer' | 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'
+  >;
 }
 
 export type DeliveryResult =
@@ -114,7 +117,13 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
   const { blobs, config } = deps;
   const blob = await blobs.describe(config.repliesContainer, name);
   if (blob === undefined) return { result: 'gone' };
-  const setAside = (reason: SetAsideReason, detail: string) => blobs.moveAside(blob, config.rejectedContainer, reason, detail);
+  let claimCheck: StoredBlob | undefined;
+  const setAside = async (reason: SetAsideReason, detail: string) => {
+    const movedTo = await blobs.moveAside(blob, config.rejectedContainer, reason, detail);
+    // Made for a raise that lost (a duplicate, say): the set-aside copy holds the bytes now.
+    if (claimCheck !== undefined) await blobs.remove(claimCheck);
+    return movedTo;
+  };
   const parsed = parseReplyBlob(blob);
   if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
 
@@ -125,14 +134,22 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
       replyId: replyIdOf(blob),
       envelope: async (receivedAt) => {
         const facts = { replyId: replyIdOf(blob), status: parsed.status, contentType: blob.contentType, receivedAt };
-        if (!inline) return replyEnvelope(facts, { ref: { container: blob.container, blobName: blob.name, size: blob.size, etag: blob.etag } });
-        const body = await blobs.read(blob.container, blob.name, blob.etag);
-        return body === undefined ? undefined : replyEnvelope(facts, { body });
+        if (inline) {
+          const body = await blobs.read(blob.container, blob.name, blob.etag);
+          return body === undefined ? undefined : replyEnvelope(facts, { body });
+        }
+        // The reply blob's name is the backend's own: a later reply under that name would replace
+        // an answer that pointed at it. The answer points at a copy where no backend writes,
+        // named by this version, so a retried delivery finds its own copy again.
+        claimCheck = await blobs.copy(blob, { container: config.replyBodiesContainer, name: versionedName(blob) }, { replyid: metadataValue(replyIdOf(blob)) });
+        if (claimCheck === undefined) return undefined;
+        const { container, name: blobName, size, etag } = claimCheck;
+        return replyEnvelope(facts, { ref: { container, blobName, size, etag } });
       },
       setAside,
-      // An inline reply now lives in Durable state; removing the blob keeps the container (which
-      // the trigger scans) small. A claim-check blob must stay: results are read from it.
-      delivered: () => (inline ? blobs.remove(blob) : Promise.resolve()),
+      // The answer now lives in Durable state or in the claim check; removing the reply blob keeps
+      // the container (which the trigger scans) small.
+      delivered: () => blobs.remove(blob),
     },
     deps,
   );

@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       requestsContainer: 'requests',
       repliesContainer: 'replies',
       rejectedContainer: 'replies-rejected',
+      replyBodiesContainer: 'reply-bodies',
       maxBodyBytes: 1_048_576,
       inlineReplyBytes: 32_768,
       replyGraceMs: 5000,

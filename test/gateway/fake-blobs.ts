@@ -8,7 +8,7 @@ interface Entry {
   etag: string;
 }
 
-export class FakeBlobs implements Pick<BlobStore, 'describe' | 'read' | 'moveAside' | 'remove'> {
+export class FakeBlobs implements Pick<BlobStore, 'describe' | 'read' | 'copy' | 'moveAside' | 'remove'> {
   readonly containers = new Map<string, Map<string, Entry>>();
   private version = 0;
 
@@ -39,6 +39,13 @@ export class FakeBlobs implements Pick<BlobStore, 'describe' | 'read' | 'moveAsi
   read(container: string, name: string, etag: string): Promise<Buffer | undefined> {
     const entry = this.get(container, name);
     return Promise.resolve(entry && entry.etag === etag ? entry.bytes : undefined);
+  }
+
+  copy(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<StoredBlob | undefined> {
+    const entry = this.get(source.container, source.name);
+    if (!entry || entry.etag !== source.etag) return Promise.resolve(undefined);
+    if (!this.get(target.container, target.name)) this.put(target.container, target.name, entry.bytes, entry.contentType, { ...entry.metadata, ...metadata });
+    return this.describe(target.container, target.name);
   }
 
   moveAside(source: StoredBlob, rejectedContainer: string, reason: string, detail: string): Promise<string> {

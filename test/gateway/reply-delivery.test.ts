@@ -11,7 +11,14 @@ import { CONFIRM_TIMEOUT_MS, deliverBlobReply, type DeliveryDeps } from '../../s
 import { FakeBlobs } from './fake-blobs.js';
 import { FakeDurableClient } from './fake-durable.js';
 
-const config = { repliesContainer: 'replies', rejectedContainer: 'replies-rejected', inlineReplyBytes: 16, replyGraceMs: 1000, pollIntervalMs: 50 };
+const config = {
+  repliesContainer: 'replies',
+  rejectedContainer: 'replies-rejected',
+  replyBodiesContainer: 'reply-bodies',
+  inlineReplyBytes: 16,
+  replyGraceMs: 1000,
+  pollIntervalMs: 50,
+};
 
 let client: FakeDurableClient;
 let blobs: FakeBlobs;
@@ -35,20 +42,27 @@ beforeEach(() => {
 });
 
 describe('deliverBlobReply', () => {
-  it('two replies racing into a running instance: the loser is set aside as duplicate', async () => {
+  it.each([
+    ['inline', '{"a":1}', 'b'],
+    ['by reference', 'x'.repeat(20), 'y'.repeat(20)],
+  ])('two replies (%s) racing into a running instance: the loser is set aside as duplicate', async (_how, winnerBody, loserBody) => {
     client.set('req-1', { runtimeStatus: 'Running' });
-    blobs.put('replies', 'req-1.json', '{"a":1}');
-    blobs.put('replies', 'req-1.txt', 'b');
+    blobs.put('replies', 'req-1.json', winnerBody);
+    blobs.put('replies', 'req-1.txt', loserBody);
     // Both are raised while Running; once both are in, the orchestrator takes the .json one.
+    const winner = () => client.raised.find((r) => (r.data as ReplyEnvelope).replyId.includes('req-1.json'))?.data as ReplyEnvelope | undefined;
     client.afterRaise = () => {
-      const winner = client.raised.find((r) => (r.data as ReplyEnvelope).replyId.includes('req-1.json'));
-      if (client.raised.length === 2) client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner?.data } });
+      if (client.raised.length === 2) client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner() } });
     };
     const [txt, json] = await Promise.all([deliverBlobReply('req-1.txt', deps), deliverBlobReply('req-1.json', deps)]);
     expect(client.raised).toHaveLength(2);
     expect(txt).toMatchObject({ result: 'setAside', reason: 'duplicate' });
     expect(json).toMatchObject({ result: 'delivered' });
     expect(blobs.get('replies-rejected', 'req-1.txt/0x2')?.metadata.reason).toBe('duplicate');
+    expect(blobs.containers.get('replies')?.size).toBe(0);
+    // Only the winner's claim check is kept; the loser's bytes live in its set-aside copy.
+    const claimChecks = [...(blobs.containers.get('reply-bodies')?.keys() ?? [])];
+    expect(claimChecks).toEqual(winner()?.ref ? [winner()?.ref?.blobName] : []);
   });
 
   it('a raise swallowed as 410 (instance ended meanwhile) is set aside as late', async () => {
