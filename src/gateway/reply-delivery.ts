@@ -6,11 +6,14 @@ import { metadataValue, versionedName, type BlobStore, type StoredBlob } from '.
 import type { GatewayConfig } from './config.js';
 import type { ReplyEnvelope, ReplyReference } from './contract.js';
 import type { GatewayDurable } from './durable-port.js';
+import { signalCompleted } from './local-completions.js';
 import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs, type ParsedReply, type SetAsideReason } from './reply-intake.js';
 
 // How long to watch for the raised event to be taken. Past it the delivery throws, so the
 // platform retries the trigger; the reply stays where it is meanwhile.
 export const CONFIRM_TIMEOUT_MS = 30_000;
+/** First wait before checking that the instance took the raised reply; doubles each look. */
+const CONFIRM_FIRST_LOOK_MS = 2;
 
 export interface DeliveryLoopDeps {
   durable: Pick<GatewayDurable, 'inspect' | 'raiseReply'>;
@@ -94,17 +97,20 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
   }
 
   const confirmBy = deps.now() + CONFIRM_TIMEOUT_MS;
-  for (;;) {
+  for (let look = 0; ; look++) {
     const confirmation = confirmDelivery(await durable.inspect(requestId), replyId);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
     if (confirmation.result === 'delivered') {
+      // A caller blocked in this process is answered now rather than at its next status poll.
+      signalCompleted(requestId);
       await candidate.delivered();
       return { result: 'delivered', requestId, replyId };
     }
     if (deps.now() > confirmBy) {
       throw new Error(`reply ${replyId} was raised but request ${requestId} has not taken it yet; will retry`);
     }
-    await deps.sleep(config.pollIntervalMs);
+    // The instance usually takes the event within milliseconds: look again soon, then back off.
+    await deps.sleep(Math.min(config.pollIntervalMs, 2 ** look * CONFIRM_FIRST_LOOK_MS));
   }
 }
 
