@@ -235,7 +235,16 @@ if (require.main === module) {
   runCli(async () => {
     const args = parseBackendArgs(process.argv.slice(2));
     const stop = new AbortController();
-    for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => stop.abort());
+    for (const name of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(name, () => {
+        stop.abort();
+        // Closing Service Bus links waits on the broker; if it is gone already, don't hang.
+        setTimeout(() => {
+          console.error('demo backend: the broker did not answer the close in 5 s; exiting anyway.');
+          process.exit(0);
+        }, 5_000).unref();
+      });
+    }
     await (args.via === 'servicebus' ? runServiceBusBackend(args, stop.signal) : runBackend(args, stop.signal));
   });
 }

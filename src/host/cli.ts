@@ -22,6 +22,11 @@ async function main(): Promise<void> {
   let host: RunningHost | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     console.log(`\n${signal}: stopping (in-flight invocations finish first)...`);
+    // In-flight HTTP calls get 10 s; a broker or storage that no longer answers must not keep us here.
+    setTimeout(() => {
+      console.error('Stop took over 30 s; exiting anyway.');
+      process.exit(1);
+    }, 30_000).unref();
     await host?.stop();
     for (const stop of stoppers.reverse()) await stop();
     process.exit(0);
