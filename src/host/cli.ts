@@ -19,12 +19,15 @@ async function main(): Promise<void> {
   loadLocalSettings(appDir);
   const config = readAppConfig(appDir);
   const stoppers: (() => Promise<void>)[] = [];
+  // Processes we started, killed outright if a graceful stop hangs.
+  const children: number[] = [];
   let host: RunningHost | undefined;
   const shutdown = async (signal: string): Promise<void> => {
     console.log(`\n${signal}: stopping (in-flight invocations finish first)...`);
     // In-flight HTTP calls get 10 s; a broker or storage that no longer answers must not keep us here.
     setTimeout(() => {
       console.error('Stop took over 30 s; exiting anyway.');
+      for (const pid of children) process.kill(pid, 'SIGKILL');
       process.exit(1);
     }, 30_000).unref();
     await host?.stop();
@@ -37,7 +40,10 @@ async function main(): Promise<void> {
   let storage: LocalStorage;
   if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage' };
   else storage = await resolveLocalStorage(appDir, process.env[config.storageSetting], args.emulators);
-  if (storage.started) stoppers.push(() => storage.started!.stop());
+  if (storage.started) {
+    stoppers.push(() => storage.started!.stop());
+    children.push(storage.started.pid);
+  }
   process.env[config.storageSetting] = storage.connectionString;
   console.log(`Storage: ${storage.description}`);
 
