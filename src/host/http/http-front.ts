@@ -57,7 +57,11 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  // Clients (the durable-functions client inside the app among them) reuse idle connections; a
+  // short server timeout races their reuse and surfaces as ECONNRESET under load. The real host
+  // keeps them for minutes.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
