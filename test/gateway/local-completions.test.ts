@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { completedOrTimeout, onCompleted, signalCompleted } from '../../src/gateway/local-completions.js';
 
 describe('local completion signals', () => {
-  it('wakes every waiter for the id once, and only for that id', async () => {
+  it('wakes every waiter for the id once, and only for that id', () => {
     const woken: string[] = [];
     onCompleted('a', () => woken.push('a1'));
     onCompleted('a', () => woken.push('a2'));
