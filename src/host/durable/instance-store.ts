@@ -68,8 +68,9 @@ export class InstanceStore {
    * holds a started instance until its first episode commits.
    */
   async read(instanceId: string): Promise<InstanceRecord | undefined> {
-    const sentinel = await this.getRow(this.history, instanceId, SENTINEL);
-    const row = sentinel ?? (await this.getRow(this.instances, instanceId, ''));
+    // Both at once: a new id (the common case at start) misses both.
+    const [sentinel, view] = await Promise.all([this.getRow(this.history, instanceId, SENTINEL), this.getRow(this.instances, instanceId, '')]);
+    const row = sentinel ?? view;
     return row && fromRow(await this.payloads.restore(row));
   }
 
