@@ -136,7 +136,7 @@ export function parseConfig(env: Env): GatewayConfig {
   const config: GatewayConfig = {
     syncWaitSeconds: integer(env, 'GATEWAY_SYNC_WAIT_SECONDS', Math.min(30, maxSyncWaitSeconds), 1, maxSyncWaitSeconds),
     maxSyncWaitSeconds,
-    pollIntervalMs: integer(env, 'GATEWAY_POLL_INTERVAL_MS', 100, 10, 60_000),
+    pollIntervalMs: integer(env, 'GATEWAY_POLL_INTERVAL_MS', 500, 10, 60_000),
     // Up to 6 days: longer Durable timers become chains of hidden sub-timers (replay schema V3).
     asyncDeadlineSeconds: integer(env, 'GATEWAY_ASYNC_DEADLINE_SECONDS', 3600, 1, 6 * 24 * 3600),
     retryAfterSeconds: integer(env, 'GATEWAY_RETRY_AFTER_SECONDS', 1, 1, 3600),

@@ -19,7 +19,7 @@ describe('parseConfig', () => {
     expect(parseConfig(base)).toEqual({
       syncWaitSeconds: 30,
       maxSyncWaitSeconds: 200,
-      pollIntervalMs: 100,
+      pollIntervalMs: 500,
       asyncDeadlineSeconds: 3600,
       retryAfterSeconds: 1,
       requestChannel: 'blob',
