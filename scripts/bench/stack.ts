@@ -1,0 +1,166 @@
+// The gateway stack for one reply channel, each part its own process so its RSS can be read:
+// Azurite (on disk, as `npm start` runs it), the Service Bus endpoint (servicebus variant only),
+// the local Functions host on the built app, plus the backend simulator in the bench process.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../src/gateway/config.js';
+import { startAzurite } from '../../src/host/storage/azurite.js';
+import { startBlobBackend, type Backend } from './backend-blob.js';
+import { startServiceBusBackend } from './backend-servicebus.js';
+import type { BenchOptions, Channel } from './options.js';
+import { Processes, type Started } from './processes.js';
+import { ReplyDesk } from './reply-desk.js';
+import type { StackProcess, Target } from './target.js';
+
+export const REPO_ROOT = path.join(__dirname, '../../..');
+const HOST_CLI = path.join(REPO_ROOT, 'dist/src/host/cli.js');
+const BUS_CLI = path.join(REPO_ROOT, 'dist/scripts/servicebus-emulator.js');
+const BUS_CONFIG = path.join(REPO_ROOT, 'servicebus-emulator.json');
+const SYNC_WAIT_SECONDS = 200;
+
+export interface GatewayTarget extends Target {
+  /** The storage connection the host was given (through the trip counter, if any). */
+  readonly storage: string;
+  /** The host's warnings and errors while the bench ran. */
+  readonly problems: HostProblems;
+  stop(): Promise<void>;
+}
+
+export interface HostProblems {
+  count: number;
+  /** The first few, as printed. */
+  first: string[];
+}
+
+// The host prints `[ISO time] level: message`.
+const PROBLEM_LINE = /^\[[^\]]+\] (warn|warning|error|critical): /i;
+
+function problemCollector(problems: HostProblems, stopping: () => boolean): (line: string) => void {
+  return (line) => {
+    // Calls cut short by the bench's own shutdown are not the host's problems.
+    if (stopping() || !PROBLEM_LINE.test(line)) return;
+    problems.count++;
+    if (problems.first.length < 20) problems.first.push(line.slice(0, 500));
+  };
+}
+
+/** Why the Service Bus variant can't run on this build, or undefined when it can. */
+export function serviceBusMissing(): string | undefined {
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/serviceBusReply.js'))) return 'the gateway has no Service Bus reply function (dist/src/functions/serviceBusReply.js)';
+  if (!fs.existsSync(BUS_CLI)) return 'dist/scripts/servicebus-emulator.js is missing';
+  try {
+    parseConfig({ AzureWebJobsStorage: 'x', GATEWAY_REQUEST_CHANNEL: 'servicebus', ServiceBusConnection: 'Endpoint=sb://localhost;UseDevelopmentEmulator=true;' });
+  } catch (error) {
+    return `GATEWAY_REQUEST_CHANNEL=servicebus is refused: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return undefined;
+}
+
+/** The shipped defaults: `local.settings.sample.json`'s Values (what `npm start` begins with). */
+export function sampleSettings(): Record<string, string> {
+  const sample = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as { Values?: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(sample.Values ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+/**
+ * Every app setting, explicitly: the sample's, with the stack's connections, the channel and the
+ * bench's overrides. The host fills unset keys from local.settings.json, so a developer's own
+ * file must not change what is measured. ServiceBusConnection is empty for the blob variant,
+ * which leaves the Service Bus reply trigger unregistered.
+ */
+export function appSettings(channel: Channel, options: BenchOptions, storage: string, bus: string): Record<string, string> {
+  return {
+    ...sampleSettings(),
+    AzureWebJobsStorage: storage,
+    ServiceBusConnection: bus,
+    GATEWAY_REQUEST_CHANNEL: channel,
+    GATEWAY_MAX_SYNC_WAIT_SECONDS: String(SYNC_WAIT_SECONDS),
+    GATEWAY_POLL_INTERVAL_MS: String(options.pollMs),
+  };
+}
+
+function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^(GATEWAY_|AzureWebJobs|ServiceBus|FUNCTIONS_|WEBSITE_)/i.test(key)) env[key] = value;
+  }
+  return { ...env, ...settings };
+}
+
+export interface StackOptions {
+  /** Put this between the host and Azurite (the trip counter); gets Azurite's connection string. */
+  storageFor?: (azurite: string) => Promise<string>;
+}
+
+export async function startGateway(channel: Channel, options: BenchOptions, all: Processes, extra: StackOptions = {}): Promise<GatewayTarget> {
+  // The stack's own registry, so one channel's stack can go before the next starts; the run's
+  // registry stops it too if anything fails on the way.
+  const own = new Processes();
+  all.track(`${channel} stack`, () => own.stopAll());
+  const processes: StackProcess[] = [];
+  let backend: Backend | undefined;
+  try {
+    const dataDir = options.inMemory ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azurite-'));
+    if (dataDir) own.track('Azurite data', () => Promise.resolve(fs.rmSync(dataDir, { recursive: true, force: true })));
+    const azurite = await startAzurite(dataDir ? { location: dataDir } : {});
+    own.track('Azurite', () => azurite.stop());
+    processes.push({ name: 'Azurite', pid: azurite.pid });
+    const storage = extra.storageFor ? await extra.storageFor(azurite.connectionString) : azurite.connectionString;
+
+    let bus = '';
+    if (channel === 'servicebus') {
+      const started: Started = await own.startNode('Service Bus endpoint', BUS_CLI, ['--port', '0', ...(fs.existsSync(BUS_CONFIG) ? ['--config', BUS_CONFIG] : [])], {
+        ready: /Connection string: (\S+)/,
+      });
+      bus = started.ready[1] as string;
+      processes.push({ name: 'Service Bus endpoint', pid: started.pid });
+    }
+
+    const settings = appSettings(channel, options, storage, bus);
+    const hostArgs = [REPO_ROOT, '--port', '0', '--storage', storage, '--no-emulators'];
+    // The Service Bus variant keeps the host's default blob poll (1 s), as `npm start` has it.
+    if (channel === 'blob') hostArgs.push('--blob-poll-ms', String(options.blobPollMs));
+    const problems: HostProblems = { count: 0, first: [] };
+    let stopping = false;
+    const host = await own.startNode('host', HOST_CLI, hostArgs, {
+      env: childEnv(settings),
+      cwd: REPO_ROOT,
+      ready: /Host listening on (http:\/\/[\d.]+:\d+)/,
+      onLine: problemCollector(problems, () => stopping),
+    });
+    processes.unshift({ name: 'host', pid: host.pid });
+    const url = host.ready[1] as string;
+
+    const desk = new ReplyDesk();
+    backend =
+      channel === 'blob'
+        ? await startBlobBackend(desk, { connection: azurite.connectionString, requests: 'requests', replies: 'replies', pollMs: options.backendPollMs })
+        : await startServiceBusBackend(desk, { connection: bus, requestTopic: 'requests', subscription: 'backend', replyTopic: 'replies' });
+    const running = backend;
+    return {
+      name: channel,
+      submitUrl: `${url}/api/requests/bench`,
+      managementBase: `${url}/runtime/webhooks/durabletask`,
+      desk,
+      processes,
+      storage,
+      problems,
+      settings: {
+        GATEWAY_POLL_INTERVAL_MS: options.pollMs,
+        ...(channel === 'blob' ? { 'host --blob-poll-ms': options.blobPollMs, 'backend request poll (ms)': options.backendPollMs } : { 'host --blob-poll-ms': '1000 (default; unused)' }),
+        azurite: options.inMemory ? 'in memory' : 'on disk',
+      },
+      async stop() {
+        stopping = true;
+        await desk.drain();
+        await running.stop();
+        await own.stopAll();
+      },
+    };
+  } catch (error) {
+    await backend?.stop().catch(() => undefined);
+    await own.stopAll();
+    throw error;
+  }
+}
