@@ -55,9 +55,6 @@ export async function listenForAmqp(options: AmqpListenerOptions): Promise<AmqpL
   } as Parameters<typeof container.listen>[0]);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
-    // Small AMQP frames (a disposition, a flow) must not wait for Nagle's algorithm: with it, a
-    // reply sent right after a receive stalled ~40 ms on the client's delayed ACK.
-    socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
