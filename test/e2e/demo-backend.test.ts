@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
-import { dispatched, readBlobs, submit, uniqueOperation } from './gateway-client.js';
+import { dispatched, expectEachAnsweredWithItsOwnReply, readBlobs, submit, uniqueOperation, type DemoReply } from './gateway-client.js';
 
 let stack: GatewayStack;
 
@@ -18,12 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-interface DemoReply {
-  operation: string;
-  echo: unknown;
-  answeredAt: string;
-}
 
 /** Requests the demo backend has answered, by request id: the bodies it was sent. */
 async function handled(operation: string): Promise<Map<string, Buffer>> {
@@ -60,17 +54,6 @@ describe('200 concurrent sync requests', () => {
     const nonces = Array.from({ length: 200 }, () => randomUUID());
     const answers = await Promise.all(nonces.map((nonce) => submit(stack, operation, JSON.stringify({ nonce }))));
 
-    const sent = await handled(operation);
-    expect(sent.size).toBe(200);
-    const ids = new Set<string>();
-    answers.forEach((answer, i) => {
-      expect(answer.status, answer.text()).toBe(200);
-      expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: nonces[i] } });
-      // The id the caller was told is the id its own body was dispatched under.
-      const id = answer.headers.get('x-correlation-id') ?? '';
-      ids.add(id);
-      expect(JSON.parse(sent.get(id)?.toString() ?? 'null')).toEqual({ nonce: nonces[i] });
-    });
-    expect(ids.size).toBe(200);
+    expectEachAnsweredWithItsOwnReply(operation, nonces, answers, await handled(operation));
   }, 120_000);
 });

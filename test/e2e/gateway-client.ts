@@ -184,3 +184,27 @@ export function statusBecomes(stack: GatewayStack, id: string, status: string): 
     return now === status ? answer : undefined;
   }, 15_000, `request ${id} to become ${status}`);
 }
+
+/** The demo backend's answer: an echo of the request. */
+export interface DemoReply {
+  operation: string;
+  echo: unknown;
+  answeredAt: string;
+}
+
+/**
+ * Concurrent submits of `{nonce}` bodies: each answer is a 200 echoing its own body, and the id the
+ * caller was told is the id its own body was dispatched under (`sent`: id → dispatched bytes).
+ */
+export function expectEachAnsweredWithItsOwnReply(operation: string, nonces: string[], answers: Answer[], sent: Map<string, Buffer>): void {
+  expect(sent.size).toBe(nonces.length);
+  const ids = new Set<string>();
+  answers.forEach((answer, i) => {
+    expect(answer.status, answer.text()).toBe(200);
+    expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: nonces[i] } });
+    const id = answer.headers.get('x-correlation-id') ?? '';
+    ids.add(id);
+    expect(JSON.parse(sent.get(id)?.toString() ?? 'null')).toEqual({ nonce: nonces[i] });
+  });
+  expect(ids.size).toBe(nonces.length);
+}

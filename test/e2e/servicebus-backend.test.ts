@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
-import { submit, uniqueOperation } from './gateway-client.js';
+import { expectEachAnsweredWithItsOwnReply, submit, uniqueOperation, type DemoReply } from './gateway-client.js';
 
 let stack: ServiceBusStack;
 
@@ -21,12 +21,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface DemoReply {
-  operation: string;
-  echo: unknown;
-  answeredAt: string;
-}
-
 describe('200 concurrent sync requests over Service Bus', () => {
   it('are all answered, each with the reply to its own request, each dispatched once', async () => {
     const stopBackend = stack.startBackend({ delayMs: 0 });
@@ -35,19 +29,10 @@ describe('200 concurrent sync requests over Service Bus', () => {
       const nonces = Array.from({ length: 200 }, () => randomUUID());
       const answers = await Promise.all(nonces.map((nonce) => submit(stack.gateway, operation, JSON.stringify({ nonce }))));
 
-      const sent = new Map(stack.requests.filter((m) => m.subject === operation).map((m) => [String(m.correlationId), m.body as Buffer]));
-      expect(sent.size).toBe(200);
-      expect(stack.requests.filter((m) => m.subject === operation)).toHaveLength(200);
-      const ids = new Set<string>();
-      answers.forEach((answer, i) => {
-        expect(answer.status, answer.text()).toBe(200);
-        expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: nonces[i] } });
-        // The id the caller was told is the id its own body was dispatched under.
-        const id = answer.headers.get('x-correlation-id') ?? '';
-        ids.add(id);
-        expect(JSON.parse(sent.get(id)?.toString() ?? 'null')).toEqual({ nonce: nonces[i] });
-      });
-      expect(ids.size).toBe(200);
+      const dispatchedHere = stack.requests.filter((m) => m.subject === operation);
+      // Each dispatched once: as many messages as requests, no id twice.
+      expect(dispatchedHere).toHaveLength(200);
+      expectEachAnsweredWithItsOwnReply(operation, nonces, answers, new Map(dispatchedHere.map((m) => [String(m.correlationId), m.body as Buffer])));
       expect(stack.rejected).toEqual([]);
     } finally {
       await stopBackend();
