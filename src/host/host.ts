@@ -11,6 +11,7 @@ import { startHttpFront, type HttpFront } from './http/http-front.js';
 import { adminMount } from './http/admin-api.js';
 import { createTriggerListeners } from './triggers/index.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
+import { settingName } from './triggers/servicebus-trigger.js';
 import type { TriggerListener } from './triggers/trigger-listener.js';
 import type { RegisteredFunction } from './registry.js';
 
@@ -62,7 +63,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
   const engine = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, leaseMs: o.leaseMs });
 
-  const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => (typeof fn.trigger.connection === 'string' && fn.trigger.connection) || 'AzureWebJobsServiceBus');
+  const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));
   for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
   const listeners = createTriggerListeners(app.registry, {
     invoker,

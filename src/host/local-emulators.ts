@@ -23,7 +23,7 @@ export async function resolveLocalStorage(appDir: string, setting: string | unde
   const connectionString = developmentConnectionString(DEV_PORTS);
   if (await isListening(DEV_PORTS.blob)) return { connectionString, description: 'Azurite already running on 10000-10002' };
   if (!allowStart) return { connectionString, description: 'development storage (not started: --no-emulators)' };
-  const started = await startAzurite({ location: path.join(appDir, '.azurite'), ...{ blobPort: DEV_PORTS.blob, queuePort: DEV_PORTS.queue, tablePort: DEV_PORTS.table } });
+  const started = await startAzurite({ location: path.join(appDir, '.azurite'), blobPort: DEV_PORTS.blob, queuePort: DEV_PORTS.queue, tablePort: DEV_PORTS.table });
   return { connectionString, started, description: `embedded Azurite (pid ${started.pid}, data in .azurite/)` };
 }
 

@@ -79,7 +79,8 @@ function describeEntity(t: Record<string, unknown>): { queue?: string; topic?: s
   throw new Error('A serviceBusTrigger needs queueName, or topicName and subscriptionName.');
 }
 
-function settingName(setting: unknown): string {
+/** The binding's `connection` setting name, with the extension's default. */
+export function settingName(setting: unknown): string {
   return typeof setting === 'string' && setting ? setting : 'AzureWebJobsServiceBus';
 }
 
