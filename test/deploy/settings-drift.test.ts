@@ -35,7 +35,15 @@ interface Drift {
  * src/gateway/config.ts). Each entry is checked to still drift, so fixing one makes this test
  * fail until its entry is removed: the list only shrinks, and ends empty.
  */
-const DRIFT_THE_LEAD_FIXES: readonly Pick<Drift, 'place' | 'setting' | 'problem'>[] = [];
+const DRIFT_THE_LEAD_FIXES: readonly Pick<Drift, 'place' | 'setting' | 'problem'>[] = [
+  // README's Configuration table gives the sample's value as the default; config.ts requires it.
+  { place: 'README.md', setting: 'AzureWebJobsStorage', problem: 'default' },
+  // README's Service Bus table says "the local emulator's string"; config.ts: unset → blobs only.
+  { place: 'README.md', setting: 'ServiceBusConnection', problem: 'default' },
+];
+
+// How a table says a connection has no default.
+const CONNECTION_HAS_NO_DEFAULT = /^(none|required|unset|—|-)(\b|\s|$)/i;
 
 function findDrift(config: ConfigSettings): Drift[] {
   const drift: Drift[] = [];
@@ -72,6 +80,9 @@ function findDrift(config: ConfigSettings): Drift[] {
     if (config.gateway.includes(setting)) {
       const why = notTheDefault(setting, row.default);
       if (why !== undefined) add('README.md', setting, 'default', `the table says "${row.default}": ${why}`);
+    } else if (!CONNECTION_HAS_NO_DEFAULT.test(row.default)) {
+      // config.ts gives a connection no default: it is required, or leaving it unset turns a feature off.
+      add('README.md', setting, 'default', `the table says "${row.default}", but config.ts has no default for a connection (write "none (required)" or "unset (…)")`);
     }
   }
   for (const row of rows) {
