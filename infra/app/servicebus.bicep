@@ -67,9 +67,10 @@ var topics = [
   }
 ]
 
-// One list per resource type, each item knowing its parents' names.
-var subscriptions = flatten(map(topics, topic => map(topic.subscriptions, sub => union(sub, { topicName: topic.name }))))
-var rules = flatten(map(subscriptions, sub => map(sub.rules, rule => union(rule, { topicName: sub.topicName, subscriptionName: sub.name }))))
+// One list per resource type, each item knowing its parents' names (lambda variables are kept
+// apart from the resource symbols topic, subscription and rule).
+var subscriptions = flatten(map(topics, t => map(t.subscriptions, s => union(s, { topicName: t.name }))))
+var rules = flatten(map(subscriptions, s => map(s.rules, r => union(r, { topicName: s.topicName, subscriptionName: s.name }))))
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2024-01-01' = {
   name: name
