@@ -138,6 +138,17 @@ describe('app settings: config.ts, local.settings.sample.json, README.md and inf
     expect(DRIFT_THE_LEAD_FIXES.map(key).filter((k) => !found.has(k))).toEqual([]);
   });
 
+  it('main.parameters.json overrides gateway settings only with values config.ts accepts', () => {
+    const overrides = Object.entries(readBicepSettings().parameterOverrides);
+    expect(overrides.length).toBeGreaterThan(0);
+    for (const [setting, value] of overrides) {
+      expect(config.gateway, setting).toContain(setting);
+      // azd fills ${NAME=fallback} from the environment, else the fallback.
+      const fallback = /^\$\{[A-Z_][A-Z0-9_]*=([^}]*)\}$/.exec(String(value))?.[1] ?? String(value);
+      expect(notTheDefault(setting, fallback) ?? '', `${setting}=${fallback}`).not.toMatch(/refuses/);
+    }
+  });
+
   it('the default probe tells a default from another value, in both directions', () => {
     expect(notTheDefault('GATEWAY_SYNC_WAIT_SECONDS', '30')).toBeUndefined();
     expect(notTheDefault('GATEWAY_SYNC_WAIT_SECONDS', '31')).toMatch(/syncWaitSeconds: 30 → 31/);
