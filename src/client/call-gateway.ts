@@ -6,7 +6,7 @@ import { callSignal } from './call-signal.js';
 import { pollToResult, type StatusListener } from './poll.js';
 import { clampDelay, parseRetryAfter } from './retry-after.js';
 import { exchange, type FetchLike } from './transport.js';
-import { UnexpectedAnswerError } from './errors.js';
+import { CORRELATION_HEADER, UnexpectedAnswerError } from './errors.js';
 
 /** A request body: text, bytes, a Blob, or any other value, sent as JSON. */
 export type RequestBody = string | Uint8Array | ArrayBuffer | Blob | null | undefined | object | number | boolean;
@@ -26,6 +26,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Overall deadline of the call in ms, polls and retries included: then DeadlineExceededError. */
   deadlineMs?: number;
+  /** Called once when the gateway answers 202, before the first poll: the request id to show or note. */
+  onAccepted?: (info: { requestId: string | undefined; location: string; firstPollMs: number }) => void;
   /** Called after each status poll with the status resource. Awaited. */
   onStatus?: StatusListener;
   /** Bounds of the wait between polls, whatever `Retry-After` says. Default 250 ms and 30 s. */
@@ -101,9 +103,11 @@ export async function callGateway(baseUrl: string, operation: string, body?: Req
     if (response.status !== 202) return await finalAnswer(response, { mode: 'sync', polls: 0, idempotencyKey });
     const location = response.headers.get('location');
     await response.body?.cancel();
-    if (location === null) throw new UnexpectedAnswerError(url, 202, new Uint8Array(), response.headers.get('x-correlation-id') ?? undefined, '202 without Location');
+    if (location === null) throw new UnexpectedAnswerError(url, 202, new Uint8Array(), response.headers.get(CORRELATION_HEADER) ?? undefined, '202 without Location');
     const firstDelayMs = clampDelay(parseRetryAfter(response.headers.get('retry-after')) ?? o.pollFloorMs, o.pollFloorMs, o.pollCapMs);
-    return await pollToResult(new URL(location, url).href, firstDelayMs, {
+    const statusUrl = new URL(location, url).href;
+    o.onAccepted?.({ requestId: response.headers.get(CORRELATION_HEADER) ?? undefined, location: statusUrl, firstPollMs: firstDelayMs });
+    return await pollToResult(statusUrl, firstDelayMs, {
       via,
       headers: common,
       floorMs: o.pollFloorMs,
