@@ -188,6 +188,25 @@ describe('callGateway, retries', () => {
     expect(requests.map((r) => r.id)).toEqual([answer.requestId]);
   });
 
+  it('a sync answer lost to a reset: the retry with the same key gets the same reply, nothing is dispatched again', async () => {
+    const operation = uniqueOperation('client-reset-sync');
+    proxy.once('POST', `/api/requests/${operation}`, { kind: 'reset-after-forward' });
+    const key = `sync-${operation}`;
+    const answering = callGateway(proxy.url, operation, { r: 2 }, { wait: 20, idempotencyKey: key, retryBackoffMs: 50 });
+    const request = await nextRequest(stack, operation);
+    await reply(stack, request.id, '{"kept":true}', { status: 201 });
+
+    const answer = await answering;
+    expect(answer).toMatchObject({ status: 201, mode: 'sync', requestId: request.id, idempotencyKey: key });
+    expect(answer.json()).toEqual({ kept: true });
+    const submits = proxy.requestsTo(`/api/requests/${operation}`);
+    expect(submits.map((s) => [s.outcome, s.status, s.headers['idempotency-key']])).toEqual([
+      ['reset', 201, key],
+      ['forwarded', 201, key],
+    ]);
+    expect((await dispatched(stack, operation)).map((r) => r.id)).toEqual([request.id]);
+  });
+
   it('without an Idempotency-Key a reset submit is not retried (a retry could dispatch twice)', async () => {
     const operation = uniqueOperation('client-noretry');
     proxy.once('POST', `/api/requests/${operation}`, { kind: 'reset-after-forward' });
