@@ -6,7 +6,7 @@ import { callSignal } from './call-signal.js';
 import { pollToResult, type StatusListener } from './poll.js';
 import { clampDelay, parseRetryAfter } from './retry-after.js';
 import { exchange, type FetchLike } from './transport.js';
-import { CORRELATION_HEADER, UnexpectedAnswerError } from './errors.js';
+import { CORRELATION_HEADER } from './errors.js';
 
 /** A request body: text, bytes, a Blob, or any other value, sent as JSON. */
 export type RequestBody = string | Uint8Array | ArrayBuffer | Blob | null | undefined | object | number | boolean;
@@ -100,10 +100,11 @@ export async function callGateway(baseUrl: string, operation: string, body?: Req
     // A submit is retried only with an Idempotency-Key: the gateway maps the key to the same
     // request, so a retry after a lost answer joins it; without one, a retry could dispatch twice.
     const response = await exchange(url, { method: 'POST', headers, body: payload.body }, via, idempotencyKey !== undefined);
-    if (response.status !== 202) return await finalAnswer(response, { mode: 'sync', polls: 0, idempotencyKey });
     const location = response.headers.get('location');
+    // The gateway's own 202 always names the status resource; a 202 without Location is a
+    // backend that replied 202, and that is its answer.
+    if (response.status !== 202 || location === null) return await finalAnswer(response, { mode: 'sync', polls: 0, idempotencyKey });
     await response.body?.cancel();
-    if (location === null) throw new UnexpectedAnswerError(url, 202, new Uint8Array(), response.headers.get(CORRELATION_HEADER) ?? undefined, '202 without Location');
     const firstDelayMs = clampDelay(parseRetryAfter(response.headers.get('retry-after')) ?? o.pollFloorMs, o.pollFloorMs, o.pollCapMs);
     const statusUrl = new URL(location, url).href;
     o.onAccepted?.({ requestId: response.headers.get(CORRELATION_HEADER) ?? undefined, location: statusUrl, firstPollMs: firstDelayMs });

@@ -67,6 +67,16 @@ describe('callGateway, answered sync', () => {
     const [submit] = proxy.requestsTo(`/api/requests/${operation}`);
     expect(submit?.headers.prefer).toBe('wait=20');
   });
+  it("a backend's own 202 is its answer, not the gateway's accepted (which always has Location)", async () => {
+    const operation = uniqueOperation('client-sync202');
+    const answering = callGateway(proxy.url, operation, {}, { wait: 20 });
+    const request = await nextRequest(stack, operation);
+    await reply(stack, request.id, '{"queued":true}', { status: 202 });
+    const answer = await answering;
+    expect(answer).toMatchObject({ status: 202, mode: 'sync', polls: 0, requestId: request.id });
+    expect(answer.json()).toEqual({ queued: true });
+    expect(proxy.requestsTo(`/api/status/${request.id}`)).toHaveLength(0);
+  });
 });
 
 describe('callGateway, answered async', () => {
