@@ -28,7 +28,7 @@ export interface CallOptions {
   deadlineMs?: number;
   /** Called once when the gateway answers 202, before the first poll: the request id to show or note. */
   onAccepted?: (info: { requestId: string | undefined; location: string; firstPollMs: number }) => void;
-  /** Called after each status poll with the status resource. Awaited. */
+  /** Called after each status poll with the status resource. Awaited; if it throws, the call rejects with that. */
   onStatus?: StatusListener;
   /** Bounds of the wait between polls, whatever `Retry-After` says. Default 250 ms and 30 s. */
   pollFloorMs?: number;
@@ -77,7 +77,17 @@ export function requestUrl(baseUrl: string, operation: string): string {
  * GatewayUnreachableError, UnexpectedAnswerError, or the signal's reason when aborted.
  */
 export async function callGateway(baseUrl: string, operation: string, body?: RequestBody, options: CallOptions = {}): Promise<GatewayAnswer> {
-  const o = { ...DEFAULTS, ...options };
+  // Field by field, so an option passed as `undefined` still gets its default (a spread would not).
+  const o = {
+    ...options,
+    pollFloorMs: options.pollFloorMs ?? DEFAULTS.pollFloorMs,
+    pollCapMs: options.pollCapMs ?? DEFAULTS.pollCapMs,
+    retries: options.retries ?? DEFAULTS.retries,
+    retryBackoffMs: options.retryBackoffMs ?? DEFAULTS.retryBackoffMs,
+  };
+  if (!(o.pollFloorMs >= 0 && o.pollCapMs >= o.pollFloorMs && o.retries >= 0 && o.retryBackoffMs >= 0)) {
+    throw new RangeError('pollFloorMs, pollCapMs, retries and retryBackoffMs must be >= 0, with pollCapMs >= pollFloorMs');
+  }
   const idempotencyKey = o.idempotencyKey === true ? globalThis.crypto.randomUUID() : o.idempotencyKey;
   const payload = encodeBody(body, o.contentType);
   const prefer = preferHeader(o);

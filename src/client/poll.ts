@@ -37,8 +37,9 @@ export interface PollPlan {
   idempotencyKey: string | undefined;
 }
 
-const ENDED: ReadonlySet<string> = new Set<EndedStatus>(['Failed', 'TimedOut', 'Canceled']);
-const STATUSES: ReadonlySet<string> = new Set<RequestStatus>(['Pending', 'AwaitingReply', 'Completed', ...(ENDED as Set<EndedStatus>)]);
+const ENDED_STATUSES: readonly EndedStatus[] = ['Failed', 'TimedOut', 'Canceled'];
+const ENDED: ReadonlySet<string> = new Set(ENDED_STATUSES);
+const STATUSES: ReadonlySet<string> = new Set<RequestStatus>(['Pending', 'AwaitingReply', 'Completed', ...ENDED_STATUSES]);
 
 function isStatusResource(value: unknown): value is StatusResource {
   if (typeof value !== 'object' || value === null) return false;

@@ -1,8 +1,8 @@
 // The client as a browser would run it: the built modules evaluated in a fresh V8 context that
 // holds only web platform globals (no require, process, Buffer or node: modules), calling the
-// real local stack. A Node-only API anywhere in the client fails here. The build also checks the
-// types (src/client/tsconfig.json: DOM library, no Node types); a real browser is not needed for
-// this and the console's browser test covers pages.
+// real local stack. A Node-only API anywhere in the client fails here; the build checks the same
+// for types (src/client/tsconfig.json: DOM library, no Node types). The globals are Node's own
+// implementations of the web standards, so this shows what the client uses, not browser quirks.
 import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
