@@ -39,6 +39,23 @@ describe('azure.yaml', () => {
     expect(readRepoFile('infra/app/function-app.bicep')).toMatch(new RegExp(`'azd-service-name': '${Object.keys(services)[0]}'`));
   });
 
+  it('.funcignore keeps the built app and its package files in the upload, and leaves tests and local state out', () => {
+    const patterns = readRepoFile('.funcignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    // Only plain names and *.ext globs are used, so a literal match per path segment is exact enough.
+    const ignored = (path: string) =>
+      patterns.some((p) => path.split('/').some((_, i, parts) => {
+        const prefix = parts.slice(0, i + 1).join('/');
+        const glob = new RegExp(`^${p.replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+        return glob.test(prefix) || glob.test(parts[i] ?? '');
+      }));
+    for (const kept of ['dist/src/functions/submitRequest.js', 'host.json', 'host.dts.json', 'package.json', 'package-lock.json', 'src/gateway/config.ts', 'tsconfig.build.json']) {
+      expect(ignored(kept), kept).toBe(false);
+    }
+    for (const left of ['node_modules/durable-functions/package.json', 'test/deploy/yaml.test.ts', '.azurite/__blobstorage__', 'local.settings.json', '.azure/dev/.env', 'infra/main.bicep', 'README.md']) {
+      expect(ignored(left), left).toBe(true);
+    }
+  });
+
   it('infra points at main.bicep and its parameters file', () => {
     const infra = object(azure.infra);
     expect(infra.provider).toBe('bicep');
