@@ -4,8 +4,8 @@
 // late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
 // replace an answer already given (field notes #5, #9).
 import { isRequestId } from './contract.js';
-import { isHttpStatus, isOrchestratorOutput } from './contract-guards.js';
-import { outcomeOfRuntime, type InstanceSnapshot } from './outcome.js';
+import { isHttpStatus } from './contract-guards.js';
+import { classifyRequest, type InstanceSnapshot } from './request-state.js';
 
 export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
 
@@ -117,20 +117,21 @@ export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId:
 
 // undefined: the instance is still waiting.
 function judge(instance: InstanceSnapshot, replyId: string): { action: 'alreadyDelivered' } | SetAside | undefined {
-  const outcome = outcomeOfRuntime(instance.runtimeStatus, instance.output);
+  const state = classifyRequest(instance);
   const late = (detail: string): SetAside => ({ action: 'setAside', reason: 'late', detail });
-  switch (outcome.kind) {
-    case 'running':
+  switch (state.kind) {
+    case 'pending':
+    case 'awaitingReply':
+    case 'suspended':
       return undefined;
-    case 'completed':
-      if (!isOrchestratorOutput(outcome.output)) return late('request ended without a result');
-      if (outcome.output.outcome === 'timedOut') return late('request timed out before this reply');
-      if (outcome.output.reply.replyId === replyId) return { action: 'alreadyDelivered' };
-      return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${outcome.output.reply.replyId}` };
-    case 'terminated':
+    case 'answered':
+      if (state.reply.replyId === replyId) return { action: 'alreadyDelivered' };
+      return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${state.reply.replyId}` };
+    case 'timedOut':
+      return late(`request timed out before this reply${state.by === 'syncWait' ? ' (sync wait expired)' : ''}`);
     case 'canceled':
-      return late(`request was ${outcome.kind} before this reply${outcome.kind === 'terminated' && outcome.reason ? ` (${outcome.reason})` : ''}`);
+      return late(`request was canceled before this reply${state.reason ? ` (${state.reason})` : ''}`);
     case 'failed':
-      return late('request failed before this reply');
+      return late(state.noResult ? 'request ended without a result' : 'request failed before this reply');
   }
 }

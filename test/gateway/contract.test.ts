@@ -7,7 +7,7 @@ import {
   newRequestId,
   requestIdFromIdempotencyKey,
 } from '../../src/gateway/contract.js';
-import { isOrchestratorOutput, isReplyEnvelope } from '../../src/gateway/contract-guards.js';
+import { isReplyEnvelope } from '../../src/gateway/contract-guards.js';
 
 describe('request ids', () => {
   it('accepts letters, digits and hyphens up to 64', () => {
@@ -75,11 +75,5 @@ describe('guards', () => {
     expect(isReplyEnvelope({ ...reply, ref: { container: 'c', blobName: 'b', size: 1, etag: 'e' } })).toBe(false);
     expect(isReplyEnvelope({ ...reply, body: undefined })).toBe(false);
     expect(isReplyEnvelope({ ...reply, status: 150 })).toBe(false);
-  });
-  it('orchestrator outputs', () => {
-    expect(isOrchestratorOutput({ outcome: 'timedOut' })).toBe(true);
-    expect(isOrchestratorOutput({ outcome: 'replied', reply })).toBe(true);
-    expect(isOrchestratorOutput({ outcome: 'replied' })).toBe(false);
-    expect(isOrchestratorOutput('sync wait expired')).toBe(false);
   });
 });

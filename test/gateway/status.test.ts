@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classifyRequest } from '../../src/gateway/request-state.js';
 import { callerStatus, isFinalStatus, statusResource } from '../../src/gateway/status.js';
 import { snapshot } from './snapshot.js';
 
@@ -19,7 +20,7 @@ describe('callerStatus', () => {
     [{ runtimeStatus: 'Canceled' }, 'Canceled'],
     [{ runtimeStatus: 'Failed' }, 'Failed'],
   ] as const)('%j → %s', (fields, expected) => {
-    expect(callerStatus(snapshot(fields))).toBe(expected);
+    expect(callerStatus(classifyRequest(snapshot(fields)))).toBe(expected);
   });
 
   it('final states', () => {
