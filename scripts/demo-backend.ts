@@ -21,9 +21,8 @@ import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blobStoreFor, DEFAULT_CONTENT_TYPE, type BlobStore } from '../src/gateway/blob-store.js';
 import { isContainerName } from '../src/gateway/config.js';
-import { isRequestId } from '../src/gateway/contract.js';
+import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
-import { isJsonMediaType } from '../src/gateway/submission.js';
 import { CliUsageError, LOCAL_SERVICE_BUS, parseCliArgs, replyMessage, runCli } from './reply.js';
 
 const USAGE =

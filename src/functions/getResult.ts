@@ -9,7 +9,7 @@ import { httpEdge } from '../gateway/http-edge.js';
 import { findRequest } from '../gateway/lookup.js';
 import { mapOutcome } from '../gateway/outcome.js';
 import { classifyRequest } from '../gateway/request-state.js';
-import { replyResponse } from '../gateway/reply-response.js';
+import { replyResponse } from '../gateway/replies/response.js';
 import { callerStatus } from '../gateway/status.js';
 
 export const getResult = httpEdge(async (request, client, _context, scope) => {

@@ -9,7 +9,7 @@ import { httpEdge } from '../gateway/http-edge.js';
 import { resourceUrl } from '../gateway/links.js';
 import { mapOutcome, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
 import { preferenceApplied } from '../gateway/prefer.js';
-import { replyResponse } from '../gateway/reply-response.js';
+import { replyResponse } from '../gateway/replies/response.js';
 import { readSubmission, startOrReuse } from '../gateway/submission.js';
 
 // A sync wait that runs out ends the request (so a late reply is set aside, not kept for no

@@ -13,7 +13,7 @@ export interface ServiceBusSettings {
   readonly requestTopic: string;
   readonly replyTopic: string;
   readonly replySubscription: string;
-  /** Where unknown, late, duplicate and malformed reply messages are set aside (see reply-servicebus.ts). */
+  /** Where unknown, late, duplicate and malformed reply messages are set aside (see replies/servicebus-channel.ts). */
   readonly rejectedQueue: string;
   /** Claim checks: reply message bodies too large for Durable state are copied here as blobs. */
   readonly replyBodiesContainer: string;

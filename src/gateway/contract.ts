@@ -69,6 +69,22 @@ export function fingerprintRequest(parts: {
     .digest('hex');
 }
 
+/** `application/json` or any `+json` type: the bodies the gateway checks parse as JSON. */
+export function isJsonMediaType(contentType: string): boolean {
+  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+}
+
+/** Strict: UTF-8 without a single bad byte, then JSON. What a JSON media type promises. */
+export function isUtf8Json(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type WaitMode = 'sync' | 'async';
 
 /** Orchestrator input; also what the dispatch activity receives. */

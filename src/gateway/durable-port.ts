@@ -10,7 +10,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type GatewayRequest, type ReplyEnvelope } from './contract.js';
-import { completedOrTimeout } from './local-completions.js';
+import { completedOrTimeout } from './replies/local-completions.js';
 import { classifyRequest, isFinal, type FinalState, type InstanceSnapshot, type RequestState } from './request-state.js';
 
 export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; state: FinalState };
@@ -77,7 +77,7 @@ export class GatewayDurable {
 
   /**
    * Waits with `waitForCompletionOrCreateCheckStatusResponse`, one poll interval at a time, so
-   * that a completion signalled in this process (local-completions.ts) ends the wait at once
+   * that a completion signalled in this process (replies/local-completions.ts) ends the wait at once
    * instead of at the next poll. The client's own loop can't be cancelled, hence the slices.
    */
   async waitForState(httpRequest: HttpRequest, id: string, timeoutMs: number, pollIntervalMs: number): Promise<RequestState> {

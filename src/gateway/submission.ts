@@ -5,7 +5,9 @@ import type { GatewayConfig } from './config.js';
 import {
   fingerprintRequest,
   isIdempotencyKey,
+  isJsonMediaType,
   isOperation,
+  isUtf8Json,
   newRequestId,
   requestIdFromIdempotencyKey,
   type GatewayRequest,
@@ -21,11 +23,6 @@ export interface Submission {
   request: GatewayRequest;
   plan: WaitPlan;
   idempotent: boolean;
-}
-
-export function isJsonMediaType(contentType: string): boolean {
-  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return media === 'application/json' || media.endsWith('+json');
 }
 
 async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer> {
@@ -86,11 +83,7 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
 }
 
 function assertJson(body: Buffer): void {
-  try {
-    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
-  }
+  if (!isUtf8Json(body)) throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
 }
 
 /**

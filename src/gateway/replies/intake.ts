@@ -3,9 +3,9 @@
 // is retried for a grace period (field note #4); anything that cannot be delivered (unknown,
 // late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
 // replace an answer already given (field notes #5, #9).
-import { isRequestId } from './contract.js';
-import { isHttpStatus } from './contract-guards.js';
-import { classifyRequest, type InstanceSnapshot } from './request-state.js';
+import { isHttpStatus } from '../contract-guards.js';
+import { isRequestId, TERMINATE_REASON_SYNC_EXPIRED } from '../contract.js';
+import { classifyRequest, type InstanceSnapshot } from '../request-state.js';
 
 export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
 
@@ -128,9 +128,10 @@ function judge(instance: InstanceSnapshot, replyId: string): { action: 'alreadyD
       if (state.reply.replyId === replyId) return { action: 'alreadyDelivered' };
       return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${state.reply.replyId}` };
     case 'timedOut':
-      return late(`request timed out before this reply${state.by === 'syncWait' ? ' (sync wait expired)' : ''}`);
+      return late(state.by === 'syncWait' ? `request was terminated before this reply (${TERMINATE_REASON_SYNC_EXPIRED})` : 'request timed out before this reply');
     case 'canceled':
-      return late(`request was canceled before this reply${state.reason ? ` (${state.reason})` : ''}`);
+      // A terminate's reason says who ended it; the runtime's own cancel has none.
+      return late(state.reason ? `request was terminated before this reply (${state.reason})` : 'request was canceled before this reply');
     case 'failed':
       return late(state.noResult ? 'request ended without a result' : 'request failed before this reply');
   }

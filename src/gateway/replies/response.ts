@@ -1,9 +1,9 @@
 // Turns a delivered reply into the HTTP answer, the same for the sync submit call and for
 // GET /results/{id}: the backend's status and content type, the bytes exactly as they came.
-import type { BlobStore } from './blob-store.js';
-import type { ReplyEnvelope } from './contract.js';
-import { GatewayError } from './errors.js';
-import type { EdgeResponse } from './http-edge.js';
+import type { BlobStore } from '../blob-store.js';
+import type { ReplyEnvelope } from '../contract.js';
+import { GatewayError } from '../errors.js';
+import type { EdgeResponse } from '../http-edge.js';
 
 // Statuses whose responses cannot carry a body (fetch's Response refuses one).
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);

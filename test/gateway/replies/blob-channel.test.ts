@@ -5,11 +5,12 @@
 // the raise (the client swallows the 410), a blob deleted between the trigger and the read, and
 // an instance that never takes a raised event (30 s of confirming, on a fake clock).
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ReplyEnvelope } from '../../src/gateway/contract.js';
-import { GatewayDurable } from '../../src/gateway/durable-port.js';
-import { CONFIRM_TIMEOUT_MS, deliverBlobReply, type DeliveryDeps } from '../../src/gateway/reply-delivery.js';
-import { FakeBlobs } from './fake-blobs.js';
-import { FakeDurableClient } from './fake-durable.js';
+import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
+import { GatewayDurable } from '../../../src/gateway/durable-port.js';
+import { deliverBlobReply, type DeliveryDeps } from '../../../src/gateway/replies/blob-channel.js';
+import { CONFIRM_TIMEOUT_MS } from '../../../src/gateway/replies/delivery.js';
+import { FakeBlobs } from '../fake-blobs.js';
+import { FakeDurableClient } from '../fake-durable.js';
 
 const config = {
   repliesContainer: 'replies',

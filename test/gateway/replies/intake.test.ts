@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs } from '../../src/gateway/reply-intake.js';
-import { snapshot } from './snapshot.js';
+import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs } from '../../../src/gateway/replies/intake.js';
+import { snapshot } from '../snapshot.js';
 
 const mine = 'blob:replies/req-1.json@"0x1"';
 const envelope = (replyId: string) => ({ replyId, status: 200, contentType: 'text/plain', body: '', receivedAt: 'now' });

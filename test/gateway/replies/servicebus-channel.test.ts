@@ -1,9 +1,9 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { WriteOptions } from '../../src/gateway/blob-store.js';
-import type { ReplyEnvelope } from '../../src/gateway/contract.js';
-import { GatewayDurable } from '../../src/gateway/durable-port.js';
-import { parseReplyMessage } from '../../src/gateway/reply-intake.js';
+import type { WriteOptions } from '../../../src/gateway/blob-store.js';
+import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
+import { GatewayDurable } from '../../../src/gateway/durable-port.js';
+import { parseReplyMessage } from '../../../src/gateway/replies/intake.js';
 import {
   deliverServiceBusReply,
   messageBodyBytes,
@@ -11,10 +11,10 @@ import {
   rejectedMessage,
   type ReceivedReply,
   type ServiceBusReplyDeps,
-} from '../../src/gateway/reply-servicebus.js';
-import { requestMessage } from '../../src/gateway/request-channel.js';
-import { FakeBlobs } from './fake-blobs.js';
-import { FakeDurableClient } from './fake-durable.js';
+} from '../../../src/gateway/replies/servicebus-channel.js';
+import { requestMessage } from '../../../src/gateway/request-channel.js';
+import { FakeBlobs } from '../fake-blobs.js';
+import { FakeDurableClient } from '../fake-durable.js';
 
 class WritableBlobs extends FakeBlobs {
   write(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<void> {
