@@ -176,8 +176,8 @@ export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: 
     if (sender === undefined) senders.set(topic, (sender = client.createSender(topic)));
     return sender;
   };
-  // rhea can merge dispositions of different outcomes sent in one tick into one frame
-  // (servicebus-amqp-contract.md), so settlements go out one at a time.
+  // rhea can merge dispositions of different outcomes sent in one tick into one frame (a range
+  // with one outcome for all), so settlements go out one at a time.
   let settling: Promise<void> = Promise.resolve();
   const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
 

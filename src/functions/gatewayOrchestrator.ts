@@ -24,14 +24,14 @@ export const gatewayOrchestrator: OrchestrationHandler = function* (context: Orc
   const deadline = new Date(waitingSince.getTime() + request.deadlineMs);
   stage({ stage: 'AwaitingReply', since: waitingSince.toISOString(), deadline: deadline.toISOString() });
 
-  // A reply raised before this point is buffered by the SDK and wins at once (field note #6).
+  // A reply raised before this point is buffered by the SDK and wins at once (docs/field-notes.md#n6).
   const reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
   const timer = context.df.createTimer(deadline);
   const winner: unknown = yield context.df.Task.any([reply, timer]);
 
   let output: OrchestratorOutput;
   if (winner === reply) {
-    // Without this the pending timer keeps the instance Running until the deadline (field note #7).
+    // Without this the pending timer keeps the instance Running until the deadline (docs/field-notes.md#n7).
     timer.cancel();
     // Only the gateway's reply functions raise this event (management URLs never leave the
     // app), so a bad payload is a bug: fail loudly rather than answer with it.

@@ -41,7 +41,7 @@ export interface GatewayConfig {
   readonly serviceBus?: ServiceBusSettings;
 }
 
-// Azure's front end drops HTTP responses after 230 s (field note #3); the gateway must answer
+// Azure's front end drops HTTP responses after 230 s (docs/field-notes.md#n3); the gateway must answer
 // (504) before that, so the longest sync wait is bounded at configuration time.
 export const AZURE_HTTP_RESPONSE_CAP_SECONDS = 230;
 

@@ -16,7 +16,7 @@ export const TERMINATE_REASON_SYNC_EXPIRED = 'sync wait expired';
 export const TERMINATE_REASON_CANCELED = 'canceled by caller';
 
 // Ids end up in blob names, Service Bus properties and URLs: a closed alphabet keeps `../`,
-// slashes, dots and control characters out of every one of them (field note #15).
+// slashes, dots and control characters out of every one of them (docs/field-notes.md#n15).
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const OPERATION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 

@@ -1,10 +1,10 @@
 // The gateway's port over the durable-functions v3 client. The client's quirks, stated in types
-// instead of left to each caller (style.md #6):
+// instead of left to each caller (docs/architecture.md#adapters):
 // - getStatus throws a plain Error for an unknown id (HTTP 404) → `inspect` answers undefined;
 // - raiseEvent and terminate resolve silently on HTTP 410 (instance already finished), so an
-//   event or a cancel can vanish (field note #5) → both look at the status first and say
+//   event or a cancel can vanish (docs/field-notes.md#n5) → both look at the status first and say
 //   `late` / `finished` instead;
-// - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (field note #1): 200 for
+// - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (docs/field-notes.md#n1): 200 for
 //   both a completed and a terminated instance, 500 with the whole status for a failure, 202 full
 //   of management URLs while running → `waitForState` returns a RequestState, never its body.
 import type { HttpRequest } from '@azure/functions';

@@ -1,6 +1,6 @@
-// A request's state as an HTTP answer, decided by the gateway itself (field note #1): none of the
-// bodies `waitForCompletionOrCreateCheckStatusResponse` would answer may reach a caller (field
-// note #2), so the submit and result calls answer from the classified state instead.
+// A request's state as an HTTP answer, decided by the gateway itself (docs/field-notes.md#n1): none of
+// the bodies `waitForCompletionOrCreateCheckStatusResponse` would answer may reach a caller
+// (docs/field-notes.md#n2), so the submit and result calls answer from the classified state instead.
 import type { ReplyEnvelope } from './contract.js';
 import { GatewayError } from './errors.js';
 import type { RequestState } from './request-state.js';

@@ -1,6 +1,6 @@
 // The caller's view of a request: a small vocabulary and a minimal resource, derived from the
 // classified state but never exposing the Durable status (its payload holds inputs, outputs and,
-// through the check-status response, management URLs with keys: field note #2).
+// through the check-status response, management URLs with keys: docs/field-notes.md#n2).
 import { isGatewayRequest } from './contract-guards.js';
 import { classifyRequest, type InstanceSnapshot, type RequestState } from './request-state.js';
 

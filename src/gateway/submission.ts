@@ -89,7 +89,7 @@ function assertJson(body: Buffer): void {
 /**
  * Starts the request, or, for an Idempotency-Key seen before, answers the request already
  * started under it. Looking first matters: starting an id whose instance has finished would
- * silently overwrite it (field note #13). Answers the request that governs the instance.
+ * silently overwrite it (docs/field-notes.md#n13). Answers the request that governs the instance.
  */
 export async function startOrReuse(durable: Pick<GatewayDurable, 'inspect' | 'start'>, submission: Submission): Promise<GatewayRequest> {
   const { request } = submission;

@@ -23,7 +23,7 @@ export interface CallOptions {
   body?: string | Buffer;
 }
 
-// What a Durable check-status response carries (field note #2); no gateway answer may hold any.
+// What a Durable check-status response carries (docs/field-notes.md#n2); no gateway answer may hold any.
 const MANAGEMENT_TRACES = [/code=/i, /runtime\/webhooks/i, /statusQueryGetUri|sendEventPostUri|terminatePostUri|purgeHistoryDeleteUri/i];
 
 /** Throws if the answer names a management URL or key, in a header or in its body. */

@@ -103,7 +103,7 @@ describe('request ids in routes', () => {
 
 describe('management URLs', () => {
   // call() checks every answer in every e2e file; these are the answers Durable's own helpers
-  // would have filled with management URLs and the system key (field notes #1, #2).
+  // would have filled with management URLs and the system key (docs/field-notes.md#n1, docs/field-notes.md#n2).
   it('appear in none of the answers Durable would put them in: 202, 504, the status resource', async () => {
     const operation = uniqueOperation('leaks');
     const accepted = await submit(stack, operation, '{}', { prefer: 'respond-async' });

@@ -1,4 +1,4 @@
-// Golden-history replay tests (style.md #10): fixtures are history arrays, assertions are on the
+// Golden-history replay tests (docs/architecture.md#testing): fixtures are history arrays, assertions are on the
 // actions and state the orchestrator emits, episode by episode.
 import { describe, expect, it } from 'vitest';
 import { gatewayOrchestrator } from '../../src/functions/gatewayOrchestrator.js';
@@ -89,7 +89,7 @@ describe('gatewayOrchestrator', () => {
     expect(state.output).toEqual({ outcome: 'timedOut' });
   });
 
-  it('a reply raised before the orchestrator waits is still delivered (field note #6)', async () => {
+  it('a reply raised before the orchestrator waits is still delivered (docs/field-notes.md#n6)', async () => {
     const early = [...played(episode1), ...activityDone.slice(0, 3), replyRaised(reply), activityDone[3] as HistoryEvent];
     const state = await runEpisode(gatewayOrchestrator, early, request);
     expect(state.isDone).toBe(true);

@@ -36,7 +36,7 @@ describe('classifyRequest', () => {
   });
 });
 
-describe('stateOfWaitResponse (field note #1: mixed shapes)', () => {
+describe('stateOfWaitResponse (docs/field-notes.md#n1: mixed shapes)', () => {
   it('200 with the raw output is Completed', () => {
     expect(stateOfWaitResponse(200, { outcome: 'replied', reply })).toEqual({ kind: 'answered', reply });
   });

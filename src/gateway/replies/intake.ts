@@ -1,8 +1,8 @@
 // What to do with an incoming reply, decided without I/O so every branch is unit-tested.
 // The rules: a reply is raised only into a waiting instance; a reply for an id not started yet
-// is retried for a grace period (field note #4); anything that cannot be delivered (unknown,
+// is retried for a grace period (docs/field-notes.md#n4); anything that cannot be delivered (unknown,
 // late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
-// replace an answer already given (field notes #5, #9).
+// replace an answer already given (docs/field-notes.md#n5, docs/field-notes.md#n9).
 import { isHttpStatus } from '../contract-guards.js';
 import { isRequestId, TERMINATE_REASON_SYNC_EXPIRED } from '../contract.js';
 import { classifyRequest, type InstanceSnapshot } from '../request-state.js';
