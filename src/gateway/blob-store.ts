@@ -3,6 +3,7 @@
 // on, and a move is copy-then-delete, so a failure half way leaves two copies, never none.
 import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
+import { clientCache } from './client-cache.js';
 
 export interface StoredBlob {
   container: string;
@@ -155,14 +156,9 @@ export class BlobStore {
   }
 }
 
-const stores = new Map<string, BlobStore>();
+const stores = clientCache((connectionString) => new BlobStore(connectionString));
 
 /** One client per connection string per process (they pool connections). */
 export function blobStoreFor(connectionString: string): BlobStore {
-  let store = stores.get(connectionString);
-  if (store === undefined) {
-    store = new BlobStore(connectionString);
-    stores.set(connectionString, store);
-  }
-  return store;
+  return stores.get(connectionString);
 }
