@@ -2,6 +2,7 @@
 // asynchronous: the status resource (Location) turns Canceled once the runtime has applied it.
 import * as df from 'durable-functions';
 import { TERMINATE_REASON_CANCELED } from '../gateway/contract.js';
+import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
 import { httpEdge } from '../gateway/http-edge.js';
@@ -22,7 +23,7 @@ export const cancelRequest = httpEdge(async (request, client, _context, scope) =
   // It finished between the look and the terminate (the client would have swallowed the 410).
   if (ended.result === 'finished') throw alreadyFinished(callerStatus(ended.state));
   if (ended.result === 'notFound') throw new GatewayError('request-not-found', `No request ${id}.`, { requestId: id });
-  return { status: 202, headers: { Location: resourceUrl(request.url, 'status', id) } };
+  return { status: 202, headers: { Location: resourceUrl(getConfig().publicBaseUrl, 'status', id) } };
 });
 
 df.app.client.http('cancelRequest', {

@@ -21,7 +21,8 @@ export const getResult = httpEdge(async (request, client, _context, scope) => {
       requestId: instance.id,
     });
   }
-  return replyResponse(outcome.reply, blobStoreFor(getConfig().storageConnection), instance.id);
+  const config = getConfig();
+  return replyResponse(outcome.reply, { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer }, instance.id);
 });
 
 df.app.client.http('getResult', {

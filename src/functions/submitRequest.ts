@@ -5,6 +5,7 @@ import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { TERMINATE_REASON_SYNC_EXPIRED, type GatewayRequest } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
+import { idSecret } from '../gateway/id-secret.js';
 import { httpEdge } from '../gateway/http-edge.js';
 import { resourceUrl } from '../gateway/links.js';
 import { mapOutcome, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
@@ -26,7 +27,8 @@ async function expireSyncWait(durable: GatewayDurable, governing: GatewayRequest
 
 export const submitRequest = httpEdge(async (request, client, _context, scope) => {
   const config = getConfig();
-  const submission = await readSubmission(request, config);
+  const blobs = blobStoreFor(config.storageConnection);
+  const submission = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
   const { plan } = submission;
   const id = submission.request.id;
   scope.requestId = id;
@@ -39,12 +41,12 @@ export const submitRequest = httpEdge(async (request, client, _context, scope) =
     if (outcome.kind === 'problem') throw outcome.error;
     if (outcome.kind === 'reply') {
       const applied = preferenceApplied(plan, false);
-      return replyResponse(outcome.reply, blobStoreFor(config.storageConnection), id, applied ? { 'Preference-Applied': applied } : {});
+      return replyResponse(outcome.reply, { blobs, replyBodiesContainer: config.replyBodiesContainer }, id, applied ? { 'Preference-Applied': applied } : {});
     }
   }
 
   const headers: Record<string, string> = {
-    Location: resourceUrl(request.url, 'status', id),
+    Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
     'Retry-After': String(config.retryAfterSeconds),
     'Content-Type': 'application/json',
   };

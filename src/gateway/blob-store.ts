@@ -78,6 +78,22 @@ export class BlobStore {
     });
   }
 
+  /**
+   * Writes `bytes` under a name only if nothing is there yet (If-None-Match: *), and answers what
+   * is there afterwards: so concurrent first writers on any number of instances agree on one value.
+   */
+  async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    try {
+      await client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } });
+      return Buffer.from(bytes);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 409 && status !== 412) throw error;
+    }
+    return client.downloadToBuffer();
+  }
+
   /** Properties of a blob, or undefined when it does not exist (any more). */
   async describe(container: string, name: string): Promise<StoredBlob | undefined> {
     const props = await unlessGone(() => this.service.getContainerClient(container).getBlobClient(name).getProperties());

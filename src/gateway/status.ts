@@ -4,7 +4,7 @@
 import { isGatewayRequest } from './contract-guards.js';
 import { classifyRequest, type InstanceSnapshot, type RequestState } from './request-state.js';
 
-export type CallerStatus = 'Pending' | 'AwaitingReply' | 'Completed' | 'Failed' | 'TimedOut' | 'Canceled';
+export type CallerStatus = 'Pending' | 'AwaitingReply' | 'Suspended' | 'Completed' | 'Failed' | 'TimedOut' | 'Canceled';
 
 export function callerStatus(state: RequestState): CallerStatus {
   switch (state.kind) {
@@ -14,7 +14,8 @@ export function callerStatus(state: RequestState): CallerStatus {
     case 'awaitingReply':
       return 'AwaitingReply';
     case 'suspended':
-      return state.dispatched ? 'AwaitingReply' : 'Pending';
+      // Held by an operator: not final, but nothing moves until it is resumed.
+      return 'Suspended';
     case 'answered':
       return 'Completed';
     case 'timedOut':
@@ -27,7 +28,7 @@ export function callerStatus(state: RequestState): CallerStatus {
 }
 
 export function isFinalStatus(status: CallerStatus): boolean {
-  return status !== 'Pending' && status !== 'AwaitingReply';
+  return status !== 'Pending' && status !== 'AwaitingReply' && status !== 'Suspended';
 }
 
 export interface StatusResource {

@@ -35,7 +35,16 @@ async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer>
   return body;
 }
 
-export async function readSubmission(request: HttpRequest, config: GatewayConfig, now: Date = new Date()): Promise<Submission> {
+/**
+ * Reads and checks a submit call. `keySecret` gives the secret Idempotency-Keys are hashed under
+ * (id-secret.ts); asked for only when the call has a key.
+ */
+export async function readSubmission(
+  request: HttpRequest,
+  config: GatewayConfig,
+  keySecret: () => Promise<Uint8Array>,
+  now: Date = new Date(),
+): Promise<Submission> {
   const operation = request.params.operation;
   if (!isOperation(operation)) {
     throw new GatewayError('invalid-operation', 'The operation must be 1-64 characters of letters, digits, ".", "_" or "-".');
@@ -67,7 +76,7 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
     plan,
     idempotent: key !== null,
     request: {
-      id: key !== null ? requestIdFromIdempotencyKey(key) : newRequestId(),
+      id: key !== null ? requestIdFromIdempotencyKey(key, await keySecret()) : newRequestId(),
       operation,
       method,
       contentType,

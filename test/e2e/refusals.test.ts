@@ -3,7 +3,7 @@
 // answer, refusal or not, names a Durable management URL or key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
-import { call, dispatched, expectProblem, nextRequest, submit, uniqueOperation } from './gateway-client.js';
+import { call, dispatched, expectProblem, location, nextRequest, submit, uniqueOperation } from './gateway-client.js';
 
 const MAX_BODY_BYTES = 4096;
 
@@ -109,7 +109,7 @@ describe('management URLs', () => {
     const accepted = await submit(stack, operation, '{}', { prefer: 'respond-async' });
     expect(accepted.status).toBe(202);
     const id = accepted.headers.get('x-correlation-id') ?? '';
-    expect(accepted.headers.get('location')).toBe(stack.api(`status/${id}`));
+    expect(accepted.headers.get('location')).toBe(location('status', id));
     expect(Object.keys(accepted.json()).sort()).toEqual(['createdAt', 'id', 'operation']);
 
     const status = await call(stack, `status/${id}`);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextRequestMessage, rejectedReplies, sendToReplyTopic, startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
-import { call, durableStatus, expectProblem, reply, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
+import { call, durableStatus, expectProblem, location, reply, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
 
 let stack: ServiceBusStack;
 
@@ -119,7 +119,7 @@ describe('a request over Service Bus', () => {
     const accepted = await submit(gateway(), operation, '{"n":1}', { prefer: 'respond-async' });
     expect(accepted.status, accepted.text()).toBe(202);
     const id = accepted.headers.get('x-correlation-id') ?? '';
-    expect(accepted.headers.get('location')).toBe(gateway().api(`status/${id}`));
+    expect(accepted.headers.get('location')).toBe(location('status', id));
     expect((await nextRequestMessage(stack, operation)).correlationId).toBe(id);
     await statusBecomes(gateway(), id, 'AwaitingReply');
     expectProblem(await call(gateway(), `results/${id}`), 404, 'result-not-ready', id);
@@ -132,7 +132,7 @@ describe('a request over Service Bus', () => {
 
     const done = await statusBecomes(gateway(), id, 'Completed');
     expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe(gateway().api(`results/${id}`));
+    expect(done.headers.get('location')).toBe(location('results', id));
     const result = await call(gateway(), done.headers.get('location') ?? '');
     expect(result.status).toBe(201);
     expect(result.headers.get('content-type')).toBe('application/json');

@@ -103,6 +103,25 @@ describe('gatewayOrchestrator', () => {
     expect(timer?.fireAt).toBe(new Date(t1.getTime() + 3_600_000).toISOString());
   });
 
+  it('a reply event whose claim check is not this request\'s own is refused; the real reply still wins', async () => {
+    const forged = { ...reply, body: undefined, ref: { container: 'requests', blobName: 'req-2', size: 7, etag: '"0x2"' } };
+    const refusedOnly = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged)], request);
+    expect(refusedOnly.isDone).toBe(false);
+    expect(refusedOnly.customStatus).toEqual({ stage: 'AwaitingReply', since: t1.toISOString(), deadline: deadline.toISOString(), refusedReplies: 1 });
+    const own = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-1.json/0x1', size: 7, etag: '"0x1"' } };
+    const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), replyRaised(own)], request);
+    expect(state.isDone).toBe(true);
+    expect(state.output).toEqual({ outcome: 'replied', reply: own });
+  });
+
+  it('a refused reply does not stop the deadline', async () => {
+    const forged = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-2/x', size: 7, etag: '"0x2"' } };
+    const fired = event(EventType.TimerFired, deadline, { TimerId: 1, FireAt: deadline.toISOString() });
+    const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), fired], request);
+    expect(state.isDone).toBe(true);
+    expect(state.output).toEqual({ outcome: 'timedOut' });
+  });
+
   it('a malformed reply event fails the orchestration instead of answering with it', async () => {
     await expect(runEpisode(gatewayOrchestrator, [...waiting, replyRaised({ nope: true })], request)).rejects.toThrow(
       /not a ReplyEnvelope/,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   fingerprintRequest,
@@ -5,6 +6,7 @@ import {
   isOperation,
   isRequestId,
   newRequestId,
+  isClaimCheckNameFor,
   requestIdFromIdempotencyKey,
 } from '../../src/gateway/contract.js';
 import { isReplyEnvelope } from '../../src/gateway/contract-guards.js';
@@ -31,10 +33,15 @@ describe('request ids', () => {
     expect(newRequestId()).not.toBe(a);
   });
 
-  it('an Idempotency-Key always maps to the same valid id, different keys to different ids', () => {
-    const id = requestIdFromIdempotencyKey('order-42');
-    expect(requestIdFromIdempotencyKey('order-42')).toBe(id);
-    expect(requestIdFromIdempotencyKey('order-43')).not.toBe(id);
+  it('an Idempotency-Key always maps to the same valid id under one secret, different keys to different ids', () => {
+    const secret = Buffer.alloc(32, 7);
+    const id = requestIdFromIdempotencyKey('order-42', secret);
+    expect(requestIdFromIdempotencyKey('order-42', Buffer.alloc(32, 7))).toBe(id);
+    expect(requestIdFromIdempotencyKey('order-43', secret)).not.toBe(id);
+    // Unknowable without the secret: another secret, or the old public hash, gives another id.
+    expect(requestIdFromIdempotencyKey('order-42', Buffer.alloc(32, 8))).not.toBe(id);
+    const publicHash = createHash('sha256').update('idempotency-key\norder-42', 'utf8').digest('hex');
+    expect(id.replace(/-/g, '')).not.toBe(publicHash.slice(0, 32));
     expect(isRequestId(id)).toBe(true);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
@@ -64,6 +71,24 @@ describe('fingerprintRequest', () => {
     ['query', { query: { a: '1' } }],
   ])('changes with the %s', (_what, change) => {
     expect(fingerprintRequest({ ...base, ...change })).not.toBe(fingerprintRequest(base));
+  });
+});
+
+describe('claim-check names', () => {
+  it('are derived from the request id: <reply blob name>/<etag> or <id>/<uuid>', () => {
+    expect(isClaimCheckNameFor('req-1.json/0x8D1', 'req-1')).toBe(true);
+    expect(isClaimCheckNameFor('req-1/0x8D1', 'req-1')).toBe(true);
+    expect(isClaimCheckNameFor('req-1/8e03978e-40d5-43e8-bc93-6894a57f9324', 'req-1')).toBe(true);
+  });
+  it.each([
+    ['req-2/0x8D1', 'another request'],
+    ['req-1', 'no version segment (a reply or request blob itself)'],
+    ['req-10/x', 'a longer id with the same prefix'],
+    ['req-1.json/../req-2/x', 'a dot segment'],
+    ['req-1//x', 'an empty segment'],
+    ['req-1/x\\..', 'a backslash'],
+  ])('%s is refused (%s)', (name) => {
+    expect(isClaimCheckNameFor(name, 'req-1')).toBe(false);
   });
 });
 

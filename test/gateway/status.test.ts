@@ -11,7 +11,8 @@ describe('callerStatus', () => {
     [{ runtimeStatus: 'Running', customStatus: { stage: 'Dispatching', since: 't' } }, 'Pending'],
     [{ runtimeStatus: 'Running', customStatus: null }, 'Pending'],
     [{ runtimeStatus: 'Running', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
-    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
+    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'Suspended'],
+    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'Dispatching', since: 't' } }, 'Suspended'],
     [{ runtimeStatus: 'Completed', output: { outcome: 'replied', reply } }, 'Completed'],
     [{ runtimeStatus: 'Completed', output: { outcome: 'timedOut' } }, 'TimedOut'],
     [{ runtimeStatus: 'Completed', output: 'garbage' }, 'Failed'],
@@ -24,7 +25,7 @@ describe('callerStatus', () => {
   });
 
   it('final states', () => {
-    expect(['Pending', 'AwaitingReply'].map((s) => isFinalStatus(s as 'Pending'))).toEqual([false, false]);
+    expect(['Pending', 'AwaitingReply', 'Suspended'].map((s) => isFinalStatus(s as 'Pending'))).toEqual([false, false, false]);
     expect(['Completed', 'Failed', 'TimedOut', 'Canceled'].map((s) => isFinalStatus(s as 'Failed'))).toEqual([true, true, true, true]);
   });
 });

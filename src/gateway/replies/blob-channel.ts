@@ -3,8 +3,9 @@
 // Everything is read by ETag so the bytes, content type and metadata acted on are one version.
 import { metadataValue, versionedName, type BlobStore, type StoredBlob } from '../blob-store.js';
 import type { GatewayConfig } from '../config.js';
+import { isJsonMediaType } from '../contract.js';
 import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './delivery.js';
-import { parseReplyBlob, type SetAsideReason } from './intake.js';
+import { checkReplyBody, parseReplyBlob, type SetAsideReason } from './intake.js';
 
 export interface DeliveryDeps extends DeliveryLoopDeps {
   blobs: Pick<BlobStore, 'describe' | 'read' | 'copy' | 'moveAside' | 'remove'>;
@@ -32,6 +33,15 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
   };
   const parsed = parseReplyBlob(blob);
   if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
+  // Bytes that must be looked at before delivery (a JSON reply) are read once, by ETag, and are
+  // the ones delivered inline.
+  let read: Buffer | undefined;
+  if (blob.size > 0 && (blob.size <= config.inlineReplyBytes || isJsonMediaType(blob.contentType))) {
+    read = await blobs.read(blob.container, blob.name, blob.etag);
+    if (read === undefined) return { result: 'gone' };
+    const refused = checkReplyBody(blob.contentType, read);
+    if (refused !== undefined) return setAsideUnparsed(refused, setAside);
+  }
 
   const inline = blob.size <= config.inlineReplyBytes;
   return deliverReply(
@@ -40,10 +50,7 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
       replyId: replyIdOf(blob),
       envelope: async (receivedAt) => {
         const facts = { replyId: replyIdOf(blob), status: parsed.status, contentType: blob.contentType, receivedAt };
-        if (inline) {
-          const body = await blobs.read(blob.container, blob.name, blob.etag);
-          return body === undefined ? undefined : replyEnvelope(facts, { body });
-        }
+        if (inline) return replyEnvelope(facts, { body: read ?? Buffer.alloc(0) });
         // The reply blob's name is the backend's own: a later reply under that name would replace
         // an answer that pointed at it. The answer points at a copy where no backend writes,
         // named by this version, so a retried delivery finds its own copy again.

@@ -5,7 +5,7 @@
 // this process is woken (local-completions.ts) and answered by response.ts. The I/O is injected
 // so the whole loop runs in unit tests with fakes.
 import type { GatewayConfig } from '../config.js';
-import type { ReplyEnvelope, ReplyReference } from '../contract.js';
+import { isClaimCheckNameFor, type ReplyEnvelope, type ReplyReference } from '../contract.js';
 import type { GatewayDurable } from '../durable-port.js';
 import { confirmDelivery, decideReply, retryDelayMs, type ParsedReply, type SetAsideReason } from './intake.js';
 import { signalCompleted } from './local-completions.js';
@@ -24,7 +24,8 @@ export interface DeliveryLoopDeps {
 }
 
 export type DeliveryResult =
-  | { result: 'delivered' | 'alreadyDelivered'; requestId: string; replyId: string }
+  /** `held`: raised into a suspended instance, which takes it when resumed. */
+  | { result: 'delivered' | 'alreadyDelivered' | 'held'; requestId: string; replyId: string }
   /** The reply is gone or was replaced: nothing to do for this version. */
   | { result: 'gone' }
   | { result: 'setAside'; reason: SetAsideReason; detail: string; movedTo: string };
@@ -82,6 +83,11 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     }
     envelope ??= await candidate.envelope(new Date(deps.now()).toISOString());
     if (envelope === undefined) return { result: 'gone' };
+    // The orchestrator refuses a claim check it cannot tie to the request; raising one would
+    // leave the reply unconfirmed for good, so it is set aside here instead.
+    if (envelope.ref !== undefined && !isClaimCheckNameFor(envelope.ref.blobName, requestId)) {
+      return setAside('malformed', 'its claim check could not be named after the request id');
+    }
     const raised = await durable.raiseReply(requestId, envelope);
     if (raised.result === 'raised') break;
     // Not found or finished between the look and the raise: the next look decides.
@@ -93,6 +99,12 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
   for (let look = 0; ; look++) {
     const confirmation = confirmDelivery(await durable.inspect(requestId), replyId);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
+    if (confirmation.result === 'held') {
+      // The runtime keeps the event with the instance (a durable message) until an operator
+      // resumes it; like a delivered reply, its source is no longer needed.
+      await candidate.delivered();
+      return { result: 'held', requestId, replyId };
+    }
     if (confirmation.result === 'delivered') {
       // A caller blocked in this process is answered now rather than at its next status poll.
       signalCompleted(requestId);

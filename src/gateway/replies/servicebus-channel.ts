@@ -17,7 +17,7 @@ import type { GatewayConfig, ServiceBusSettings } from '../config.js';
 import { isJsonMediaType } from '../contract.js';
 import type { ServiceBusPort } from '../servicebus-port.js';
 import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './delivery.js';
-import { parseReplyMessage, type SetAsideReason } from './intake.js';
+import { checkReplyBody, parseReplyMessage, type SetAsideReason } from './intake.js';
 
 /** What the trigger hands over about one reply message. */
 export interface ReceivedReply {
@@ -105,6 +105,8 @@ export async function deliverServiceBusReply(reply: ReceivedReply, deps: Service
   };
   const parsed = parseReplyMessage({ correlationId: reply.correlationId, size: reply.body.length, applicationProperties: reply.applicationProperties });
   if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
+  const refused = checkReplyBody(reply.contentType ?? DEFAULT_CONTENT_TYPE, reply.body);
+  if (refused !== undefined) return setAsideUnparsed(refused, setAside);
 
   const replyId = messageReplyId(reply, source);
   return deliverReply(

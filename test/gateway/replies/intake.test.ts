@@ -30,6 +30,8 @@ describe('parseReplyBlob', () => {
     ['req-1', { status: '101' }, 10],
     ['req-1', { status: '600' }, 10],
     ['req-1', {}, 0],
+    ['req-1.x//y', {}, 10],
+    ['req-1.x/../y', {}, 10],
   ])('%j %j size %d is malformed', (name, metadata, size) => {
     expect(parseReplyBlob(facts(name, metadata, size))).toMatchObject({ ok: false, reason: 'malformed' });
   });
@@ -81,6 +83,11 @@ describe('decideReply', () => {
 describe('confirmDelivery', () => {
   it('still running: pending', () => {
     expect(confirmDelivery(snapshot({ runtimeStatus: 'Running' }), mine)).toEqual({ result: 'pending' });
+  });
+  it('suspended: held (the runtime keeps the event until the resume), not pending forever', () => {
+    expect(confirmDelivery(snapshot({ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }), mine)).toEqual({
+      result: 'held',
+    });
   });
   it('output has my reply: delivered', () => {
     expect(confirmDelivery(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope(mine) } }), mine)).toEqual({
