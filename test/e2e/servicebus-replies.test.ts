@@ -197,6 +197,18 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
     expect(malformed?.deadLetterErrorDescription).toMatch(description);
   });
 
+  it('malformed: JSON by its content type but not UTF-8 JSON by its bytes (the rule requests follow); the request keeps waiting', async () => {
+    const operation = uniqueOperation('sbbadjson');
+    const accepted = await submit(gateway(), operation, '{}', { prefer: 'respond-async' });
+    const id = accepted.headers.get('x-correlation-id') ?? '';
+    const request = await nextRequestMessage(stack, operation);
+    await sendToReplyTopic(stack, replyFor(String(request.correlationId), Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'application/json'));
+    const [malformed] = await rejectedReplies(stack, id);
+    expect(malformed?.deadLetterReason).toBe('malformed');
+    expect(malformed?.deadLetterErrorDescription).toMatch(/UTF-8 JSON/);
+    expect((await call(gateway(), `status/${id}`)).json().status).toBe('AwaitingReply');
+  });
+
   it('none of them was abandoned into the subscription dead-letter queue by redelivery', async () => {
     const dlq = stack.client.createReceiver('replies', 'gateway', { subQueueType: 'deadLetter' });
     try {
