@@ -21,9 +21,8 @@ import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender
 import { setTimeout as sleep } from 'node:timers/promises';
 import { blobStoreFor, DEFAULT_CONTENT_TYPE, type BlobStore } from '../src/gateway/blob-store.js';
 import { isContainerName } from '../src/gateway/config.js';
-import { isRequestId } from '../src/gateway/contract.js';
+import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
-import { isJsonMediaType } from '../src/gateway/submission.js';
 import { CliUsageError, LOCAL_SERVICE_BUS, parseCliArgs, replyMessage, runCli } from './reply.js';
 
 const USAGE =
@@ -177,8 +176,8 @@ export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: 
     if (sender === undefined) senders.set(topic, (sender = client.createSender(topic)));
     return sender;
   };
-  // rhea can merge dispositions of different outcomes sent in one tick into one frame
-  // (servicebus-amqp-contract.md), so settlements go out one at a time.
+  // rhea can merge dispositions of different outcomes sent in one tick into one frame (a range
+  // with one outcome for all), so settlements go out one at a time.
   let settling: Promise<void> = Promise.resolve();
   const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
 

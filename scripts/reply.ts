@@ -18,10 +18,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from '../src/gateway/blob-store.js';
-import { isRequestId } from '../src/gateway/contract.js';
+import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
 import { closeServiceBusPorts, serviceBusFor } from '../src/gateway/servicebus-port.js';
-import { isJsonMediaType } from '../src/gateway/submission.js';
 
 // CLI plumbing, also used by demo-backend.ts (scripts/ holds only these two tools).
 export class CliUsageError extends Error {

@@ -1,6 +1,7 @@
 // Blob trigger on the replies container: a backend answers request `abc` by writing `abc` or
 // `abc.json` (content type from the blob, optional metadata `status`). Delivery, retries and
-// setting aside are reply-delivery's; this file only wires the trigger to it.
+// setting aside are in gateway/replies/ (start at blob-channel.ts); this file only wires the
+// trigger to it.
 import type { InvocationContext } from '@azure/functions';
 import * as df from 'durable-functions';
 import type { DurableClient } from 'durable-functions';
@@ -8,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
-import { deliverBlobReply } from '../gateway/reply-delivery.js';
+import { deliverBlobReply } from '../gateway/replies/blob-channel.js';
 
 // `name` is the `{name}` of the trigger path; `blobTrigger` (container/name) is the fallback.
 function blobNameOf(context: InvocationContext, container: string): string {

@@ -6,6 +6,7 @@ import type { OrchestrationContext, OrchestrationHandler } from 'durable-functio
 import {
   DISPATCH_ACTIVITY_NAME,
   ORCHESTRATOR_NAME,
+  isClaimCheckNameFor,
   REPLY_EVENT_NAME,
   type GatewayCustomStatus,
   type GatewayRequest,
@@ -24,23 +25,28 @@ export const gatewayOrchestrator: OrchestrationHandler = function* (context: Orc
   const deadline = new Date(waitingSince.getTime() + request.deadlineMs);
   stage({ stage: 'AwaitingReply', since: waitingSince.toISOString(), deadline: deadline.toISOString() });
 
-  // A reply raised before this point is buffered by the SDK and wins at once (field note #6).
-  const reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
+  // A reply raised before this point is buffered by the SDK and wins at once (docs/field-notes.md#n6).
+  let reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
   const timer = context.df.createTimer(deadline);
-  const winner: unknown = yield context.df.Task.any([reply, timer]);
-
-  let output: OrchestratorOutput;
-  if (winner === reply) {
-    // Without this the pending timer keeps the instance Running until the deadline (field note #7).
-    timer.cancel();
+  for (let refused = 0; ; refused++) {
+    const winner: unknown = yield context.df.Task.any([reply, timer]);
+    if (winner !== reply) return { outcome: 'timedOut' } satisfies OrchestratorOutput;
     // Only the gateway's reply functions raise this event (management URLs never leave the
     // app), so a bad payload is a bug: fail loudly rather than answer with it.
     if (!isReplyEnvelope(reply.result)) throw new Error('reply event payload is not a ReplyEnvelope');
-    output = { outcome: 'replied', reply: reply.result };
-  } else {
-    output = { outcome: 'timedOut' };
+    // But the management API is reachable by whoever holds its key: a claim check that is not
+    // one the gateway makes for this request is refused, and the request keeps waiting for its
+    // real reply. The count is visible in the status; the event itself stays in the history.
+    const ref = reply.result.ref;
+    if (ref === undefined || isClaimCheckNameFor(ref.blobName, request.id)) {
+      // Without this the pending timer keeps the instance Running until the deadline (docs/field-notes.md#n7).
+      timer.cancel();
+      return { outcome: 'replied', reply: reply.result } satisfies OrchestratorOutput;
+    }
+    if (!context.df.isReplaying) context.warn(`request ${request.id}: refused a reply event whose claim check points elsewhere`);
+    stage({ stage: 'AwaitingReply', since: waitingSince.toISOString(), deadline: deadline.toISOString(), refusedReplies: refused + 1 });
+    reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
   }
-  return output;
 };
 
 df.app.orchestration(ORCHESTRATOR_NAME, gatewayOrchestrator);

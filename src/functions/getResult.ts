@@ -7,19 +7,22 @@ import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
 import { httpEdge } from '../gateway/http-edge.js';
 import { findRequest } from '../gateway/lookup.js';
-import { mapOutcome, outcomeOfRuntime } from '../gateway/outcome.js';
-import { replyResponse } from '../gateway/reply-response.js';
+import { mapOutcome } from '../gateway/outcome.js';
+import { classifyRequest } from '../gateway/request-state.js';
+import { replyResponse } from '../gateway/replies/response.js';
 import { callerStatus } from '../gateway/status.js';
 
 export const getResult = httpEdge(async (request, client, _context, scope) => {
   const instance = await findRequest(new GatewayDurable(client), request.params.id, scope);
-  const outcome = mapOutcome(outcomeOfRuntime(instance.runtimeStatus, instance.output), instance.id);
+  const state = classifyRequest(instance);
+  const outcome = mapOutcome(state, instance.id);
   if (outcome.kind !== 'reply') {
-    throw new GatewayError('result-not-ready', `Request ${instance.id} has no result (${callerStatus(instance)}).`, {
+    throw new GatewayError('result-not-ready', `Request ${instance.id} has no result (${callerStatus(state)}).`, {
       requestId: instance.id,
     });
   }
-  return replyResponse(outcome.reply, blobStoreFor(getConfig().storageConnection), instance.id);
+  const config = getConfig();
+  return replyResponse(outcome.reply, { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer }, instance.id);
 });
 
 df.app.client.http('getResult', {

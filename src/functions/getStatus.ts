@@ -14,7 +14,7 @@ export const getStatus = httpEdge(async (request, client, _context, scope) => {
   let status = 200;
   if (resource.status === 'Completed') {
     status = 303;
-    headers.Location = resourceUrl(request.url, 'results', resource.id);
+    headers.Location = resourceUrl(getConfig().publicBaseUrl, 'results', resource.id);
   } else if (!isFinalStatus(resource.status)) {
     headers['Retry-After'] = String(getConfig().retryAfterSeconds);
   }

@@ -1,7 +1,7 @@
 // Service Bus trigger on the reply topic's subscription: a backend answers request `abc` with a
 // message whose correlationId is `abc` (or with an application property requestId), its content
 // type, and an optional `status` application property. Delivery, retries and setting aside are
-// reply-delivery's and reply-servicebus's; this file only wires the trigger to them.
+// in gateway/replies/ (start at servicebus-channel.ts); this file only wires the trigger to them.
 //
 // Registered only when ServiceBusConnection is set, so a gateway without a namespace keeps
 // running on blobs alone instead of failing to index a trigger it cannot listen with.
@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig, parseServiceBusSettings, SERVICE_BUS_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
-import { deliverServiceBusReply, messageBodyBytes, type ReceivedReply } from '../gateway/reply-servicebus.js';
+import { deliverServiceBusReply, messageBodyBytes, type ReceivedReply } from '../gateway/replies/servicebus-channel.js';
 import { closeServiceBusPorts, serviceBusFor } from '../gateway/servicebus-port.js';
 
 function receivedReply(body: unknown, context: InvocationContext): ReceivedReply {

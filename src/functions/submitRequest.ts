@@ -5,11 +5,12 @@ import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { TERMINATE_REASON_SYNC_EXPIRED, type GatewayRequest } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
+import { idSecret } from '../gateway/id-secret.js';
 import { httpEdge } from '../gateway/http-edge.js';
 import { resourceUrl } from '../gateway/links.js';
-import { mapOutcome, outcomeOfRuntime, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
+import { mapOutcome, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
 import { preferenceApplied } from '../gateway/prefer.js';
-import { replyResponse } from '../gateway/reply-response.js';
+import { replyResponse } from '../gateway/replies/response.js';
 import { readSubmission, startOrReuse } from '../gateway/submission.js';
 
 // A sync wait that runs out ends the request (so a late reply is set aside, not kept for no
@@ -20,13 +21,14 @@ async function expireSyncWait(durable: GatewayDurable, governing: GatewayRequest
   if (governing.waitMode !== 'sync') return { kind: 'problem', error: syncWaitExpired(id, true) };
   const ended = await durable.terminate(id, TERMINATE_REASON_SYNC_EXPIRED);
   if (ended.result === 'notFound') throw new Error(`request ${id} vanished during its sync wait`);
-  const outcome = ended.result === 'finished' ? mapOutcome(outcomeOfRuntime(ended.instance.runtimeStatus, ended.instance.output), id) : undefined;
-  return outcome !== undefined && outcome.kind !== 'pending' ? outcome : { kind: 'problem', error: syncWaitExpired(id) };
+  // Finished between the last look and the terminate: that state is the answer.
+  return mapOutcome(ended.result === 'finished' ? ended.state : { kind: 'timedOut', by: 'syncWait' }, id);
 }
 
 export const submitRequest = httpEdge(async (request, client, _context, scope) => {
   const config = getConfig();
-  const submission = await readSubmission(request, config);
+  const blobs = blobStoreFor(config.storageConnection);
+  const submission = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
   const { plan } = submission;
   const id = submission.request.id;
   scope.requestId = id;
@@ -34,17 +36,17 @@ export const submitRequest = httpEdge(async (request, client, _context, scope) =
   const governing = await startOrReuse(durable, submission);
 
   if (plan.waitMs > 0) {
-    let outcome = mapOutcome(await durable.waitForOutcome(request, id, plan.waitMs, config.pollIntervalMs), id);
+    let outcome = mapOutcome(await durable.waitForState(request, id, plan.waitMs, config.pollIntervalMs), id);
     if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
     if (outcome.kind === 'problem') throw outcome.error;
     if (outcome.kind === 'reply') {
       const applied = preferenceApplied(plan, false);
-      return replyResponse(outcome.reply, blobStoreFor(config.storageConnection), id, applied ? { 'Preference-Applied': applied } : {});
+      return replyResponse(outcome.reply, { blobs, replyBodiesContainer: config.replyBodiesContainer }, id, applied ? { 'Preference-Applied': applied } : {});
     }
   }
 
   const headers: Record<string, string> = {
-    Location: resourceUrl(request.url, 'status', id),
+    Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
     'Retry-After': String(config.retryAfterSeconds),
     'Content-Type': 'application/json',
   };

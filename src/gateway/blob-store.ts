@@ -3,6 +3,7 @@
 // on, and a move is copy-then-delete, so a failure half way leaves two copies, never none.
 import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
 import type { Readable } from 'node:stream';
+import { clientCache } from './client-cache.js';
 
 export interface StoredBlob {
   container: string;
@@ -75,6 +76,22 @@ export class BlobStore {
       blobHTTPHeaders: { blobContentType: options.contentType },
       metadata: options.metadata ?? {},
     });
+  }
+
+  /**
+   * Writes `bytes` under a name only if nothing is there yet (If-None-Match: *), and answers what
+   * is there afterwards: so concurrent first writers on any number of instances agree on one value.
+   */
+  async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    try {
+      await client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } });
+      return Buffer.from(bytes);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== 409 && status !== 412) throw error;
+    }
+    return client.downloadToBuffer();
   }
 
   /** Properties of a blob, or undefined when it does not exist (any more). */
@@ -155,14 +172,9 @@ export class BlobStore {
   }
 }
 
-const stores = new Map<string, BlobStore>();
+const stores = clientCache((connectionString) => new BlobStore(connectionString));
 
 /** One client per connection string per process (they pool connections). */
 export function blobStoreFor(connectionString: string): BlobStore {
-  let store = stores.get(connectionString);
-  if (store === undefined) {
-    store = new BlobStore(connectionString);
-    stores.set(connectionString, store);
-  }
-  return store;
+  return stores.get(connectionString);
 }

@@ -13,7 +13,7 @@ export interface ServiceBusSettings {
   readonly requestTopic: string;
   readonly replyTopic: string;
   readonly replySubscription: string;
-  /** Where unknown, late, duplicate and malformed reply messages are set aside (see reply-servicebus.ts). */
+  /** Where unknown, late, duplicate and malformed reply messages are set aside (see replies/servicebus-channel.ts). */
   readonly rejectedQueue: string;
   /** Claim checks: reply message bodies too large for Durable state are copied here as blobs. */
   readonly replyBodiesContainer: string;
@@ -34,6 +34,13 @@ export interface GatewayConfig {
    * a later reply under the same name cannot replace an answer given by reference.
    */
   readonly replyBodiesContainer: string;
+  /** The gateway's own blobs (the Idempotency-Key secret); no backend writes here. */
+  readonly gatewayContainer: string;
+  /**
+   * Where callers reach the gateway (`https://api.example.com/` or with a path), for absolute
+   * `Location` headers; undefined → relative ones. Never taken from the request's Host header.
+   */
+  readonly publicBaseUrl: string | undefined;
   readonly maxBodyBytes: number;
   readonly inlineReplyBytes: number;
   readonly replyGraceMs: number;
@@ -41,7 +48,7 @@ export interface GatewayConfig {
   readonly serviceBus?: ServiceBusSettings;
 }
 
-// Azure's front end drops HTTP responses after 230 s (field note #3); the gateway must answer
+// Azure's front end drops HTTP responses after 230 s (docs/field-notes.md#n3); the gateway must answer
 // (504) before that, so the longest sync wait is bounded at configuration time.
 export const AZURE_HTTP_RESPONSE_CAP_SECONDS = 230;
 
@@ -76,6 +83,24 @@ function container(env: Env, setting: string, fallback: string): string {
     throw new ConfigError(setting, `"${value}" is not a valid blob container name`);
   }
   return value;
+}
+
+function publicBaseUrl(env: Env): string | undefined {
+  const setting = 'GATEWAY_PUBLIC_BASE_URL';
+  const raw = env[setting]?.trim();
+  if (!raw) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(setting, `"${raw}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(setting, `must be an http or https URL, got ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(setting, 'must not carry credentials, a query or a fragment');
+  }
+  // A trailing slash makes the base a directory, so `api/status/…` resolves below its path.
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
 function channel(env: Env): RequestChannel {
@@ -145,6 +170,8 @@ export function parseConfig(env: Env): GatewayConfig {
     repliesContainer: container(env, 'GATEWAY_REPLIES_CONTAINER', 'replies'),
     rejectedContainer: container(env, 'GATEWAY_REJECTED_CONTAINER', 'replies-rejected'),
     replyBodiesContainer: container(env, 'GATEWAY_REPLY_BODIES_CONTAINER', 'reply-bodies'),
+    gatewayContainer: container(env, 'GATEWAY_CONTAINER', 'gateway'),
+    publicBaseUrl: publicBaseUrl(env),
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 1_048_576, 1, 100 * 1_048_576),
     inlineReplyBytes: integer(env, 'GATEWAY_INLINE_REPLY_BYTES', MAX_INLINE_REPLY_BYTES, 0, MAX_INLINE_REPLY_BYTES),
     replyGraceMs: integer(env, 'GATEWAY_REPLY_GRACE_MS', 5000, 0, 600_000),
@@ -165,6 +192,10 @@ export function parseConfig(env: Env): GatewayConfig {
   // Same reason: a claim-check blob in the replies container would be judged as a reply of its own.
   if (config.replyBodiesContainer === config.repliesContainer) {
     throw new ConfigError('GATEWAY_REPLY_BODIES_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
+  }
+  // The secret blob's name would be read as a reply for the request of that name.
+  if (config.gatewayContainer === config.repliesContainer) {
+    throw new ConfigError('GATEWAY_CONTAINER', `must differ from GATEWAY_REPLIES_CONTAINER ("${config.repliesContainer}")`);
   }
   return Object.freeze(config);
 }

@@ -1,9 +1,9 @@
 // Runtime checks for the contract shapes. Everything read back from Durable state or an event
 // crossed a JSON boundary another process wrote, so it is `unknown` until one of these says so.
+// (The orchestrator's output is read in one place only: request-state.ts.)
 import type {
   GatewayCustomStatus,
   GatewayRequest,
-  OrchestratorOutput,
   ReplyEnvelope,
   ReplyReference,
 } from './contract.js';
@@ -41,12 +41,6 @@ export function isReplyEnvelope(value: unknown): value is ReplyEnvelope {
     hasBody !== hasRef &&
     (!hasRef || isReplyReference(value.ref))
   );
-}
-
-export function isOrchestratorOutput(value: unknown): value is OrchestratorOutput {
-  if (!isObject(value)) return false;
-  if (value.outcome === 'timedOut') return true;
-  return value.outcome === 'replied' && isReplyEnvelope(value.reply);
 }
 
 export function isGatewayRequest(value: unknown): value is GatewayRequest {

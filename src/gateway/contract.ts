@@ -1,7 +1,7 @@
 // The one contract shared by the starters, the orchestrator, the dispatch activity and the reply
 // functions: names, id rules and payload shapes. Changing a shape here changes stored Durable
 // state, so keep additions optional and never rename a field that running instances carry.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 
 export const ORCHESTRATOR_NAME = 'gatewayOrchestrator';
 export const DISPATCH_ACTIVITY_NAME = 'dispatchRequest';
@@ -16,7 +16,7 @@ export const TERMINATE_REASON_SYNC_EXPIRED = 'sync wait expired';
 export const TERMINATE_REASON_CANCELED = 'canceled by caller';
 
 // Ids end up in blob names, Service Bus properties and URLs: a closed alphabet keeps `../`,
-// slashes, dots and control characters out of every one of them (field note #15).
+// slashes, dots and control characters out of every one of them (docs/field-notes.md#n15).
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const OPERATION_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -38,9 +38,11 @@ export function newRequestId(): string {
 }
 
 // The same Idempotency-Key must always map to the same instance id, on any instance of the app,
-// so the id is a hash of the key, not a lookup. Shaped like a UUID so logs look uniform.
-export function requestIdFromIdempotencyKey(key: string): string {
-  const hex = createHash('sha256').update(`idempotency-key\n${key}`, 'utf8').digest('hex');
+// so the id is computed from the key, not looked up. An HMAC under the gateway's own secret (kept
+// in storage, see id-secret.ts): a plain hash would let anyone who knows or guesses a key compute
+// its id and read its result. Shaped like a UUID so logs look uniform.
+export function requestIdFromIdempotencyKey(key: string, secret: Uint8Array): string {
+  const hex = createHmac('sha256', secret).update(`idempotency-key\n${key}`, 'utf8').digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -67,6 +69,22 @@ export function fingerprintRequest(parts: {
     .update(`${parts.method}\n${parts.operation}\n${query}\n`, 'utf8')
     .update(parts.body)
     .digest('hex');
+}
+
+/** `application/json` or any `+json` type: the bodies the gateway checks parse as JSON. */
+export function isJsonMediaType(contentType: string): boolean {
+  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || media.endsWith('+json');
+}
+
+/** Strict: UTF-8 without a single bad byte, then JSON. What a JSON media type promises. */
+export function isUtf8Json(bytes: Uint8Array): boolean {
+  try {
+    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export type WaitMode = 'sync' | 'async';
@@ -99,6 +117,24 @@ export interface ReplyReference {
   etag: string;
 }
 
+/** The request id a reply blob's name gives: `abc` and `abc.json` both name request `abc`. */
+export function requestIdOfBlobName(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : name.slice(0, dot);
+}
+
+/**
+ * Whether a claim-check name is one the gateway derives for this request: `<reply blob name>/<ETag>`
+ * (blob replies) or `<id>/<uuid>` (Service Bus), so its first segment names the request. A `reply`
+ * event can be raised by anything that reaches the Durable management API; a reference it carries
+ * is followed only if it passes this (and, where it is read, the container and ETag match).
+ */
+export function isClaimCheckNameFor(blobName: string, requestId: string): boolean {
+  const segments = blobName.split('/');
+  if (segments.length < 2 || segments.some((s) => s === '' || /^\.+$/.test(s)) || blobName.includes('\\')) return false;
+  return isRequestId(requestId) && requestIdOfBlobName(segments[0] ?? '') === requestId;
+}
+
 /** The payload of the `reply` event. Exactly one of `body` (base64) and `ref` is set. */
 export interface ReplyEnvelope {
   /** Identifies this reply among duplicates, e.g. `blob:replies/abc.json@"0x8D..."`. */
@@ -120,4 +156,6 @@ export interface GatewayCustomStatus {
   since: string;
   /** Present once awaiting: when the orchestrator stops waiting. */
   deadline?: string;
+  /** Reply events refused because their claim check was not this request's own. */
+  refusedReplies?: number;
 }

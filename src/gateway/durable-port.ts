@@ -1,19 +1,20 @@
 // The gateway's port over the durable-functions v3 client. The client's quirks, stated in types
-// instead of left to each caller (style.md #6):
+// instead of left to each caller (docs/architecture.md#adapters):
 // - getStatus throws a plain Error for an unknown id (HTTP 404) → `inspect` answers undefined;
 // - raiseEvent and terminate resolve silently on HTTP 410 (instance already finished), so an
-//   event or a cancel can vanish (field note #5) → both look at the status first and say
+//   event or a cancel can vanish (docs/field-notes.md#n5) → both look at the status first and say
 //   `late` / `finished` instead;
-// - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes → `waitForOutcome`
-//   returns a DurableOutcome, never its HttpResponse.
+// - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (docs/field-notes.md#n1): 200 for
+//   both a completed and a terminated instance, 500 with the whole status for a failure, 202 full
+//   of management URLs while running → `waitForState` returns a RequestState, never its body.
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type GatewayRequest, type ReplyEnvelope } from './contract.js';
-import { completedOrTimeout } from './local-completions.js';
-import { outcomeOfRuntime, outcomeOfWaitResponse, type DurableOutcome, type InstanceSnapshot } from './outcome.js';
+import { completedOrTimeout } from './replies/local-completions.js';
+import { classifyRequest, isFinal, type FinalState, type InstanceSnapshot, type RequestState } from './request-state.js';
 
-export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; instance: InstanceSnapshot };
-export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; instance: InstanceSnapshot };
+export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; state: FinalState };
+export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };
 
 /** The slice of DurableClient the gateway uses (lets tests hand in a fake). */
 export type DurableClientLike = Pick<
@@ -40,8 +41,22 @@ function snapshotOf(status: DurableOrchestrationStatus): InstanceSnapshot {
   };
 }
 
-export function isRunning(instance: InstanceSnapshot): boolean {
-  return outcomeOfRuntime(instance.runtimeStatus, instance.output).kind === 'running';
+function isStatusObject(body: unknown): body is { runtimeStatus: string; output?: unknown } {
+  return typeof body === 'object' && body !== null && typeof (body as { runtimeStatus?: unknown }).runtimeStatus === 'string';
+}
+
+/** Reads the mixed shapes of `waitForCompletionOrCreateCheckStatusResponse` (status + JSON body). */
+export function stateOfWaitResponse(httpStatus: number, body: unknown): RequestState {
+  // 202 says only "not finished"; the stage is not in it, and no caller of the wait needs it.
+  if (httpStatus === 202) return classifyRequest({ runtimeStatus: 'Running', output: null, customStatus: null });
+  if (httpStatus === 500) return classifyRequest({ runtimeStatus: 'Failed', output: null, customStatus: null });
+  if (httpStatus === 200) {
+    // Completed answers the raw output; Terminated/Canceled answer the status object. Gateway
+    // outputs never carry `runtimeStatus`, so the two cannot be confused.
+    const status = isStatusObject(body) ? body : { runtimeStatus: 'Completed', output: body };
+    return classifyRequest({ runtimeStatus: status.runtimeStatus, output: status.output, customStatus: null });
+  }
+  throw new Error(`waitForCompletionOrCreateCheckStatusResponse answered HTTP ${httpStatus}`);
 }
 
 export class GatewayDurable {
@@ -62,10 +77,10 @@ export class GatewayDurable {
 
   /**
    * Waits with `waitForCompletionOrCreateCheckStatusResponse`, one poll interval at a time, so
-   * that a completion signalled in this process (local-completions.ts) ends the wait at once
+   * that a completion signalled in this process (replies/local-completions.ts) ends the wait at once
    * instead of at the next poll. The client's own loop can't be cancelled, hence the slices.
    */
-  async waitForOutcome(httpRequest: HttpRequest, id: string, timeoutMs: number, pollIntervalMs: number): Promise<DurableOutcome> {
+  async waitForState(httpRequest: HttpRequest, id: string, timeoutMs: number, pollIntervalMs: number): Promise<RequestState> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       // A zero-length slice still reads the status once.
@@ -76,8 +91,8 @@ export class GatewayDurable {
         retryIntervalInMilliseconds: 1,
       });
       // The 202 body is the management payload: never read, never forwarded.
-      if (response.status !== 202) return outcomeOfWaitResponse(response.status, await response.json());
-      if (Date.now() >= deadline) return outcomeOfWaitResponse(202, undefined);
+      if (response.status !== 202) return stateOfWaitResponse(response.status, await response.json());
+      if (Date.now() >= deadline) return stateOfWaitResponse(202, undefined);
       await signal;
     }
   }
@@ -85,7 +100,8 @@ export class GatewayDurable {
   async raiseReply(id: string, reply: ReplyEnvelope): Promise<RaiseResult> {
     const instance = await this.inspect(id);
     if (instance === undefined) return { result: 'notFound' };
-    if (!isRunning(instance)) return { result: 'late', instance };
+    const state = classifyRequest(instance);
+    if (isFinal(state)) return { result: 'late', state };
     try {
       await this.client.raiseEvent(id, REPLY_EVENT_NAME, reply);
     } catch (error) {
@@ -99,7 +115,8 @@ export class GatewayDurable {
   async terminate(id: string, reason: string): Promise<TerminateResult> {
     const instance = await this.inspect(id);
     if (instance === undefined) return { result: 'notFound' };
-    if (!isRunning(instance)) return { result: 'finished', instance };
+    const state = classifyRequest(instance);
+    if (isFinal(state)) return { result: 'finished', state };
     try {
       await this.client.terminate(id, reason);
     } catch (error) {

@@ -1,9 +1,11 @@
-// Caller-facing URLs. Built from the incoming request's origin so they point wherever the caller
-// reached the gateway; only the gateway's own resources, never Durable management URLs.
+// Caller-facing URLs: only the gateway's own resources, never Durable management URLs. Absolute
+// under the configured public base URL when there is one, otherwise relative to the host the
+// caller reached; never built from the request's Host header, which the caller controls.
 import { ROUTE_PREFIX } from './contract.js';
 
 export type GatewayResource = 'status' | 'results';
 
-export function resourceUrl(requestUrl: string, resource: GatewayResource, id: string): string {
-  return new URL(`/${ROUTE_PREFIX}/${resource}/${encodeURIComponent(id)}`, requestUrl).href;
+export function resourceUrl(publicBaseUrl: string | undefined, resource: GatewayResource, id: string): string {
+  const path = `${ROUTE_PREFIX}/${resource}/${encodeURIComponent(id)}`;
+  return publicBaseUrl === undefined ? `/${path}` : new URL(path, publicBaseUrl).href;
 }

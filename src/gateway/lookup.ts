@@ -3,7 +3,7 @@ import { isRequestId } from './contract.js';
 import type { GatewayDurable } from './durable-port.js';
 import type { EdgeScope } from './http-edge.js';
 import { GatewayError } from './errors.js';
-import type { InstanceSnapshot } from './outcome.js';
+import type { InstanceSnapshot } from './request-state.js';
 
 export async function findRequest(
   durable: Pick<GatewayDurable, 'inspect'>,

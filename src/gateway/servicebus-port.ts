@@ -2,6 +2,7 @@
 // connection string and one sender per entity, per process: each connection and link costs an
 // AMQP attach and a claims-based-auth round trip, and one sender carries concurrent sends.
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+import { clientCache } from './client-cache.js';
 
 export class ServiceBusPort {
   private readonly client: ServiceBusClient;
@@ -29,20 +30,13 @@ export class ServiceBusPort {
   }
 }
 
-const ports = new Map<string, ServiceBusPort>();
+const ports = clientCache((connectionString) => new ServiceBusPort(connectionString));
 
 export function serviceBusFor(connectionString: string): ServiceBusPort {
-  let port = ports.get(connectionString);
-  if (port === undefined) {
-    port = new ServiceBusPort(connectionString);
-    ports.set(connectionString, port);
-  }
-  return port;
+  return ports.get(connectionString);
 }
 
 /** Closes every client this process opened (app shutdown); a later send opens a new one. */
 export async function closeServiceBusPorts(): Promise<void> {
-  const open = [...ports.values()];
-  ports.clear();
-  await Promise.allSettled(open.map((p) => p.close()));
+  await Promise.allSettled(ports.drain().map((p) => p.close()));
 }

@@ -1,25 +1,25 @@
 // The caller's view of a request: a small vocabulary and a minimal resource, derived from the
-// Durable status but never exposing it (its payload holds inputs, outputs and, through the
-// check-status response, management URLs with keys: field note #2).
-import { isGatewayCustomStatus, isGatewayRequest, isOrchestratorOutput } from './contract-guards.js';
-import { TERMINATE_REASON_SYNC_EXPIRED } from './contract.js';
-import { outcomeOfRuntime, type InstanceSnapshot } from './outcome.js';
+// classified state but never exposing the Durable status (its payload holds inputs, outputs and,
+// through the check-status response, management URLs with keys: docs/field-notes.md#n2).
+import { isGatewayRequest } from './contract-guards.js';
+import { classifyRequest, type InstanceSnapshot, type RequestState } from './request-state.js';
 
-export type CallerStatus = 'Pending' | 'AwaitingReply' | 'Completed' | 'Failed' | 'TimedOut' | 'Canceled';
+export type CallerStatus = 'Pending' | 'AwaitingReply' | 'Suspended' | 'Completed' | 'Failed' | 'TimedOut' | 'Canceled';
 
-export function callerStatus(snapshot: InstanceSnapshot): CallerStatus {
-  const outcome = outcomeOfRuntime(snapshot.runtimeStatus, snapshot.output);
-  switch (outcome.kind) {
-    case 'running':
+export function callerStatus(state: RequestState): CallerStatus {
+  switch (state.kind) {
+    case 'pending':
       // Running but not yet dispatched is still "Pending" for the caller: nothing was sent.
-      return isGatewayCustomStatus(snapshot.customStatus) && snapshot.customStatus.stage === 'AwaitingReply'
-        ? 'AwaitingReply'
-        : 'Pending';
-    case 'completed':
-      if (!isOrchestratorOutput(outcome.output)) return 'Failed';
-      return outcome.output.outcome === 'replied' ? 'Completed' : 'TimedOut';
-    case 'terminated':
-      return outcome.reason === TERMINATE_REASON_SYNC_EXPIRED ? 'TimedOut' : 'Canceled';
+      return 'Pending';
+    case 'awaitingReply':
+      return 'AwaitingReply';
+    case 'suspended':
+      // Held by an operator: not final, but nothing moves until it is resumed.
+      return 'Suspended';
+    case 'answered':
+      return 'Completed';
+    case 'timedOut':
+      return 'TimedOut';
     case 'canceled':
       return 'Canceled';
     case 'failed':
@@ -28,7 +28,7 @@ export function callerStatus(snapshot: InstanceSnapshot): CallerStatus {
 }
 
 export function isFinalStatus(status: CallerStatus): boolean {
-  return status !== 'Pending' && status !== 'AwaitingReply';
+  return status !== 'Pending' && status !== 'AwaitingReply' && status !== 'Suspended';
 }
 
 export interface StatusResource {
@@ -44,7 +44,7 @@ export function statusResource(snapshot: InstanceSnapshot): StatusResource {
   return {
     id: snapshot.id,
     operation: request?.operation ?? '',
-    status: callerStatus(snapshot),
+    status: callerStatus(classifyRequest(snapshot)),
     // The submit call's clock, as in its 202 body, so both answers agree.
     createdAt: request?.createdAt ?? snapshot.createdAt,
     updatedAt: snapshot.updatedAt,

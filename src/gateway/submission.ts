@@ -5,7 +5,9 @@ import type { GatewayConfig } from './config.js';
 import {
   fingerprintRequest,
   isIdempotencyKey,
+  isJsonMediaType,
   isOperation,
+  isUtf8Json,
   newRequestId,
   requestIdFromIdempotencyKey,
   type GatewayRequest,
@@ -23,11 +25,6 @@ export interface Submission {
   idempotent: boolean;
 }
 
-export function isJsonMediaType(contentType: string): boolean {
-  const media = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
-  return media === 'application/json' || media.endsWith('+json');
-}
-
 async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer> {
   const tooLarge = () => new GatewayError('payload-too-large', `The body exceeds ${maxBytes} bytes.`);
   // Refuse on the declared length before reading; check the real length after.
@@ -38,7 +35,16 @@ async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer>
   return body;
 }
 
-export async function readSubmission(request: HttpRequest, config: GatewayConfig, now: Date = new Date()): Promise<Submission> {
+/**
+ * Reads and checks a submit call. `keySecret` gives the secret Idempotency-Keys are hashed under
+ * (id-secret.ts); asked for only when the call has a key.
+ */
+export async function readSubmission(
+  request: HttpRequest,
+  config: GatewayConfig,
+  keySecret: () => Promise<Uint8Array>,
+  now: Date = new Date(),
+): Promise<Submission> {
   const operation = request.params.operation;
   if (!isOperation(operation)) {
     throw new GatewayError('invalid-operation', 'The operation must be 1-64 characters of letters, digits, ".", "_" or "-".');
@@ -70,7 +76,7 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
     plan,
     idempotent: key !== null,
     request: {
-      id: key !== null ? requestIdFromIdempotencyKey(key) : newRequestId(),
+      id: key !== null ? requestIdFromIdempotencyKey(key, await keySecret()) : newRequestId(),
       operation,
       method,
       contentType,
@@ -86,17 +92,13 @@ export async function readSubmission(request: HttpRequest, config: GatewayConfig
 }
 
 function assertJson(body: Buffer): void {
-  try {
-    JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
-  }
+  if (!isUtf8Json(body)) throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
 }
 
 /**
  * Starts the request, or, for an Idempotency-Key seen before, answers the request already
  * started under it. Looking first matters: starting an id whose instance has finished would
- * silently overwrite it (field note #13). Answers the request that governs the instance.
+ * silently overwrite it (docs/field-notes.md#n13). Answers the request that governs the instance.
  */
 export async function startOrReuse(durable: Pick<GatewayDurable, 'inspect' | 'start'>, submission: Submission): Promise<GatewayRequest> {
   const { request } = submission;

@@ -3,6 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { sendReply } from '../../scripts/reply.js';
+import { blobStoreFor } from '../../src/gateway/blob-store.js';
+import { requestIdFromIdempotencyKey } from '../../src/gateway/contract.js';
+import { idSecret } from '../../src/gateway/id-secret.js';
 import type { GatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 
@@ -23,7 +26,7 @@ export interface CallOptions {
   body?: string | Buffer;
 }
 
-// What a Durable check-status response carries (field note #2); no gateway answer may hold any.
+// What a Durable check-status response carries (docs/field-notes.md#n2); no gateway answer may hold any.
 const MANAGEMENT_TRACES = [/code=/i, /runtime\/webhooks/i, /statusQueryGetUri|sendEventPostUri|terminatePostUri|purgeHistoryDeleteUri/i];
 
 /** Throws if the answer names a management URL or key, in a header or in its body. */
@@ -38,7 +41,8 @@ export function assertNoManagementTraces(answer: Answer): void {
 
 /** Calls the gateway; every answer is checked for management traces on the way back. */
 export async function call(stack: GatewayStack, route: string, options: CallOptions = {}): Promise<Answer> {
-  const url = route.startsWith('http') ? route : stack.api(route);
+  // Locations are relative (`/api/status/…`) unless a public base URL is configured.
+  const url = route.startsWith('http') ? route : route.startsWith('/') ? `${stack.url}${route}` : stack.api(route);
   // Redirects are the contract under test (303 See Other), so they are never followed here.
   const body = typeof options.body === 'string' || options.body === undefined ? options.body : new Uint8Array(options.body);
   const response = await fetch(url, { method: options.method ?? 'GET', headers: options.headers, body, redirect: 'manual' });
@@ -73,6 +77,17 @@ export function expectProblem(answer: Answer, status: number, code: string, requ
     expect(answer.headers.get('x-correlation-id')).toBe(requestId);
   }
   return problem;
+}
+
+/** The Location the gateway gives for a resource (relative: no public base URL is configured). */
+export function location(resource: 'status' | 'results', id: string): string {
+  return `/api/${resource}/${id}`;
+}
+
+/** The request id the gateway derives from an Idempotency-Key, from the secret it keeps in storage. */
+export async function idForKey(stack: GatewayStack, key: string): Promise<string> {
+  const secret = await idSecret(blobStoreFor(stack.connectionString), stack.settings.GATEWAY_CONTAINER ?? 'gateway', stack.connectionString);
+  return requestIdFromIdempotencyKey(key, secret);
 }
 
 /** An operation name no other test uses, so each test finds its own request blobs. */

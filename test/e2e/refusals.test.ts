@@ -3,7 +3,7 @@
 // answer, refusal or not, names a Durable management URL or key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
-import { call, dispatched, expectProblem, nextRequest, submit, uniqueOperation } from './gateway-client.js';
+import { call, dispatched, expectProblem, location, nextRequest, submit, uniqueOperation } from './gateway-client.js';
 
 const MAX_BODY_BYTES = 4096;
 
@@ -103,13 +103,13 @@ describe('request ids in routes', () => {
 
 describe('management URLs', () => {
   // call() checks every answer in every e2e file; these are the answers Durable's own helpers
-  // would have filled with management URLs and the system key (field notes #1, #2).
+  // would have filled with management URLs and the system key (docs/field-notes.md#n1, docs/field-notes.md#n2).
   it('appear in none of the answers Durable would put them in: 202, 504, the status resource', async () => {
     const operation = uniqueOperation('leaks');
     const accepted = await submit(stack, operation, '{}', { prefer: 'respond-async' });
     expect(accepted.status).toBe(202);
     const id = accepted.headers.get('x-correlation-id') ?? '';
-    expect(accepted.headers.get('location')).toBe(stack.api(`status/${id}`));
+    expect(accepted.headers.get('location')).toBe(location('status', id));
     expect(Object.keys(accepted.json()).sort()).toEqual(['createdAt', 'id', 'operation']);
 
     const status = await call(stack, `status/${id}`);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextRequestMessage, rejectedReplies, sendToReplyTopic, startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
-import { call, durableStatus, expectProblem, reply, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
+import { call, durableStatus, expectProblem, location, reply, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
 
 let stack: ServiceBusStack;
 
@@ -119,7 +119,7 @@ describe('a request over Service Bus', () => {
     const accepted = await submit(gateway(), operation, '{"n":1}', { prefer: 'respond-async' });
     expect(accepted.status, accepted.text()).toBe(202);
     const id = accepted.headers.get('x-correlation-id') ?? '';
-    expect(accepted.headers.get('location')).toBe(gateway().api(`status/${id}`));
+    expect(accepted.headers.get('location')).toBe(location('status', id));
     expect((await nextRequestMessage(stack, operation)).correlationId).toBe(id);
     await statusBecomes(gateway(), id, 'AwaitingReply');
     expectProblem(await call(gateway(), `results/${id}`), 404, 'result-not-ready', id);
@@ -132,7 +132,7 @@ describe('a request over Service Bus', () => {
 
     const done = await statusBecomes(gateway(), id, 'Completed');
     expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe(gateway().api(`results/${id}`));
+    expect(done.headers.get('location')).toBe(location('results', id));
     const result = await call(gateway(), done.headers.get('location') ?? '');
     expect(result.status).toBe(201);
     expect(result.headers.get('content-type')).toBe('application/json');
@@ -195,6 +195,18 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
     expect(malformed?.messageId).toBe(messageId);
     expect(malformed?.deadLetterReason).toBe('malformed');
     expect(malformed?.deadLetterErrorDescription).toMatch(description);
+  });
+
+  it('malformed: JSON by its content type but not UTF-8 JSON by its bytes (the rule requests follow); the request keeps waiting', async () => {
+    const operation = uniqueOperation('sbbadjson');
+    const accepted = await submit(gateway(), operation, '{}', { prefer: 'respond-async' });
+    const id = accepted.headers.get('x-correlation-id') ?? '';
+    const request = await nextRequestMessage(stack, operation);
+    await sendToReplyTopic(stack, replyFor(String(request.correlationId), Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'application/json'));
+    const [malformed] = await rejectedReplies(stack, id);
+    expect(malformed?.deadLetterReason).toBe('malformed');
+    expect(malformed?.deadLetterErrorDescription).toMatch(/UTF-8 JSON/);
+    expect((await call(gateway(), `status/${id}`)).json().status).toBe('AwaitingReply');
   });
 
   it('none of them was abandoned into the subscription dead-letter queue by redelivery', async () => {

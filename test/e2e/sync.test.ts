@@ -7,7 +7,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestIdFromIdempotencyKey } from '../../src/gateway/contract.js';
 import { SYNC_DEADLINE_MARGIN_MS } from '../../src/gateway/submission.js';
 import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
 import {
@@ -15,6 +14,7 @@ import {
   call,
   durableStatus,
   expectProblem,
+  idForKey,
   nextRequest,
   reply,
   replyExists,
@@ -154,7 +154,7 @@ describe('a sync wait that runs out', () => {
 describe('a reply that comes before the orchestrator waits for it', () => {
   it('is still delivered (Idempotency-Key gives the id before the request exists)', async () => {
     const key = `early-${Date.now()}`;
-    const id = requestIdFromIdempotencyKey(key);
+    const id = await idForKey(stack, key);
     await reply(stack, id, '{"early":true}');
     const answer = await submit(stack, uniqueOperation('early'), '{}', { 'idempotency-key': key });
     expect(answer.status).toBe(200);

@@ -1,4 +1,4 @@
-// Golden-history replay tests (style.md #10): fixtures are history arrays, assertions are on the
+// Golden-history replay tests (docs/architecture.md#testing): fixtures are history arrays, assertions are on the
 // actions and state the orchestrator emits, episode by episode.
 import { describe, expect, it } from 'vitest';
 import { gatewayOrchestrator } from '../../src/functions/gatewayOrchestrator.js';
@@ -89,7 +89,7 @@ describe('gatewayOrchestrator', () => {
     expect(state.output).toEqual({ outcome: 'timedOut' });
   });
 
-  it('a reply raised before the orchestrator waits is still delivered (field note #6)', async () => {
+  it('a reply raised before the orchestrator waits is still delivered (docs/field-notes.md#n6)', async () => {
     const early = [...played(episode1), ...activityDone.slice(0, 3), replyRaised(reply), activityDone[3] as HistoryEvent];
     const state = await runEpisode(gatewayOrchestrator, early, request);
     expect(state.isDone).toBe(true);
@@ -101,6 +101,25 @@ describe('gatewayOrchestrator', () => {
     const state = await runEpisode(gatewayOrchestrator, episode2, asyncRequest);
     const timer = (whenAnyOf(state.actions[0] ?? [])?.compoundActions as Array<Record<string, unknown>>)[1];
     expect(timer?.fireAt).toBe(new Date(t1.getTime() + 3_600_000).toISOString());
+  });
+
+  it('a reply event whose claim check is not this request\'s own is refused; the real reply still wins', async () => {
+    const forged = { ...reply, body: undefined, ref: { container: 'requests', blobName: 'req-2', size: 7, etag: '"0x2"' } };
+    const refusedOnly = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged)], request);
+    expect(refusedOnly.isDone).toBe(false);
+    expect(refusedOnly.customStatus).toEqual({ stage: 'AwaitingReply', since: t1.toISOString(), deadline: deadline.toISOString(), refusedReplies: 1 });
+    const own = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-1.json/0x1', size: 7, etag: '"0x1"' } };
+    const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), replyRaised(own)], request);
+    expect(state.isDone).toBe(true);
+    expect(state.output).toEqual({ outcome: 'replied', reply: own });
+  });
+
+  it('a refused reply does not stop the deadline', async () => {
+    const forged = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-2/x', size: 7, etag: '"0x2"' } };
+    const fired = event(EventType.TimerFired, deadline, { TimerId: 1, FireAt: deadline.toISOString() });
+    const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), fired], request);
+    expect(state.isDone).toBe(true);
+    expect(state.output).toEqual({ outcome: 'timedOut' });
   });
 
   it('a malformed reply event fails the orchestration instead of answering with it', async () => {

@@ -27,11 +27,25 @@ describe('parseConfig', () => {
       repliesContainer: 'replies',
       rejectedContainer: 'replies-rejected',
       replyBodiesContainer: 'reply-bodies',
+      gatewayContainer: 'gateway',
       maxBodyBytes: 1_048_576,
       inlineReplyBytes: 32_768,
       replyGraceMs: 5000,
       storageConnection: 'UseDevelopmentStorage=true',
     });
+  });
+
+  it('GATEWAY_PUBLIC_BASE_URL: absent → relative Location; an http(s) base, made a directory; anything else refused at start', () => {
+    expect(parseConfig(base).publicBaseUrl).toBeUndefined();
+    expect(parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: 'https://api.example.com' }).publicBaseUrl).toBe('https://api.example.com/');
+    expect(parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: 'https://example.com/gw' }).publicBaseUrl).toBe('https://example.com/gw/');
+    for (const bad of ['example.com', 'ftp://example.com/', 'https://u:p@example.com/', 'https://example.com/?a=1', 'https://example.com/#x']) {
+      expect(() => parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: bad }), bad).toThrow(/GATEWAY_PUBLIC_BASE_URL/);
+    }
+  });
+
+  it('GATEWAY_CONTAINER must differ from the replies container', () => {
+    expect(() => parseConfig({ ...base, GATEWAY_CONTAINER: 'replies' })).toThrow(/GATEWAY_CONTAINER/);
   });
 
   it('is frozen', () => {

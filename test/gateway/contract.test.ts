@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   fingerprintRequest,
@@ -5,9 +6,10 @@ import {
   isOperation,
   isRequestId,
   newRequestId,
+  isClaimCheckNameFor,
   requestIdFromIdempotencyKey,
 } from '../../src/gateway/contract.js';
-import { isOrchestratorOutput, isReplyEnvelope } from '../../src/gateway/contract-guards.js';
+import { isReplyEnvelope } from '../../src/gateway/contract-guards.js';
 
 describe('request ids', () => {
   it('accepts letters, digits and hyphens up to 64', () => {
@@ -31,10 +33,15 @@ describe('request ids', () => {
     expect(newRequestId()).not.toBe(a);
   });
 
-  it('an Idempotency-Key always maps to the same valid id, different keys to different ids', () => {
-    const id = requestIdFromIdempotencyKey('order-42');
-    expect(requestIdFromIdempotencyKey('order-42')).toBe(id);
-    expect(requestIdFromIdempotencyKey('order-43')).not.toBe(id);
+  it('an Idempotency-Key always maps to the same valid id under one secret, different keys to different ids', () => {
+    const secret = Buffer.alloc(32, 7);
+    const id = requestIdFromIdempotencyKey('order-42', secret);
+    expect(requestIdFromIdempotencyKey('order-42', Buffer.alloc(32, 7))).toBe(id);
+    expect(requestIdFromIdempotencyKey('order-43', secret)).not.toBe(id);
+    // Unknowable without the secret: another secret, or the old public hash, gives another id.
+    expect(requestIdFromIdempotencyKey('order-42', Buffer.alloc(32, 8))).not.toBe(id);
+    const publicHash = createHash('sha256').update('idempotency-key\norder-42', 'utf8').digest('hex');
+    expect(id.replace(/-/g, '')).not.toBe(publicHash.slice(0, 32));
     expect(isRequestId(id)).toBe(true);
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   });
@@ -67,6 +74,24 @@ describe('fingerprintRequest', () => {
   });
 });
 
+describe('claim-check names', () => {
+  it('are derived from the request id: <reply blob name>/<etag> or <id>/<uuid>', () => {
+    expect(isClaimCheckNameFor('req-1.json/0x8D1', 'req-1')).toBe(true);
+    expect(isClaimCheckNameFor('req-1/0x8D1', 'req-1')).toBe(true);
+    expect(isClaimCheckNameFor('req-1/8e03978e-40d5-43e8-bc93-6894a57f9324', 'req-1')).toBe(true);
+  });
+  it.each([
+    ['req-2/0x8D1', 'another request'],
+    ['req-1', 'no version segment (a reply or request blob itself)'],
+    ['req-10/x', 'a longer id with the same prefix'],
+    ['req-1.json/../req-2/x', 'a dot segment'],
+    ['req-1//x', 'an empty segment'],
+    ['req-1/x\\..', 'a backslash'],
+  ])('%s is refused (%s)', (name) => {
+    expect(isClaimCheckNameFor(name, 'req-1')).toBe(false);
+  });
+});
+
 describe('guards', () => {
   const reply = { replyId: 'r', status: 200, contentType: 'text/plain', body: 'aGk=', receivedAt: 'now' };
   it('reply envelopes carry exactly one of body and ref', () => {
@@ -75,11 +100,5 @@ describe('guards', () => {
     expect(isReplyEnvelope({ ...reply, ref: { container: 'c', blobName: 'b', size: 1, etag: 'e' } })).toBe(false);
     expect(isReplyEnvelope({ ...reply, body: undefined })).toBe(false);
     expect(isReplyEnvelope({ ...reply, status: 150 })).toBe(false);
-  });
-  it('orchestrator outputs', () => {
-    expect(isOrchestratorOutput({ outcome: 'timedOut' })).toBe(true);
-    expect(isOrchestratorOutput({ outcome: 'replied', reply })).toBe(true);
-    expect(isOrchestratorOutput({ outcome: 'replied' })).toBe(false);
-    expect(isOrchestratorOutput('sync wait expired')).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 // A Durable instance as the gateway reads it (InstanceSnapshot), for the pure-logic tests that
 // derive decisions and statuses from one. Plain data: no client, no storage.
-import type { InstanceSnapshot } from '../../src/gateway/outcome.js';
+import type { InstanceSnapshot } from '../../src/gateway/request-state.js';
 
 export function snapshot(fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
   return {

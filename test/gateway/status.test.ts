@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classifyRequest } from '../../src/gateway/request-state.js';
 import { callerStatus, isFinalStatus, statusResource } from '../../src/gateway/status.js';
 import { snapshot } from './snapshot.js';
 
@@ -10,7 +11,8 @@ describe('callerStatus', () => {
     [{ runtimeStatus: 'Running', customStatus: { stage: 'Dispatching', since: 't' } }, 'Pending'],
     [{ runtimeStatus: 'Running', customStatus: null }, 'Pending'],
     [{ runtimeStatus: 'Running', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
-    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'AwaitingReply'],
+    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }, 'Suspended'],
+    [{ runtimeStatus: 'Suspended', customStatus: { stage: 'Dispatching', since: 't' } }, 'Suspended'],
     [{ runtimeStatus: 'Completed', output: { outcome: 'replied', reply } }, 'Completed'],
     [{ runtimeStatus: 'Completed', output: { outcome: 'timedOut' } }, 'TimedOut'],
     [{ runtimeStatus: 'Completed', output: 'garbage' }, 'Failed'],
@@ -19,11 +21,11 @@ describe('callerStatus', () => {
     [{ runtimeStatus: 'Canceled' }, 'Canceled'],
     [{ runtimeStatus: 'Failed' }, 'Failed'],
   ] as const)('%j → %s', (fields, expected) => {
-    expect(callerStatus(snapshot(fields))).toBe(expected);
+    expect(callerStatus(classifyRequest(snapshot(fields)))).toBe(expected);
   });
 
   it('final states', () => {
-    expect(['Pending', 'AwaitingReply'].map((s) => isFinalStatus(s as 'Pending'))).toEqual([false, false]);
+    expect(['Pending', 'AwaitingReply', 'Suspended'].map((s) => isFinalStatus(s as 'Pending'))).toEqual([false, false, false]);
     expect(['Completed', 'Failed', 'TimedOut', 'Canceled'].map((s) => isFinalStatus(s as 'Failed'))).toEqual([true, true, true, true]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { GatewayRequest } from '../../src/gateway/contract.js';
+import { isJsonMediaType, type GatewayRequest } from '../../src/gateway/contract.js';
 import { GatewayError } from '../../src/gateway/errors.js';
-import { isJsonMediaType, startOrReuse } from '../../src/gateway/submission.js';
+import { startOrReuse } from '../../src/gateway/submission.js';
 
 // startOrReuse is tested end to end (test/e2e/async.test.ts: reuse, 422, and five concurrent
 // submits with one key, four of which lose the start race). What a real stack cannot be made to

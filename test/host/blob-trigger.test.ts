@@ -4,9 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
-import { captureLog, eventually, startTestAzurite, startTestHost, type CapturedLog } from '../support/stack.js';
+import { captureLog, eventually, startTestHost, useTestAzurite, type CapturedLog } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/blob-app');
 const SETTING_CONTAINER = 'from-setting';
@@ -30,19 +29,17 @@ function waitForCalls(fn: string, name?: string, count = 1, timeoutMs = 10_000):
   return eventually(() => (calls(fn, name).length >= count ? calls(fn, name) : undefined), timeoutMs, `${count} call(s) of ${fn}${name ? ` for ${name}` : ''}`);
 }
 
-let azurite: RunningAzurite;
+const azurite = useTestAzurite();
 let blobs: BlobServiceClient;
 let host: RunningHost;
 let log: CapturedLog;
 
-beforeAll(async () => {
+beforeAll(() => {
   // Set before the first host loads the app: %BLOB_FIXTURE_CONTAINER% is resolved at registration.
   process.env.BLOB_FIXTURE_CONTAINER = SETTING_CONTAINER;
-  azurite = await startTestAzurite();
   blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
 });
-afterAll(async () => {
-  await azurite?.stop();
+afterAll(() => {
   delete process.env.BLOB_FIXTURE_CONTAINER;
 });
 

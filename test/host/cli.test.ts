@@ -1,19 +1,11 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
-import { eventually, startTestAzurite, startTestHost } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 import { startHostProcess } from '../support/host-process.js';
 import { parseCliArgs } from '../../src/host/cli-args.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
-let azurite: RunningAzurite;
-
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+const azurite = useTestAzurite();
 
 const statusOf = async (base: string, id: string): Promise<{ runtimeStatus?: string; output?: unknown }> =>
   (await (await fetch(`${base}/runtime/webhooks/durabletask/instances/${id}`)).json()) as { runtimeStatus?: string; output?: unknown };

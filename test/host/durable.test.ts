@@ -1,21 +1,18 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
 import { hubResources } from '../../src/host/durable/durable-runtime.js';
-import { eventually, startTestAzurite, startTestHost } from '../support/stack.js';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
-let azurite: RunningAzurite;
+const azurite = useTestAzurite();
 let host: RunningHost;
 
 beforeAll(async () => {
-  azurite = await startTestAzurite();
   host = await startTestHost(azurite, { appDir });
 });
 afterAll(async () => {
   await host?.stop();
-  await azurite?.stop();
 });
 
 const api = (p: string) => `${host.url}/runtime/webhooks/durabletask/${p}`;

@@ -1,21 +1,18 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
-import { startTestAzurite, startTestHost } from '../support/stack.js';
+import { startTestHost, useTestAzurite } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
-let azurite: RunningAzurite;
+const azurite = useTestAzurite();
 let host: RunningHost;
 const hooks = (): string[] => ((globalThis as Record<string, unknown>).__fixtureHooks as string[] | undefined) ?? [];
 
 beforeAll(async () => {
-  azurite = await startTestAzurite();
   host = await startTestHost(azurite, { appDir, maxBodyBytes: 64 * 1024 });
 });
 afterAll(async () => {
   await host?.stop();
-  await azurite?.stop();
 });
 
 describe('HTTP front', () => {

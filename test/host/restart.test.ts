@@ -1,19 +1,11 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
+import { describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../src/host/host.js';
-import { eventually, startTestAzurite, startTestHost } from '../support/stack.js';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 import { startHost } from '../../src/host/host.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
-let azurite: RunningAzurite;
-
-beforeAll(async () => {
-  azurite = await startTestAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
+const azurite = useTestAzurite();
 
 async function call(host: RunningHost, method: string, p: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${host.url}/runtime/webhooks/durabletask/${p}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
 import { startServiceBusEmulator, type ServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
-import { eventually, startTestAzurite, startTestHost } from '../support/stack.js';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 interface Seen {
   fn: string;
@@ -13,19 +12,16 @@ interface Seen {
 }
 const seen = (): Seen[] => ((globalThis as Record<string, unknown>).__sbSeen as Seen[] | undefined) ?? [];
 
-let azurite: RunningAzurite;
+const azurite = useTestAzurite();
 let bus: ServiceBusEmulator;
 let host: RunningHost;
 let client: ServiceBusClient;
 
 beforeAll(async () => {
-  [azurite, bus] = await Promise.all([
-    startTestAzurite(),
-    startServiceBusEmulator({
-      port: 0,
-      topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
-    }),
-  ]);
+  bus = await startServiceBusEmulator({
+    port: 0,
+    topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
+  });
   process.env.ServiceBusConnection = bus.connectionString;
   process.env.SB_QUEUE = 'work';
   host = await startTestHost(azurite, { appDir: path.join(__dirname, '../fixtures/servicebus-app') });
@@ -34,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close();
   await host?.stop();
-  await Promise.all([bus?.stop(), azurite?.stop()]);
+  await bus?.stop();
   delete process.env.ServiceBusConnection;
   delete process.env.SB_QUEUE;
 });

@@ -1,9 +1,43 @@
+// What the host and gateway tests start: real Azurite and the local host on ephemeral ports,
+// a log to assert on, and a poll for conditions that settle asynchronously.
+import { afterAll, beforeAll } from 'vitest';
 import { startAzurite, type RunningAzurite } from '../../src/host/storage/azurite.js';
 import { startHost, type HostOptions, type RunningHost } from '../../src/host/host.js';
 
 /** Real Azurite (the npm package) on ephemeral ports, in memory; one per test file. */
 export async function startTestAzurite(): Promise<RunningAzurite> {
   return startAzurite({});
+}
+
+/**
+ * One Azurite for the calling test file: started before its tests, stopped (by PID) after them,
+ * even when they fail. Call at the top level, before the file's own hooks, so that it starts
+ * first and, afterAll hooks running in reverse, stops last. Usable once the file's tests run.
+ */
+export function useTestAzurite(): RunningAzurite {
+  let running: RunningAzurite | undefined;
+  beforeAll(async () => {
+    running = await startTestAzurite();
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  const current = (): RunningAzurite => {
+    if (running === undefined) throw new Error('useTestAzurite(): Azurite is not running (used outside a test or hook?)');
+    return running;
+  };
+  return {
+    get connectionString() {
+      return current().connectionString;
+    },
+    get ports() {
+      return current().ports;
+    },
+    get pid() {
+      return current().pid;
+    },
+    stop: () => current().stop(),
+  };
 }
 
 /** Lines the host logged, for assertions on warnings and errors. */

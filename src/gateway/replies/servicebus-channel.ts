@@ -1,4 +1,5 @@
-// Delivers one reply message from the reply topic's subscription through reply-delivery's loop.
+// The Service Bus reply channel: one reply message from the reply topic's subscription, handed
+// here by functions/serviceBusReply.ts, delivered through delivery.ts's loop.
 //
 // Setting aside: a Node function on the v4 model cannot settle its trigger message itself (the
 // host completes it when the function returns and abandons it when it throws), and throwing until
@@ -11,12 +12,12 @@
 // the broker dead-letters it: a reply is never dropped.
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
-import { DEFAULT_CONTENT_TYPE, metadataValue, type BlobStore, type StoredBlob } from './blob-store.js';
-import type { GatewayConfig, ServiceBusSettings } from './config.js';
-import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './reply-delivery.js';
-import { parseReplyMessage, type SetAsideReason } from './reply-intake.js';
-import { isJsonMediaType } from './submission.js';
-import type { ServiceBusPort } from './servicebus-port.js';
+import { DEFAULT_CONTENT_TYPE, metadataValue, type BlobStore, type StoredBlob } from '../blob-store.js';
+import type { GatewayConfig, ServiceBusSettings } from '../config.js';
+import { isJsonMediaType } from '../contract.js';
+import type { ServiceBusPort } from '../servicebus-port.js';
+import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './delivery.js';
+import { checkReplyBody, parseReplyMessage, type SetAsideReason } from './intake.js';
 
 /** What the trigger hands over about one reply message. */
 export interface ReceivedReply {
@@ -104,6 +105,8 @@ export async function deliverServiceBusReply(reply: ReceivedReply, deps: Service
   };
   const parsed = parseReplyMessage({ correlationId: reply.correlationId, size: reply.body.length, applicationProperties: reply.applicationProperties });
   if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
+  const refused = checkReplyBody(reply.contentType ?? DEFAULT_CONTENT_TYPE, reply.body);
+  if (refused !== undefined) return setAsideUnparsed(refused, setAside);
 
   const replyId = messageReplyId(reply, source);
   return deliverReply(

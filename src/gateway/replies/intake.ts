@@ -1,11 +1,11 @@
 // What to do with an incoming reply, decided without I/O so every branch is unit-tested.
 // The rules: a reply is raised only into a waiting instance; a reply for an id not started yet
-// is retried for a grace period (field note #4); anything that cannot be delivered (unknown,
+// is retried for a grace period (docs/field-notes.md#n4); anything that cannot be delivered (unknown,
 // late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
-// replace an answer already given (field notes #5, #9).
-import { isRequestId } from './contract.js';
-import { isHttpStatus, isOrchestratorOutput } from './contract-guards.js';
-import { outcomeOfRuntime, type InstanceSnapshot } from './outcome.js';
+// replace an answer already given (docs/field-notes.md#n5, docs/field-notes.md#n9).
+import { isHttpStatus } from '../contract-guards.js';
+import { isJsonMediaType, isRequestId, isUtf8Json, requestIdOfBlobName, TERMINATE_REASON_SYNC_EXPIRED } from '../contract.js';
+import { classifyRequest, type InstanceSnapshot } from '../request-state.js';
 
 export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
 
@@ -24,7 +24,7 @@ function propertyOf(properties: Readonly<Record<string, unknown>>, name: string)
   return key === undefined ? undefined : properties[key];
 }
 
-type Rejected = Extract<ParsedReply, { ok: false }>;
+export type Rejected = Extract<ParsedReply, { ok: false }>;
 
 const malformed = (detail: string): Rejected => ({ ok: false, reason: 'malformed', detail });
 
@@ -45,12 +45,24 @@ function statusOf(raw: unknown, where: string, size: number): number | Rejected 
   return status;
 }
 
+/**
+ * A reply's bytes against its content type, the rule requests follow: a JSON media type promises
+ * UTF-8 JSON. Empty bodies carry a status instead (statusOf) and are not JSON to check.
+ */
+export function checkReplyBody(contentType: string, body: Uint8Array): Rejected | undefined {
+  if (body.length === 0 || !isJsonMediaType(contentType) || isUtf8Json(body)) return undefined;
+  return malformed(`body is not valid UTF-8 JSON, as its content type (${contentType.slice(0, 100)}) says`);
+}
+
 /** Reads a reply's id and status from a blob's name and metadata. */
 export function parseReplyBlob(facts: { name: string; size: number; metadata: Readonly<Record<string, string>> }): ParsedReply {
   // `abc.json` and `abc` both name request `abc`; a nested path never does.
-  const dot = facts.name.indexOf('.');
-  const requestId = dot < 0 ? facts.name : facts.name.slice(0, dot);
+  const requestId = requestIdOfBlobName(facts.name);
   if (!isRequestId(requestId)) return malformed('blob name does not start with a valid request id');
+  // The claim check is named `<this name>/<version>`; a name it could not be derived from is refused.
+  if (facts.name.split('/').some((s) => s === '' || /^\.+$/.test(s)) || facts.name.includes('\\')) {
+    return malformed('blob name has an empty or dot-only path segment, or a backslash');
+  }
   const status = statusOf(propertyOf(facts.metadata, 'status'), 'metadata', facts.size);
   return typeof status === 'number' ? { ok: true, requestId, status } : status;
 }
@@ -101,7 +113,12 @@ export function decideReply(instance: InstanceSnapshot | undefined, replyId: str
   return judge(instance, replyId) ?? { action: 'raise' };
 }
 
-export type Confirmation = { result: 'delivered' } | { result: 'pending' } | ({ result: 'setAside' } & Omit<SetAside, 'action'>);
+export type Confirmation =
+  | { result: 'delivered' }
+  /** The instance is suspended: the runtime keeps the raised event for it until it is resumed. */
+  | { result: 'held' }
+  | { result: 'pending' }
+  | ({ result: 'setAside' } & Omit<SetAside, 'action'>);
 
 /**
  * After raising: the event is at-least-once and two replies can race, so only the instance's
@@ -110,27 +127,29 @@ export type Confirmation = { result: 'delivered' } | { result: 'pending' } | ({ 
 export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string): Confirmation {
   if (instance === undefined) return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
   const verdict = judge(instance, replyId);
-  if (verdict === undefined) return { result: 'pending' };
+  if (verdict === undefined) return classifyRequest(instance).kind === 'suspended' ? { result: 'held' } : { result: 'pending' };
   if (verdict.action === 'alreadyDelivered') return { result: 'delivered' };
   return { result: 'setAside', reason: verdict.reason, detail: verdict.detail };
 }
 
 // undefined: the instance is still waiting.
 function judge(instance: InstanceSnapshot, replyId: string): { action: 'alreadyDelivered' } | SetAside | undefined {
-  const outcome = outcomeOfRuntime(instance.runtimeStatus, instance.output);
+  const state = classifyRequest(instance);
   const late = (detail: string): SetAside => ({ action: 'setAside', reason: 'late', detail });
-  switch (outcome.kind) {
-    case 'running':
+  switch (state.kind) {
+    case 'pending':
+    case 'awaitingReply':
+    case 'suspended':
       return undefined;
-    case 'completed':
-      if (!isOrchestratorOutput(outcome.output)) return late('request ended without a result');
-      if (outcome.output.outcome === 'timedOut') return late('request timed out before this reply');
-      if (outcome.output.reply.replyId === replyId) return { action: 'alreadyDelivered' };
-      return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${outcome.output.reply.replyId}` };
-    case 'terminated':
+    case 'answered':
+      if (state.reply.replyId === replyId) return { action: 'alreadyDelivered' };
+      return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${state.reply.replyId}` };
+    case 'timedOut':
+      return late(state.by === 'syncWait' ? `request was terminated before this reply (${TERMINATE_REASON_SYNC_EXPIRED})` : 'request timed out before this reply');
     case 'canceled':
-      return late(`request was ${outcome.kind} before this reply${outcome.kind === 'terminated' && outcome.reason ? ` (${outcome.reason})` : ''}`);
+      // A terminate's reason says who ended it; the runtime's own cancel has none.
+      return late(state.reason ? `request was terminated before this reply (${state.reason})` : 'request was canceled before this reply');
     case 'failed':
-      return late('request failed before this reply');
+      return late(state.noResult ? 'request ended without a result' : 'request failed before this reply');
   }
 }

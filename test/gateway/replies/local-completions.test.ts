@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completedOrTimeout, onCompleted, signalCompleted } from '../../src/gateway/local-completions.js';
+import { completedOrTimeout, onCompleted, signalCompleted } from '../../../src/gateway/replies/local-completions.js';
 
 describe('local completion signals', () => {
   it('wakes every waiter for the id once, and only for that id', () => {

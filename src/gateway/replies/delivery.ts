@@ -1,13 +1,14 @@
-// Delivers one reply to its orchestration, following reply-intake's decisions, whatever channel
-// carried it: `deliverReply` is the loop (retry, raise, confirm, set aside), a channel supplies a
-// ReplyCandidate (how to build the event payload, how to set the reply aside). The I/O is
-// injected so the whole loop runs in unit tests with fakes.
-import { metadataValue, versionedName, type BlobStore, type StoredBlob } from './blob-store.js';
-import type { GatewayConfig } from './config.js';
-import type { ReplyEnvelope, ReplyReference } from './contract.js';
-import type { GatewayDurable } from './durable-port.js';
+// Delivers one reply to its orchestration, following intake.ts's decisions, whatever channel
+// carried it: `deliverReply` is the loop (retry, raise, confirm, set aside), a channel
+// (blob-channel.ts, servicebus-channel.ts) supplies a ReplyCandidate (how to build the event
+// payload, how to set the reply aside). Once the instance holds the reply, a caller waiting in
+// this process is woken (local-completions.ts) and answered by response.ts. The I/O is injected
+// so the whole loop runs in unit tests with fakes.
+import type { GatewayConfig } from '../config.js';
+import { isClaimCheckNameFor, type ReplyEnvelope, type ReplyReference } from '../contract.js';
+import type { GatewayDurable } from '../durable-port.js';
+import { confirmDelivery, decideReply, retryDelayMs, type ParsedReply, type SetAsideReason } from './intake.js';
 import { signalCompleted } from './local-completions.js';
-import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs, type ParsedReply, type SetAsideReason } from './reply-intake.js';
 
 // How long to watch for the raised event to be taken. Past it the delivery throws, so the
 // platform retries the trigger; the reply stays where it is meanwhile.
@@ -22,16 +23,9 @@ export interface DeliveryLoopDeps {
   now: () => number;
 }
 
-export interface DeliveryDeps extends DeliveryLoopDeps {
-  blobs: Pick<BlobStore, 'describe' | 'read' | 'copy' | 'moveAside' | 'remove'>;
-  config: Pick<
-    GatewayConfig,
-    'repliesContainer' | 'rejectedContainer' | 'replyBodiesContainer' | 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'
-  >;
-}
-
 export type DeliveryResult =
-  | { result: 'delivered' | 'alreadyDelivered'; requestId: string; replyId: string }
+  /** `held`: raised into a suspended instance, which takes it when resumed. */
+  | { result: 'delivered' | 'alreadyDelivered' | 'held'; requestId: string; replyId: string }
   /** The reply is gone or was replaced: nothing to do for this version. */
   | { result: 'gone' }
   | { result: 'setAside'; reason: SetAsideReason; detail: string; movedTo: string };
@@ -89,6 +83,11 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     }
     envelope ??= await candidate.envelope(new Date(deps.now()).toISOString());
     if (envelope === undefined) return { result: 'gone' };
+    // The orchestrator refuses a claim check it cannot tie to the request; raising one would
+    // leave the reply unconfirmed for good, so it is set aside here instead.
+    if (envelope.ref !== undefined && !isClaimCheckNameFor(envelope.ref.blobName, requestId)) {
+      return setAside('malformed', 'its claim check could not be named after the request id');
+    }
     const raised = await durable.raiseReply(requestId, envelope);
     if (raised.result === 'raised') break;
     // Not found or finished between the look and the raise: the next look decides.
@@ -100,6 +99,12 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
   for (let look = 0; ; look++) {
     const confirmation = confirmDelivery(await durable.inspect(requestId), replyId);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
+    if (confirmation.result === 'held') {
+      // The runtime keeps the event with the instance (a durable message) until an operator
+      // resumes it; like a delivered reply, its source is no longer needed.
+      await candidate.delivered();
+      return { result: 'held', requestId, replyId };
+    }
     if (confirmation.result === 'delivered') {
       // A caller blocked in this process is answered now rather than at its next status poll.
       signalCompleted(requestId);
@@ -112,51 +117,4 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     // The instance usually takes the event within milliseconds: look again soon, then back off.
     await deps.sleep(Math.min(config.pollIntervalMs, 2 ** look * CONFIRM_FIRST_LOOK_MS));
   }
-}
-
-export function replyIdOf(blob: StoredBlob): string {
-  return `blob:${blob.container}/${blob.name}@${blob.etag}`;
-}
-
-/** A reply blob in the replies container, named by the request id (an extension allowed). */
-export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promise<DeliveryResult> {
-  const { blobs, config } = deps;
-  const blob = await blobs.describe(config.repliesContainer, name);
-  if (blob === undefined) return { result: 'gone' };
-  let claimCheck: StoredBlob | undefined;
-  const setAside = async (reason: SetAsideReason, detail: string) => {
-    const movedTo = await blobs.moveAside(blob, config.rejectedContainer, reason, detail);
-    // Made for a raise that lost (a duplicate, say): the set-aside copy holds the bytes now.
-    if (claimCheck !== undefined) await blobs.remove(claimCheck);
-    return movedTo;
-  };
-  const parsed = parseReplyBlob(blob);
-  if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
-
-  const inline = blob.size <= config.inlineReplyBytes;
-  return deliverReply(
-    {
-      requestId: parsed.requestId,
-      replyId: replyIdOf(blob),
-      envelope: async (receivedAt) => {
-        const facts = { replyId: replyIdOf(blob), status: parsed.status, contentType: blob.contentType, receivedAt };
-        if (inline) {
-          const body = await blobs.read(blob.container, blob.name, blob.etag);
-          return body === undefined ? undefined : replyEnvelope(facts, { body });
-        }
-        // The reply blob's name is the backend's own: a later reply under that name would replace
-        // an answer that pointed at it. The answer points at a copy where no backend writes,
-        // named by this version, so a retried delivery finds its own copy again.
-        claimCheck = await blobs.copy(blob, { container: config.replyBodiesContainer, name: versionedName(blob) }, { replyid: metadataValue(replyIdOf(blob)) });
-        if (claimCheck === undefined) return undefined;
-        const { container, name: blobName, size, etag } = claimCheck;
-        return replyEnvelope(facts, { ref: { container, blobName, size, etag } });
-      },
-      setAside,
-      // The answer now lives in Durable state or in the claim check; removing the reply blob keeps
-      // the container (which the trigger scans) small.
-      delivered: () => blobs.remove(blob),
-    },
-    deps,
-  );
 }

@@ -5,11 +5,12 @@
 // the raise (the client swallows the 410), a blob deleted between the trigger and the read, and
 // an instance that never takes a raised event (30 s of confirming, on a fake clock).
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ReplyEnvelope } from '../../src/gateway/contract.js';
-import { GatewayDurable } from '../../src/gateway/durable-port.js';
-import { CONFIRM_TIMEOUT_MS, deliverBlobReply, type DeliveryDeps } from '../../src/gateway/reply-delivery.js';
-import { FakeBlobs } from './fake-blobs.js';
-import { FakeDurableClient } from './fake-durable.js';
+import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
+import { GatewayDurable } from '../../../src/gateway/durable-port.js';
+import { deliverBlobReply, type DeliveryDeps } from '../../../src/gateway/replies/blob-channel.js';
+import { CONFIRM_TIMEOUT_MS } from '../../../src/gateway/replies/delivery.js';
+import { FakeBlobs } from '../fake-blobs.js';
+import { FakeDurableClient } from '../fake-durable.js';
 
 const config = {
   repliesContainer: 'replies',
@@ -43,8 +44,8 @@ beforeEach(() => {
 
 describe('deliverBlobReply', () => {
   it.each([
-    ['inline', '{"a":1}', 'b'],
-    ['by reference', 'x'.repeat(20), 'y'.repeat(20)],
+    ['inline', '{"a":1}', '"b"'],
+    ['by reference', JSON.stringify('x'.repeat(20)), JSON.stringify('y'.repeat(20))],
   ])('two replies (%s) racing into a running instance: the loser is set aside as duplicate', async (_how, winnerBody, loserBody) => {
     client.set('req-1', { runtimeStatus: 'Running' });
     blobs.put('replies', 'req-1.json', winnerBody);
@@ -63,6 +64,36 @@ describe('deliverBlobReply', () => {
     // Only the winner's claim check is kept; the loser's bytes live in its set-aside copy.
     const claimChecks = [...(blobs.containers.get('reply-bodies')?.keys() ?? [])];
     expect(claimChecks).toEqual(winner()?.ref ? [winner()?.ref?.blobName] : []);
+  });
+
+  it.each([
+    ['not UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d])],
+    ['not JSON', Buffer.from('{"a":')],
+    ['not JSON, too large to inline', Buffer.from(`{"a":"${'x'.repeat(40)}"`)],
+  ])('a JSON reply whose bytes are %s is set aside as malformed, before anything is raised', async (_what, bytes) => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    blobs.put('replies', 'req-1.json', bytes, 'application/json; charset=utf-8');
+    const outcome = await deliverBlobReply('req-1.json', deps);
+    expect(outcome).toMatchObject({ result: 'setAside', reason: 'malformed' });
+    expect(outcome.result === 'setAside' ? outcome.detail : '').toMatch(/UTF-8 JSON/);
+    expect(client.raised).toEqual([]);
+    expect(blobs.containers.get('reply-bodies')?.size ?? 0).toBe(0);
+  });
+
+  it('the same bytes under a non-JSON content type are delivered as they are', async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    client.afterRaise = (id, data) => client.set(id, { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: data } });
+    blobs.put('replies', 'req-1.bin', Buffer.from([0x7b, 0xff]), 'application/octet-stream');
+    expect(await deliverBlobReply('req-1.bin', deps)).toMatchObject({ result: 'delivered' });
+  });
+
+  it('a reply for a suspended request is raised and held, its blob removed; nothing waits for a confirmation', async () => {
+    client.set('req-1', { runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } });
+    blobs.put('replies', 'req-1.json', '{"a":1}');
+    expect(await deliverBlobReply('req-1.json', deps)).toMatchObject({ result: 'held', requestId: 'req-1' });
+    expect(client.raised).toHaveLength(1);
+    expect(blobs.containers.get('replies')?.size).toBe(0);
+    expect(clock).toBeLessThan(1000);
   });
 
   it('a raise swallowed as 410 (instance ended meanwhile) is set aside as late', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs } from '../../src/gateway/reply-intake.js';
-import { snapshot } from './snapshot.js';
+import { confirmDelivery, decideReply, parseReplyBlob, retryDelayMs } from '../../../src/gateway/replies/intake.js';
+import { snapshot } from '../snapshot.js';
 
 const mine = 'blob:replies/req-1.json@"0x1"';
 const envelope = (replyId: string) => ({ replyId, status: 200, contentType: 'text/plain', body: '', receivedAt: 'now' });
@@ -30,6 +30,8 @@ describe('parseReplyBlob', () => {
     ['req-1', { status: '101' }, 10],
     ['req-1', { status: '600' }, 10],
     ['req-1', {}, 0],
+    ['req-1.x//y', {}, 10],
+    ['req-1.x/../y', {}, 10],
   ])('%j %j size %d is malformed', (name, metadata, size) => {
     expect(parseReplyBlob(facts(name, metadata, size))).toMatchObject({ ok: false, reason: 'malformed' });
   });
@@ -81,6 +83,11 @@ describe('decideReply', () => {
 describe('confirmDelivery', () => {
   it('still running: pending', () => {
     expect(confirmDelivery(snapshot({ runtimeStatus: 'Running' }), mine)).toEqual({ result: 'pending' });
+  });
+  it('suspended: held (the runtime keeps the event until the resume), not pending forever', () => {
+    expect(confirmDelivery(snapshot({ runtimeStatus: 'Suspended', customStatus: { stage: 'AwaitingReply', since: 't' } }), mine)).toEqual({
+      result: 'held',
+    });
   });
   it('output has my reply: delivered', () => {
     expect(confirmDelivery(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope(mine) } }), mine)).toEqual({

@@ -1,9 +1,9 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { WriteOptions } from '../../src/gateway/blob-store.js';
-import type { ReplyEnvelope } from '../../src/gateway/contract.js';
-import { GatewayDurable } from '../../src/gateway/durable-port.js';
-import { parseReplyMessage } from '../../src/gateway/reply-intake.js';
+import type { WriteOptions } from '../../../src/gateway/blob-store.js';
+import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
+import { GatewayDurable } from '../../../src/gateway/durable-port.js';
+import { parseReplyMessage } from '../../../src/gateway/replies/intake.js';
 import {
   deliverServiceBusReply,
   messageBodyBytes,
@@ -11,10 +11,10 @@ import {
   rejectedMessage,
   type ReceivedReply,
   type ServiceBusReplyDeps,
-} from '../../src/gateway/reply-servicebus.js';
-import { requestMessage } from '../../src/gateway/request-channel.js';
-import { FakeBlobs } from './fake-blobs.js';
-import { FakeDurableClient } from './fake-durable.js';
+} from '../../../src/gateway/replies/servicebus-channel.js';
+import { requestMessage } from '../../../src/gateway/request-channel.js';
+import { FakeBlobs } from '../fake-blobs.js';
+import { FakeDurableClient } from '../fake-durable.js';
 
 class WritableBlobs extends FakeBlobs {
   write(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<void> {
@@ -217,7 +217,7 @@ describe('deliverServiceBusReply', () => {
       const winner = client.raised.find((r) => (r.data as ReplyEnvelope).replyId.endsWith('#1'));
       if (client.raised.length === 2) client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner?.data } });
     };
-    const big = Buffer.alloc(20, 1);
+    const big = Buffer.from(JSON.stringify('x'.repeat(20)));
     const [first, second] = await Promise.all([
       deliverServiceBusReply(reply({ sequenceNumber: 1, body: big }), deps),
       deliverServiceBusReply(reply({ sequenceNumber: 2, body: big }), deps),
@@ -227,6 +227,14 @@ describe('deliverServiceBusReply', () => {
     expect(sent.map((s) => s.message.applicationProperties?.OriginalSequenceNumber)).toEqual([2]);
     const winnerRef = (client.instances.get('req-1')?.output as { reply: ReplyEnvelope }).reply.ref;
     expect([...(blobs.containers.get('reply-bodies')?.keys() ?? [])]).toEqual([winnerRef?.blobName]);
+  });
+
+  it('a JSON reply message whose bytes are not UTF-8 JSON is forwarded as malformed, nothing raised', async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    const outcome = await deliverServiceBusReply(reply({ body: Buffer.from([0x7b, 0xff, 0x7d]) }), deps);
+    expect(outcome).toMatchObject({ result: 'setAside', reason: 'malformed' });
+    expect(client.raised).toEqual([]);
+    expect(sent[0]?.message.applicationProperties?.DeadLetterReason).toBe('malformed');
   });
 
   it('a redelivered reply that was delivered already is recognised and not set aside', async () => {
