@@ -26,6 +26,12 @@ function rssMiB(pid: number): number {
   return Math.round((kb / 1024) * 10) / 10;
 }
 
+/** CPU time (user + system) a process has used so far, in ms (clock ticks are 10 ms on Linux). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
@@ -49,6 +55,9 @@ interface Row {
   rssHostMiB: number;
   rssAzuriteMiB: number;
   rssTotalMiB: number;
+  /** CPU ms per event in the bulk phase, per process. */
+  hostCpuMsPerEvent: number | null;
+  azuriteCpuMsPerEvent: number | null;
 }
 
 async function startAndWaitRunning(api: string, id: string): Promise<void> {
@@ -115,6 +124,7 @@ async function main(): Promise<void> {
       // Throughput: all remaining events at once (64 in flight), until the last instance completes.
       const rest = ids.slice(probe.length);
       const t0 = performance.now();
+      const cpu0 = { host: cpuMs(host.pid as number), azurite: cpuMs(azurite.pid) };
       await pool(rest, 64, async (id) => {
         await fetch(`${api}/instances/${id}/raiseEvent/go`, { method: 'POST', body: '"x"' });
       });
@@ -125,6 +135,9 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = (performance.now() - t0) / 1000;
+      const perEvent = (ms: number): number | null => (rest.length ? Math.round((ms / rest.length) * 100) / 100 : null);
+      const hostCpu = perEvent(cpuMs(host.pid as number) - cpu0.host);
+      const azuriteCpu = perEvent(cpuMs(azurite.pid) - cpu0.azurite);
       latencies.sort((a, b) => a - b);
       results.push({
         waiting: n,
@@ -136,6 +149,8 @@ async function main(): Promise<void> {
         rssHostMiB: rssHost,
         rssAzuriteMiB: rssAzurite,
         rssTotalMiB: Math.round((rssHost + rssAzurite) * 10) / 10,
+        hostCpuMsPerEvent: hostCpu,
+        azuriteCpuMsPerEvent: azuriteCpu,
       });
     }
   } finally {
@@ -143,9 +158,9 @@ async function main(): Promise<void> {
     await azurite.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
-  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
-  console.log([header, '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | host CPU ms/event | Azurite CPU ms/event | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
+  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.hostCpuMsPerEvent ?? '–'} | ${r.azuriteCpuMsPerEvent ?? '–'} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
+  console.log([header, '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench-results/host.json'), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results }, null, 2));
 }
