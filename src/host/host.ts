@@ -63,7 +63,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   // The worker runs appStart before any invocation.
   await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
-  const durable = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, appDir, dataDir: o.durableDataDir });
+  const durable = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, appDir, dataDir: o.durableDataDir, leaseMs: o.leaseMs });
   const engine = durable.engine;
 
   const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));

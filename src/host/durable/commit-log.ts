@@ -69,9 +69,16 @@ export class CommitLog<R> {
     this.writing ??= this.drain();
   }
 
+  /** Refuses every further append (the hub lease was lost); what is queued is rejected. */
+  fence(reason: Error): void {
+    this.failed ??= reason;
+    for (const w of this.queue.splice(0)) w.reject(reason);
+  }
+
   /** Waits for the writes in flight, then refuses new appends. */
   async close(): Promise<void> {
     while (this.writing) await this.writing;
+    if (this.closed) return;
     this.closed = true;
     fs.closeSync(this.fd);
   }

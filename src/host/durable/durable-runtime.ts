@@ -12,9 +12,9 @@ import { claimDataFolder, defaultDataFolder } from './data-folder.js';
 import { DurableEngine } from './engine.js';
 import { HubState, type CheckpointLine } from './hub-state.js';
 import type { LogRecord } from './log-records.js';
-import { PayloadStore } from './payloads.js';
-import { SimpleViewWriter } from './simple-view.js';
-import { snapshotOf, type ViewSink } from './view-sink.js';
+import { snapshotOf } from './view-sink.js';
+import { acquireHub } from './hub-ownership.js';
+import { ViewWriter } from './view/view-writer.js';
 
 export interface DurableRuntimeOptions {
   storage: StorageClients;
@@ -25,6 +25,8 @@ export interface DurableRuntimeOptions {
   /** The app folder: the data folder defaults to `.durable/<hub>-<storage>` under it. */
   appDir: string;
   dataDir?: string;
+  /** The task hub lease length (storage allows 15-60 s): how long a crashed owner's hub stays locked. */
+  leaseMs?: number;
 }
 
 export interface DurableRuntime {
@@ -68,13 +70,16 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
     container.createIfNotExists(),
     leases.createIfNotExists(),
   ]);
+  // Nothing of the data folder is read before the hub is ours: a second host waits here, serving nothing.
+  const { lease } = await acquireHub({ blobs: o.storage.blobs, hubName: o.hubName, leasesContainer: names.leases, leaseMs: o.leaseMs, log: o.log });
   const dataDir = o.dataDir ?? defaultDataFolder(o.appDir, o.hubName, o.storage.blobs.url);
   await claimDataFolder(dataDir, leases, o.log);
 
-  const view: ViewSink = new SimpleViewWriter({
+  const view = new ViewWriter({
     instances: o.storage.table(names.instancesTable),
     history: o.storage.table(names.historyTable),
-    payloads: new PayloadStore(container),
+    hubName: o.hubName,
+    largeMessages: container,
     log: o.log,
   });
   const state = new HubState();
@@ -124,6 +129,11 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   if (checkpointLsn > 0) deleteSegmentsBefore(dataDir, checkpointLsn);
 
   const engine = new DurableEngine({ registry: o.registry, invoker: o.invoker, state, log, logger: o.log });
+  void lease.lost.then(() => {
+    // Another host may own the hub now: this one must not commit another change.
+    log.fence(new Error(`Task hub ${o.hubName}: this host lost its lease; it no longer owns the hub.`));
+    void engine.stop();
+  });
   return {
     engine,
     dataDir,
@@ -138,7 +148,9 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
       // A checkpoint at the end makes the next start read one file instead of replaying the log.
       if (log.nextLsn > lastCheckpoint) checkpoint(log.nextLsn);
       await checkpointing;
-      await view.stop();
+      // The view catches up before the lease goes (bounded: a storage that no longer answers must not hold the stop).
+      await Promise.race([view.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      await lease.release();
     },
   };
 }
