@@ -44,6 +44,8 @@ export interface RunningHost {
   routes: HttpFront['routes'];
   storage: StorageClients;
   hubName: string;
+  /** The Durable commit log's counters: group commits (writes) against the records they carried. */
+  durableLogStats(): { writes: number; records: number; bytes: number };
   stop(): Promise<void>;
 }
 
@@ -120,6 +122,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     routes: front.routes,
     storage,
     hubName: config.hubName,
+    durableLogStats: () => ({ ...durable.logStats }),
     stop,
   };
 }

@@ -32,6 +32,7 @@ export interface DurableRuntimeOptions {
 export interface DurableRuntime {
   engine: DurableEngine;
   dataDir: string;
+  logStats: CommitLog<LogRecord>['stats'];
   start(): void;
   stop(): Promise<void>;
 }
@@ -137,6 +138,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   return {
     engine,
     dataDir,
+    logStats: log.stats,
     start: () => {
       view.start();
       engine.start();
