@@ -15,7 +15,7 @@ import path from 'node:path';
 import { startAzurite } from '../src/host/storage/azurite.js';
 import { stopChild } from '../src/host/storage/azurite.js';
 import { writeCheckpoint } from '../src/host/durable/checkpoint.js';
-import { HubState } from '../src/host/durable/hub-state.js';
+import { HubState, InstanceEntry } from '../src/host/durable/hub-state.js';
 import { emptyBook } from '../src/host/durable/instance-record.js';
 import { event, EventType } from '../src/host/durable/history.js';
 
@@ -205,7 +205,7 @@ async function startupTime(storage: string, realDir: string, n: number): Promise
       event(EventType.OrchestratorStarted, {}, at), event(EventType.EventRaised, { Name: 'go', Input: `"${instanceId}"` }, at),
       event(EventType.ExecutionCompleted, { Result: record.output }, at), event(EventType.OrchestratorCompleted, {}, at),
     ].map((e) => ({ ...e, IsPlayed: true }));
-    state.instances.set(instanceId, { record, history, inbox: new Map() });
+    state.instances.set(instanceId, new InstanceEntry(record, history));
   }
   await writeCheckpoint(dir, 0, state.snapshot());
   const t0 = performance.now();

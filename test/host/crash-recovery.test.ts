@@ -56,6 +56,12 @@ function spawnHost(dataDir: string, env: NodeJS.ProcessEnv = {}): Proc {
   return { child, listening, exited, output: () => out };
 }
 
+/** A graceful stop (SIGTERM): the host finishes, checkpoints and releases the hub lease. */
+async function term(p: Proc): Promise<void> {
+  p.child.kill('SIGTERM');
+  await p.exited;
+}
+
 async function kill9(p: Proc): Promise<void> {
   p.child.kill('SIGKILL');
   await p.exited;
@@ -163,8 +169,7 @@ describe('SIGKILL and the commit log', () => {
       expect(count(s, TASK_SCHEDULED)).toBe(1);
       expect(count(s, TASK_COMPLETED)).toBe(1);
     }
-    second.child.kill('SIGTERM');
-    await second.exited;
+    await term(second);
   }, 120_000);
 
   it('SIGKILL between a durable write and its acknowledgement: what was written is applied once, nothing acknowledged is lost', async () => {
@@ -202,8 +207,7 @@ describe('SIGKILL and the commit log', () => {
       expect(s.output).toEqual({ got: `${survived.includes(id) ? 'first' : 'second'} ${id}` });
       expect(count(s, EVENT_RAISED)).toBe(1);
     }
-    second.child.kill('SIGTERM');
-    await second.exited;
+    await term(second);
   }, 120_000);
 
   it('a second host on the same task hub waits for the lease, serving nothing, and takes over when the first stops', async () => {
@@ -220,8 +224,7 @@ describe('SIGKILL and the commit log', () => {
     // The owner goes on serving meanwhile.
     expect((await status(base1, 'handed-over')).runtimeStatus).toBe('Running');
 
-    first.child.kill('SIGTERM');
-    await first.exited;
+    await term(first);
     const base2 = await second.listening;
     expect(await raise(base2, 'handed-over', 'after handover')).toBe(202);
     const done = await eventually(async () => {
@@ -229,7 +232,6 @@ describe('SIGKILL and the commit log', () => {
       return s.runtimeStatus === 'Completed' ? s : undefined;
     });
     expect(done.output).toEqual({ got: 'after handover' });
-    second.child.kill('SIGTERM');
-    await second.exited;
+    await term(second);
   }, 60_000);
 });

@@ -21,8 +21,8 @@ export function latestCheckpoint(dir: string): { lsn: number; file: string } | u
   return found[0];
 }
 
-/** Calls `onLine` for every line of the latest checkpoint; returns the LSN the log resumes at (0 without one). */
-export function readCheckpoint<L>(dir: string, onLine: (line: L) => void): number {
+/** Calls `onLine` for every line (unparsed) of the latest checkpoint; returns the LSN the log resumes at (0 without one). */
+export function readCheckpoint(dir: string, onLine: (line: string) => void): number {
   const latest = latestCheckpoint(dir);
   if (!latest) return 0;
   const text = fs.readFileSync(latest.file, 'utf8');
@@ -30,7 +30,7 @@ export function readCheckpoint<L>(dir: string, onLine: (line: L) => void): numbe
   while (offset < text.length) {
     const end = text.indexOf('\n', offset);
     const stop = end < 0 ? text.length : end;
-    if (stop > offset) onLine(JSON.parse(text.slice(offset, stop)) as L);
+    if (stop > offset) onLine(text.slice(offset, stop));
     offset = stop + 1;
   }
   return latest.lsn;

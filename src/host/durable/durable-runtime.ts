@@ -10,7 +10,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog, deleteSegmentsBefore, readLog } from './commit-log.js';
 import { claimDataFolder, defaultDataFolder } from './data-folder.js';
 import { DurableEngine } from './engine.js';
-import { HubState, type CheckpointLine } from './hub-state.js';
+import { HubState } from './hub-state.js';
 import type { LogRecord } from './log-records.js';
 import { snapshotOf } from './view-sink.js';
 import { acquireHub } from './hub-ownership.js';
@@ -37,7 +37,11 @@ export interface DurableRuntime {
   stop(): Promise<void>;
 }
 
-/** Records between checkpoints: bounds what a start-up replays (a few MB of log). */
+/**
+ * Records between checkpoints, at least: bounds what a start-up replays (a few MB of log). A hub
+ * with more instances than that checkpoints once per instance count of records instead, so the
+ * cost of serialising the whole state stays a fixed share of the records committed.
+ */
 const CHECKPOINT_EVERY = 20_000;
 /** Test hook read only here: a pause between a durable log write and its acknowledgement. */
 const COMMIT_DELAY_ENV = 'DURABLE_HOST_TEST_COMMIT_DELAY_MS';
@@ -85,7 +89,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   });
   const state = new HubState();
   const started = Date.now();
-  const checkpointLsn = readCheckpoint<CheckpointLine>(dataDir, (line) => state.restore(line));
+  const checkpointLsn = readCheckpoint(dataDir, (line) => state.restore(line));
   const { records, nextLsn } = readLog<LogRecord>(dataDir, checkpointLsn);
   const touched = new Set<string>();
   for (const r of records) for (const a of state.apply(r)) touched.add(a.instanceId);
@@ -120,7 +124,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
           else view.remove(a.instanceId);
         }
       }
-      if (!checkpointing && log.nextLsn - lastCheckpoint >= CHECKPOINT_EVERY) log.requestRotation();
+      if (!checkpointing && log.nextLsn - lastCheckpoint >= Math.max(CHECKPOINT_EVERY, state.instances.size)) log.requestRotation();
     },
     onRotated: (lsn) => {
       if (!checkpointing) checkpoint(lsn);

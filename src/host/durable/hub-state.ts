@@ -8,12 +8,43 @@ import { TERMINAL, type InstanceRecord } from './instance-record.js';
 import { workKey, type InboxMessage, type LogRecord } from './log-records.js';
 import type { ControlMessage, WorkItem } from './messages.js';
 
-export interface InstanceEntry {
-  record: InstanceRecord;
+export class InstanceEntry {
+  private parsed: HistoryEvent[] | undefined;
+
+  constructor(
+    public record: InstanceRecord,
+    history: HistoryEvent[] | string,
+    /** Committed messages no episode has consumed yet, in arrival order. */
+    readonly inbox: Map<string, ControlMessage> = new Map(),
+  ) {
+    if (typeof history === 'string') this.raw = history;
+    else this.parsed = history;
+  }
+
+  /**
+   * The history as its checkpoint line, kept unparsed until first needed: a restart with many
+   * finished instances then parses only their small status lines, and the next checkpoint writes
+   * the text back as it was.
+   */
+  private raw: string | undefined;
+
   /** The current execution's history, every event played. */
-  history: HistoryEvent[];
-  /** Committed messages no episode has consumed yet, in arrival order. */
-  inbox: Map<string, ControlMessage>;
+  get history(): HistoryEvent[] {
+    if (!this.parsed) {
+      this.parsed = JSON.parse(this.raw ?? '[]') as HistoryEvent[];
+      this.raw = undefined;
+    }
+    return this.parsed;
+  }
+
+  set history(events: HistoryEvent[]) {
+    this.parsed = events;
+    this.raw = undefined;
+  }
+
+  historyJson(): string {
+    return this.raw ?? JSON.stringify(this.parsed ?? []);
+  }
 }
 
 /** What one applied record changed, for the view and the dispatcher. */
@@ -25,14 +56,14 @@ export interface Applied {
   firstSequence: number;
 }
 
-/** One line of a checkpoint. */
-export type CheckpointLine =
-  | { k: 'instance'; record: InstanceRecord; history: HistoryEvent[]; inbox: InboxMessage[] }
-  | { k: 'work'; item: WorkItem };
+/** A checkpoint line; an `instance` line is followed by a line holding that instance's history (a JSON array). */
+export type CheckpointLine = { k: 'instance'; record: InstanceRecord; inbox: InboxMessage[] } | { k: 'work'; item: WorkItem };
 
 export class HubState {
   readonly instances = new Map<string, InstanceEntry>();
   readonly work = new Map<string, WorkItem>();
+  /** While restoring: the instance whose history line comes next. */
+  private restoring: CheckpointLine | undefined;
 
   get(instanceId: string): InstanceEntry | undefined {
     return this.instances.get(instanceId);
@@ -41,7 +72,7 @@ export class HubState {
   apply(r: LogRecord): Applied[] {
     switch (r.t) {
       case 'start': {
-        const entry: InstanceEntry = { record: r.record, history: [], inbox: new Map([[r.message.id, r.message.message]]) };
+        const entry = new InstanceEntry(r.record, [], new Map([[r.message.id, r.message.message]]));
         this.instances.set(r.record.instanceId, entry);
         return [{ instanceId: r.record.instanceId, entry, appended: [], firstSequence: 0 }];
       }
@@ -83,19 +114,24 @@ export class HubState {
   snapshot(): string[] {
     const lines: string[] = [];
     for (const e of this.instances.values()) {
-      const line: CheckpointLine = { k: 'instance', record: e.record, history: e.history, inbox: [...e.inbox].map(([id, message]) => ({ id, message })) };
-      lines.push(JSON.stringify(line));
+      const line: CheckpointLine = { k: 'instance', record: e.record, inbox: [...e.inbox].map(([id, message]) => ({ id, message })) };
+      lines.push(JSON.stringify(line), e.historyJson());
     }
     for (const item of this.work.values()) lines.push(JSON.stringify({ k: 'work', item } satisfies CheckpointLine));
     return lines;
   }
 
-  restore(line: CheckpointLine): void {
-    if (line.k === 'work') {
-      this.work.set(workKey(line.item), line.item);
+  /** Takes the checkpoint's lines in order. */
+  restore(text: string): void {
+    const header = this.restoring;
+    if (header?.k === 'instance') {
+      this.restoring = undefined;
+      this.instances.set(header.record.instanceId, new InstanceEntry(header.record, text, new Map(header.inbox.map((m) => [m.id, m.message]))));
       return;
     }
-    this.instances.set(line.record.instanceId, { record: line.record, history: line.history, inbox: new Map(line.inbox.map((m) => [m.id, m.message])) });
+    const line = JSON.parse(text) as CheckpointLine;
+    if (line.k === 'work') this.work.set(workKey(line.item), line.item);
+    else this.restoring = line;
   }
 
   /** Instances with something in their inbox: after recovery each gets an episode (or drops what is moot). */

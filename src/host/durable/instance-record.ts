@@ -29,7 +29,8 @@ export interface Bookkeeping {
   timers: Record<number, string>;
 }
 
-export interface InstanceRecord {
+/** What the management API and the table view show of an instance. */
+export interface InstanceStatus {
   instanceId: string;
   name: string;
   executionId: string;
@@ -39,6 +40,9 @@ export interface InstanceRecord {
   customStatus: string | null;
   createdTime: string;
   lastUpdatedTime: string;
+}
+
+export interface InstanceRecord extends InstanceStatus {
   /** History rows committed for this execution. */
   historyLength: number;
   book: Bookkeeping;

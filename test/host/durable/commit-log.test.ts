@@ -81,7 +81,7 @@ describe('checkpoints', () => {
     expect(listSegments(dir).map((s) => s.lsn)).toEqual([10]);
 
     const recovered: number[] = [];
-    const from = readCheckpoint<{ n: number }>(dir, (l) => recovered.push(l.n));
+    const from = readCheckpoint(dir, (l) => recovered.push((JSON.parse(l) as { n: number }).n));
     expect(from).toBe(10);
     recovered.push(...readLog<{ n: number }>(dir, from).records.map((r) => r.n));
     expect(recovered).toEqual(Array.from({ length: 15 }, (_, n) => n));

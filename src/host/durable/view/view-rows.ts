@@ -16,20 +16,12 @@
 import { createHash } from 'node:crypto';
 import type { TableEntity } from '@azure/data-tables';
 import { EventType, type HistoryEvent } from '../history.js';
+import type { InstanceStatus, RuntimeStatus } from '../instance-record.js';
 import { escapePartitionKey } from './partition-key.js';
 
-export type RuntimeStatus = 'Pending' | 'Running' | 'Completed' | 'Failed' | 'Terminated' | 'Suspended' | 'ContinuedAsNew';
+export type { RuntimeStatus };
 
-export interface InstanceSnapshot {
-  instanceId: string;
-  name: string;
-  executionId: string;
-  runtimeStatus: RuntimeStatus;
-  input: string | null;
-  output: string | null;
-  customStatus: string | null;
-  createdTime: string;
-  lastUpdatedTime: string;
+export interface InstanceSnapshot extends InstanceStatus {
   completedTime?: string;
   /** Optional; the provider's defaults ("" and 0) when the engine does not track them. */
   version?: string;
