@@ -41,6 +41,12 @@ export class InstanceActor {
   private readonly held: Pending[] = [];
   private readonly queued = new Set<string>();
   private running: Promise<void> | undefined;
+  /**
+   * Set and cleared inside `drain` itself, never in a later callback: a message delivered in the
+   * same tick as the last episode's commit (group commit resolves many at once) must start a new
+   * drain, not land in a mailbox nobody is draining any more.
+   */
+  private draining = false;
   private seen = new Set<string>();
   private seenFor: string | undefined;
 
@@ -54,7 +60,7 @@ export class InstanceActor {
   }
 
   get idle(): boolean {
-    return !this.running && this.mailbox.length === 0;
+    return !this.draining && this.mailbox.length === 0;
   }
 
   deliver(message: Pending): void {
@@ -62,15 +68,24 @@ export class InstanceActor {
     if (this.queued.has(message.id)) return;
     this.queued.add(message.id);
     this.mailbox.push(message);
-    this.running ??= this.drain().finally(() => (this.running = undefined));
+    if (!this.draining) this.running = this.drain();
   }
 
   /** Resolves when no episode is running and the mailbox is empty. */
   async settled(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.draining) await this.running;
   }
 
   private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      await this.drainMailbox();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainMailbox(): Promise<void> {
     while (this.mailbox.length > 0) {
       const batch = this.takeBatch();
       try {
