@@ -3,7 +3,10 @@
  * events and measure event raised → status Completed, events per second, and the RSS of the host
  * and Azurite processes. Prints a table; writes bench-results/host.json.
  *
- *   npm run bench:host [-- --sizes 1,200,1000 --samples 50]
+ * Then the start-up time of a host whose data folder holds 10 000 and 100 000 finished instances
+ * (a checkpoint of that size), and the commit log's writes per event.
+ *
+ *   npm run bench:host [-- --sizes 1,200,1000 --samples 50 --startup 10000,100000]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,6 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { startAzurite } from '../src/host/storage/azurite.js';
 import { stopChild } from '../src/host/storage/azurite.js';
+import { writeCheckpoint } from '../src/host/durable/checkpoint.js';
+import { HubState, InstanceEntry } from '../src/host/durable/hub-state.js';
+import { emptyBook } from '../src/host/durable/instance-record.js';
+import { event, EventType } from '../src/host/durable/history.js';
 
 const root = path.join(__dirname, '../..');
 const appDir = path.join(root, 'test/fixtures/durable-app');
@@ -24,6 +31,12 @@ function rssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
   return Math.round((kb / 1024) * 10) / 10;
+}
+
+/** CPU time (user + system) a process has used so far, in ms (clock ticks are 10 ms on Linux). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -49,6 +62,9 @@ interface Row {
   rssHostMiB: number;
   rssAzuriteMiB: number;
   rssTotalMiB: number;
+  /** CPU ms per event in the bulk phase, per process. */
+  hostCpuMsPerEvent: number | null;
+  azuriteCpuMsPerEvent: number | null;
 }
 
 async function startAndWaitRunning(api: string, id: string): Promise<void> {
@@ -73,16 +89,8 @@ async function main(): Promise<void> {
   const samples = Number(arg('samples', '50'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azurite-'));
   const azurite = await startAzurite(process.argv.includes("--in-memory") ? {} : { location: dataDir });
-  const host = spawn(process.execPath, [path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', azurite.connectionString], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    host.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /Host listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    host.once('exit', (code) => reject(new Error(`host exited ${code}:\n${out}`)));
-  });
+  const durableDir = path.join(dataDir, 'durable');
+  const { child: host, base } = await startHostCli(azurite.connectionString, durableDir);
   const api = `${base}/runtime/webhooks/durabletask`;
   const results: Row[] = [];
   try {
@@ -115,6 +123,7 @@ async function main(): Promise<void> {
       // Throughput: all remaining events at once (64 in flight), until the last instance completes.
       const rest = ids.slice(probe.length);
       const t0 = performance.now();
+      const cpu0 = { host: cpuMs(host.pid as number), azurite: cpuMs(azurite.pid) };
       await pool(rest, 64, async (id) => {
         await fetch(`${api}/instances/${id}/raiseEvent/go`, { method: 'POST', body: '"x"' });
       });
@@ -125,6 +134,9 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 20));
       }
       const seconds = (performance.now() - t0) / 1000;
+      const perEvent = (ms: number): number | null => (rest.length ? Math.round((ms / rest.length) * 100) / 100 : null);
+      const hostCpu = perEvent(cpuMs(host.pid as number) - cpu0.host);
+      const azuriteCpu = perEvent(cpuMs(azurite.pid) - cpu0.azurite);
       latencies.sort((a, b) => a - b);
       results.push({
         waiting: n,
@@ -136,18 +148,74 @@ async function main(): Promise<void> {
         rssHostMiB: rssHost,
         rssAzuriteMiB: rssAzurite,
         rssTotalMiB: Math.round((rssHost + rssAzurite) * 10) / 10,
+        hostCpuMsPerEvent: hostCpu,
+        azuriteCpuMsPerEvent: azuriteCpu,
       });
     }
   } finally {
     await stopChild(host);
+  }
+  const startup: { finished: number; listeningMs: number; recoveredMs: number }[] = [];
+  try {
+    for (const n of arg('startup', '10000,100000').split(',').filter(Boolean).map(Number)) startup.push(await startupTime(azurite.connectionString, durableDir, n));
+  } finally {
     await azurite.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
-  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
-  console.log([header, '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | host CPU ms/event | Azurite CPU ms/event | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
+  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.hostCpuMsPerEvent ?? '–'} | ${r.azuriteCpuMsPerEvent ?? '–'} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
+  console.log([header, '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
+  console.log(['', '| finished instances in the data folder | host start → listening (ms) | of which recovery (ms) |', '|---|---|---|', ...startup.map((r) => `| ${r.finished} | ${r.listeningMs} | ${r.recoveredMs} |`)].join('\n'));
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'bench-results/host.json'), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results }, null, 2));
+  fs.writeFileSync(path.join(root, 'bench-results/host.json'), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results, startup }, null, 2));
+}
+
+async function startHostCli(storage: string, durableDir: string): Promise<{ child: ReturnType<typeof spawn>; base: string; out: () => string }> {
+  const child = spawn(process.execPath, [path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', storage, '--data-dir', durableDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /Host listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`host exited ${code}:\n${out}`)));
+  });
+  return { child, base, out: () => out };
+}
+
+/**
+ * A data folder holding `n` finished instances (each a realistic 7-event history) as one
+ * checkpoint, the hub marker copied from the real folder; then the time a host takes to listen.
+ */
+async function startupTime(storage: string, realDir: string, n: number): Promise<{ finished: number; listeningMs: number; recoveredMs: number }> {
+  const dir = `${realDir}-startup-${n}`;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.copyFileSync(path.join(realDir, 'hub-id'), path.join(dir, 'hub-id'));
+  const state = new HubState();
+  const at = new Date();
+  for (let i = 0; i < n; i++) {
+    const instanceId = `done-${i}`;
+    const record = {
+      instanceId, name: 'waitEvent', executionId: `exec-${i}`, runtimeStatus: 'Completed' as const, input: null, output: `{"got":"${instanceId}"}`,
+      customStatus: '"waiting"', createdTime: at.toISOString(), lastUpdatedTime: at.toISOString(), historyLength: 7, book: emptyBook(),
+    };
+    const history = [
+      event(EventType.OrchestratorStarted, {}, at), event(EventType.ExecutionStarted, { Name: 'waitEvent', Input: null }, at), event(EventType.OrchestratorCompleted, {}, at),
+      event(EventType.OrchestratorStarted, {}, at), event(EventType.EventRaised, { Name: 'go', Input: `"${instanceId}"` }, at),
+      event(EventType.ExecutionCompleted, { Result: record.output }, at), event(EventType.OrchestratorCompleted, {}, at),
+    ].map((e) => ({ ...e, IsPlayed: true }));
+    state.instances.set(instanceId, new InstanceEntry(record, history));
+  }
+  await writeCheckpoint(dir, 0, state.snapshot());
+  const t0 = performance.now();
+  const { child, out } = await startHostCli(storage, dir);
+  const listeningMs = Math.round(performance.now() - t0);
+  const recoveredMs = Number(/recovered from .* in (\d+) ms/.exec(out())?.[1] ?? NaN);
+  await stopChild(child);
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`start-up with ${n} finished instances: listening after ${listeningMs} ms (recovery ${recoveredMs} ms)`);
+  return { finished: n, listeningMs, recoveredMs };
 }
 
 main().catch((err: unknown) => {

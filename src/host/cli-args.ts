@@ -5,6 +5,7 @@ export interface CliArgs {
   /** Start embedded emulators when settings don't point elsewhere (default true). */
   emulators: boolean;
   leaseMs?: number;
+  dataDir?: string;
   blobPollMs?: number;
   help: boolean;
 }
@@ -17,7 +18,8 @@ Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with st
   --port <n>             HTTP port (default 7071, env FUNCTIONS_PORT; 0 = any free port)
   --storage <conn>       storage connection string (default: the app's AzureWebJobsStorage setting)
   --no-emulators         never start embedded Azurite / Service Bus endpoint
-  --lease-ms <n>         how long a dead host's work stays locked before another takes it (default 30000)
+  --lease-ms <n>         how long a dead host's task hub stays locked before another takes it (default 30000)
+  --data-dir <path>      the Durable commit log and checkpoints (default <appDir>/.durable/<hub>-<storage>)
   --blob-poll-ms <n>     blob trigger poll interval (default 1000)
   -h, --help             this text`;
 
@@ -44,6 +46,9 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         break;
       case '--lease-ms':
         args.leaseMs = numberOr(value(), '--lease-ms');
+        break;
+      case '--data-dir':
+        args.dataDir = value();
         break;
       case '--blob-poll-ms':
         args.blobPollMs = numberOr(value(), '--blob-poll-ms');

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       port: args.port,
       storageConnectionString: storage.connectionString,
       leaseMs: args.leaseMs,
+      durableDataDir: args.dataDir && path.resolve(args.dataDir),
       blobPollIntervalMs: args.blobPollMs,
       provideServiceBus,
     });

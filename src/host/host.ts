@@ -28,8 +28,10 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Blob container poll interval (the real host's is far longer; see README). */
   blobPollIntervalMs?: number;
-  /** Crash-recovery lease on queue messages; the delay before a dead host's work is taken over. */
+  /** The task hub lease: how long a crashed host's hub stays locked before another host takes it over. */
   leaseMs?: number;
+  /** Where the Durable commit log and checkpoints live; default `.durable/<hub>-<storage>` under the app folder. */
+  durableDataDir?: string;
   /** Starts a local Service Bus endpoint on demand, for Service Bus settings that are unset or name a local emulator that isn't running. */
   provideServiceBus?: () => Promise<string>;
   log?: HostLog;
@@ -42,6 +44,8 @@ export interface RunningHost {
   routes: HttpFront['routes'];
   storage: StorageClients;
   hubName: string;
+  /** The Durable commit log's counters: group commits (writes) against the records they carried. */
+  durableLogStats(): { writes: number; records: number; bytes: number };
   stop(): Promise<void>;
 }
 
@@ -61,7 +65,8 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   // The worker runs appStart before any invocation.
   await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
-  const engine = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, leaseMs: o.leaseMs });
+  const durable = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, appDir, dataDir: o.durableDataDir, leaseMs: o.leaseMs });
+  const engine = durable.engine;
 
   const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));
   for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
@@ -100,11 +105,11 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     (stopped ??= (async () => {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
       await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
-      await engine.stop();
+      await durable.stop();
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());
   try {
-    engine.start();
+    durable.start();
     await Promise.all([...listeners.values()].map((l) => l.start()));
   } catch (err) {
     await stop().catch(() => undefined);
@@ -117,6 +122,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     routes: front.routes,
     storage,
     hubName: config.hubName,
+    durableLogStats: () => ({ ...durable.logStats }),
     stop,
   };
 }

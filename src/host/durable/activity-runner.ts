@@ -1,19 +1,24 @@
+/**
+ * Runs activities in-process, a bounded number at a time. The result goes back to the engine,
+ * which commits it as a TaskCompleted/TaskFailed message; the work item stays outstanding in the
+ * hub state until that commit, so a crash in between runs the activity again (at-least-once, as
+ * in Durable Functions).
+ */
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
 import { event, EventType, type HistoryEvent } from './history.js';
-import type { Held, WorkItem } from './messages.js';
+import { workKey } from './log-records.js';
+import type { WorkItem } from './messages.js';
 
-type Deliver = (item: WorkItem, result: HistoryEvent, held: Held<WorkItem>) => void;
+type Deliver = (item: WorkItem, result: HistoryEvent) => Promise<void>;
 
-/**
- * Runs activities in-process, a bounded number at a time. The result goes to the instance as a
- * TaskCompleted/TaskFailed event; the work item is deleted only when that event is committed, so a
- * crash in between runs the activity again (at-least-once, as in Durable Functions).
- */
 export class ActivityRunner {
-  private readonly queue: Held<WorkItem>[] = [];
+  private readonly queue: WorkItem[] = [];
+  /** Queued or running, by work key: an item handed in twice (recovery, say) runs once. */
+  private readonly known = new Set<string>();
   private running = 0;
   private idleWaiters: (() => void)[] = [];
+  private stopping = false;
 
   constructor(
     private readonly registry: Registry,
@@ -22,30 +27,33 @@ export class ActivityRunner {
     private readonly deliver: Deliver,
   ) {}
 
-  enqueue(held: Held<WorkItem>, stopping: boolean): void {
-    if (stopping) {
-      void held.release();
-      return;
-    }
-    this.queue.push(held);
+  enqueue(item: WorkItem): void {
+    const key = workKey(item);
+    // Not started during a stop: the item is still outstanding in the log, the next start runs it.
+    if (this.stopping || this.known.has(key)) return;
+    this.known.add(key);
+    this.queue.push(item);
     this.pump();
   }
 
-  /** Waits for running activities; queued ones are not started. */
+  /** No new activities start; resolves when the running ones have delivered their results. */
   async drain(): Promise<void> {
+    this.stopping = true;
+    this.queue.length = 0;
     if (this.running === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  takeQueued(): Held<WorkItem>[] {
-    return this.queue.splice(0);
+  get inFlight(): number {
+    return this.running + this.queue.length;
   }
 
   private pump(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const held = this.queue.shift() as Held<WorkItem>;
+      const item = this.queue.shift() as WorkItem;
       this.running++;
-      void this.run(held).finally(() => {
+      void this.run(item).finally(() => {
+        this.known.delete(workKey(item));
         this.running--;
         if (this.running === 0) this.idleWaiters.splice(0).forEach((w) => w());
         this.pump();
@@ -53,8 +61,7 @@ export class ActivityRunner {
     }
   }
 
-  private async run(held: Held<WorkItem>): Promise<void> {
-    const item = held.body;
+  private async run(item: WorkItem): Promise<void> {
     const fn = this.registry.find(item.name);
     let result: HistoryEvent;
     if (!fn || fn.trigger.type !== 'activityTrigger') {
@@ -68,7 +75,7 @@ export class ActivityRunner {
         result = failed(item, e.message, e.stack ?? '');
       }
     }
-    this.deliver(item, result, held);
+    await this.deliver(item, result);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { DurableEngine, ClientOutcome } from './engine.js';
-import type { InstanceRecord, RuntimeStatus } from './instance-store.js';
+import type { InstanceRecord, RuntimeStatus } from './instance-record.js';
+import type { InstanceFilter } from './instance-query.js';
 import { parseJson } from './orchestration-runner.js';
 import type { Registry } from '../registry.js';
 import { managementPayload, type ClientBindingUrls } from './client-binding.js';
@@ -34,6 +35,7 @@ export async function handleManagementCall(engine: DurableEngine, registry: Regi
   if (root !== 'instances') return problem(404, `No management operation at ${req.method} /${req.path}.`);
   if (!id) {
     if (req.method === 'GET') return list(engine, req);
+    if (req.method === 'DELETE') return purgeBy(engine, req.query);
     return problem(405, `${req.method} is not supported on the instance collection.`);
   }
   if (!op) {
@@ -76,13 +78,13 @@ async function start(engine: DurableEngine, registry: Registry, urls: ClientBind
   return { status: 202, headers: { Location: payload.statusQueryGetUri, 'Retry-After': '10' }, body: payload };
 }
 
-async function status(engine: DurableEngine, id: string, query: URLSearchParams): Promise<ApiResponse> {
-  const record = await engine.getStatus(id);
+function status(engine: DurableEngine, id: string, query: URLSearchParams): ApiResponse {
+  const record = engine.getStatus(id);
   if (!record) return { status: 404, body: '' };
   const body: Record<string, unknown> = toStatus(record, query.get('showInput') !== 'false');
   if (query.get('showHistory') === 'true') {
     const withOutput = query.get('showHistoryOutput') === 'true';
-    body.historyEvents = (await engine.readHistory(record)).map((e) => {
+    body.historyEvents = engine.readHistory(record).map((e) => {
       const { IsPlayed: _played, ...rest } = e;
       if (!withOutput) delete rest.Result;
       return rest;
@@ -93,16 +95,23 @@ async function status(engine: DurableEngine, id: string, query: URLSearchParams)
   return { status: running ? 202 : 200, body };
 }
 
-async function list(engine: DurableEngine, req: ApiRequest): Promise<ApiResponse> {
-  const statuses = (req.query.get('runtimeStatus') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+/** The instance filter of a query string (getStatusBy, purgeInstanceHistoryBy), or the problem with it. */
+function filterOf(query: URLSearchParams): InstanceFilter | ApiResponse {
+  const statuses = (query.get('runtimeStatus') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const unknown = statuses.find((s) => !STATUSES.includes(s as RuntimeStatus));
   if (unknown) return problem(400, `Unknown runtimeStatus "${unknown}"; use ${STATUSES.join(', ')}.`);
-  const createdFrom = isoParam(req.query.get('createdTimeFrom'));
-  const createdTo = isoParam(req.query.get('createdTimeTo'));
+  const createdFrom = isoParam(query.get('createdTimeFrom'));
+  const createdTo = isoParam(query.get('createdTimeTo'));
   if (createdFrom === null || createdTo === null) return problem(400, 'createdTimeFrom/createdTimeTo must be ISO 8601 dates.');
+  return { createdFrom, createdTo, statuses: statuses as RuntimeStatus[] };
+}
+
+function list(engine: DurableEngine, req: ApiRequest): ApiResponse {
+  const filter = filterOf(req.query);
+  if ('status' in filter) return filter;
   const top = Number(req.query.get('top') ?? PAGE_SIZE);
-  const page = await engine.query(
-    { createdFrom, createdTo, statuses: statuses as RuntimeStatus[] },
+  const page = engine.query(
+    filter,
     req.headers['x-ms-continuation-token'] || undefined,
     Number.isInteger(top) && top > 0 ? Math.min(top, 1000) : PAGE_SIZE,
   );
@@ -110,6 +119,14 @@ async function list(engine: DurableEngine, req: ApiRequest): Promise<ApiResponse
   // Send the continuation header only when there is a next page: the client loops while it is present.
   const headers: Record<string, string> = page.continuation ? { 'x-ms-continuation-token': page.continuation } : {};
   return { status: 200, headers, body: page.records.map((r) => toStatus(r, showInput)) };
+}
+
+/** purgeInstanceHistoryBy: 200 with the count, 404 when nothing matched (the extension's codes). */
+async function purgeBy(engine: DurableEngine, query: URLSearchParams): Promise<ApiResponse> {
+  const filter = filterOf(query);
+  if ('status' in filter) return filter;
+  const deleted = await engine.purgeBy(filter);
+  return deleted === 0 ? { status: 404, body: '' } : { status: 200, body: { instancesDeleted: deleted } };
 }
 
 async function purge(engine: DurableEngine, id: string): Promise<ApiResponse> {
