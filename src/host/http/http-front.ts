@@ -117,8 +117,10 @@ async function handle(o: HttpFrontOptions, routes: Route[], req: http.IncomingMe
   if (matched.length === 0) return writeJson(res, 404, { title: 'Not found', status: 404, detail: `No function is bound to ${path}.` });
   const hit = matched.find((m) => m.r.methods.includes(method));
   if (!hit) {
-    const allow = [...new Set(matched.flatMap((m) => m.r.methods))].join(', ');
-    return writeJson(res, 405, { title: 'Method not allowed', status: 405, detail: `${method} is not allowed on ${path}; use ${allow}.` }, { Allow: allow });
+    // Azure answers a known route called with a method it doesn't take with an empty 404, not a
+    // 405 (azure-functions-host #10098): the method is part of the route there. The log says why.
+    o.log('warn', `${method} ${path}: ${matched.map((m) => m.r.fn.name).join(', ')} only take ${[...new Set(matched.flatMap((m) => m.r.methods))].join(', ')}; answered 404 as Azure does.`);
+    return writeJson(res, 404, '');
   }
 
   const request = new o.library.HttpRequest({
