@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     host = await startHost({
       appDir,
       port: args.port,
+      host: args.host,
+      requireKeys: args.requireKeys,
       storageConnectionString: storage.connectionString,
       leaseMs: args.leaseMs,
       blobPollIntervalMs: args.blobPollMs,

@@ -6,6 +6,18 @@ export interface ClientBindingUrls {
   baseUrl: string;
   taskHubName: string;
   connectionName: string;
+  /**
+   * When keys are enforced: the `durabletask_extension` system key, which the real extension
+   * puts in every management URL it hands out (`code=`), and the loopback-only listener the
+   * client's own calls go to instead (the extension's local RPC endpoint needs no key).
+   */
+  systemKey?: string;
+  rpcBaseUrl?: string;
+}
+
+function requiredQuery(urls: ClientBindingUrls): string {
+  const qs = `taskHub=${encodeURIComponent(urls.taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  return urls.systemKey ? `${qs}&code=${encodeURIComponent(urls.systemKey)}` : qs;
 }
 
 /**
@@ -15,7 +27,7 @@ export interface ClientBindingUrls {
  */
 export function clientBindingData(urls: ClientBindingUrls): Record<string, unknown> {
   const { baseUrl, taskHubName } = urls;
-  const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const qs = requiredQuery(urls);
   return {
     taskHubName,
     creationUrls: {
@@ -25,12 +37,12 @@ export function clientBindingData(urls: ClientBindingUrls): Record<string, unkno
     managementUrls: managementPayload(urls, 'INSTANCEID'),
     baseUrl,
     requiredQueryStringParameters: qs,
-    rpcBaseUrl: `${baseUrl}/`,
+    rpcBaseUrl: urls.rpcBaseUrl ?? `${baseUrl}/`,
   };
 }
 
 export function managementPayload(urls: ClientBindingUrls, id: string): Record<string, string> & { statusQueryGetUri: string } {
-  const qs = `taskHub=${encodeURIComponent(urls.taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const qs = requiredQuery(urls);
   const instance = `${urls.baseUrl}/instances/${encodeURIComponent(id)}`;
   return {
     id,
