@@ -1,3 +1,4 @@
+/** The host's command line (`node dist/src/host/cli.js [appDir] [options]`), parsed with errors that name the flag. */
 export interface CliArgs {
   appDir: string;
   port: number;

@@ -1,3 +1,7 @@
+/**
+ * The local Functions host: loads the app as the Node worker would, starts the Durable engine,
+ * the trigger listeners and the HTTP front over one storage account, and stops them in order.
+ */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadLocalSettings, readAppConfig } from './app-config.js';

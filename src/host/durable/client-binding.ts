@@ -1,3 +1,8 @@
+/**
+ * The value of the `durableClient` input binding, in the shape the real Durable extension hands
+ * to out-of-process workers: where the client's calls go (`rpcBaseUrl`) and the management URLs
+ * it gives out, which carry the system key (`code=`) when keys are enforced.
+ */
 /** Path of the Durable extension's webhooks on a Functions host (Azure uses the same path). */
 export const WEBHOOK_PATH = '/runtime/webhooks/durabletask';
 

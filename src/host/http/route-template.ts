@@ -1,10 +1,10 @@
-import { compileConstraint, splitConstraints } from './route-constraints.js';
-
 /**
  * Azure Functions (ASP.NET) route templates: literal segments (case-insensitive), `{name}`,
  * optional `{name?}`, catch-all `{*rest}`, and ASP.NET's inline constraints, chained as there
  * (`{id:int:min(1)}`; see route-constraints.ts). `{{` and `}}` escape braces inside a constraint.
  */
+import { compileConstraint, splitConstraints } from './route-constraints.js';
+
 export interface CompiledRoute {
   template: string;
   match(path: string): Record<string, string> | undefined;
