@@ -114,7 +114,7 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
   const port = (server.address() as AddressInfo).port;
   return {
     port,
-    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
+    url: `http://${authority(o.host, port)}`,
     routes: routes.map((r) => ({ fn: r.fn, path: '/' + r.compiled.template, methods: r.methods, auth: r.auth })),
     close: (graceMs = 10_000) =>
       new Promise<void>((resolve) => {
@@ -138,7 +138,7 @@ function toRoute(fn: RegisteredFunction, prefix: string): Route {
 type Target = { kind: 'mount'; mount: MountPoint; sub: string } | { kind: 'function'; route: Route; params: Record<string, string> };
 
 async function handle(o: HttpFrontOptions, t: FrontTimeouts, routes: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const built = requestUrl(req.url, req.headers.host, req.httpVersion, `${o.host}`);
+  const built = requestUrl(req.url, req.headers.host, req.httpVersion, authority(o.host, req.socket.localPort ?? 0));
   if ('problem' in built) return refuse(req, res, 400, 'Bad request', built.problem);
   const { url } = built;
   const method = (req.method ?? 'GET').toUpperCase();
@@ -224,6 +224,11 @@ function describe(auth: AuthRequirement): string {
     default:
       return 'no key needed';
   }
+}
+
+/** `host:port`, with an IPv6 address in brackets. */
+function authority(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function flattenHeaders(h: http.IncomingHttpHeaders): Record<string, string> {
