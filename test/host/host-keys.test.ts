@@ -8,6 +8,7 @@ import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
 import { keysRequired } from '../../src/host/http/authorize.js';
 import { describeFunctions } from '../../src/host/function-list.js';
+import { parseCliArgs } from '../../src/host/cli-args.js';
 import { startTestAzurite, startTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/keys-app');
@@ -127,5 +128,12 @@ describe('when keys are enforced', () => {
     expect(keysRequired('::1', undefined, {}).required).toBe(false);
     expect(keysRequired('127.0.0.1', true, {}).required).toBe(true);
     expect(keysRequired('127.0.0.1', undefined, { FUNCTIONS_REQUIRE_KEYS: 'true' }).required).toBe(true);
+  });
+
+  it('the command line takes --host and --require-keys', () => {
+    expect(parseCliArgs(['app', '--host', '0.0.0.0', '--require-keys'], {})).toMatchObject({ host: '0.0.0.0', requireKeys: true });
+    const plain = parseCliArgs([], {});
+    expect(plain.host).toBeUndefined();
+    expect(plain.requireKeys).toBe(false);
   });
 });
