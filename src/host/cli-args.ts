@@ -1,3 +1,4 @@
+/** The host's command line (`node dist/src/host/cli.js [appDir] [options]`), parsed with errors that name the flag. */
 export interface CliArgs {
   appDir: string;
   port: number;
@@ -7,6 +8,9 @@ export interface CliArgs {
   leaseMs?: number;
   dataDir?: string;
   blobPollMs?: number;
+  /** Listen address (default 127.0.0.1); beyond loopback, keys are always enforced. */
+  host?: string;
+  requireKeys: boolean;
   help: boolean;
 }
 
@@ -17,6 +21,8 @@ Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with st
   appDir                 the app folder (package.json, host.json); default: current folder
   --port <n>             HTTP port (default 7071, env FUNCTIONS_PORT; 0 = any free port)
   --storage <conn>       storage connection string (default: the app's AzureWebJobsStorage setting)
+  --host <addr>          listen address (default 127.0.0.1; beyond loopback, keys are required)
+  --require-keys         require function / master / system keys on loopback too (env FUNCTIONS_REQUIRE_KEYS=true)
   --no-emulators         never start embedded Azurite / Service Bus endpoint
   --lease-ms <n>         how long a dead host's task hub stays locked before another takes it (default 30000)
   --data-dir <path>      the Durable commit log and checkpoints (default <appDir>/.durable/<hub>-<storage>)
@@ -25,7 +31,7 @@ Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with st
 
 /** Parses the command line; errors name the flag. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
-  const args: CliArgs = { appDir: process.cwd(), port: numberOr(env.FUNCTIONS_PORT, 'FUNCTIONS_PORT', 7071), emulators: true, help: false };
+  const args: CliArgs = { appDir: process.cwd(), port: numberOr(env.FUNCTIONS_PORT, 'FUNCTIONS_PORT', 7071), emulators: true, requireKeys: false, help: false };
   let positional = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -40,6 +46,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         break;
       case '--storage':
         args.storage = value();
+        break;
+      case '--host':
+        args.host = value();
+        break;
+      case '--require-keys':
+        args.requireKeys = true;
         break;
       case '--no-emulators':
         args.emulators = false;

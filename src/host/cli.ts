@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/** `npm start`: the local host as a command, with its embedded emulators, until Ctrl-C. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
     host = await startHost({
       appDir,
       port: args.port,
+      host: args.host,
+      requireKeys: args.requireKeys,
       storageConnectionString: storage.connectionString,
       leaseMs: args.leaseMs,
       durableDataDir: args.dataDir && path.resolve(args.dataDir),

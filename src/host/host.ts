@@ -1,3 +1,7 @@
+/**
+ * The local Functions host: loads the app as the Node worker would, starts the Durable engine,
+ * the trigger listeners and the HTTP front over one storage account, and stops them in order.
+ */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
@@ -5,9 +9,11 @@ import { loadApp } from './app-loader.js';
 import { Invoker } from './invoker.js';
 import { assertStorageReachable, createStorageClients, type StorageClients } from './storage/connection.js';
 import { createDurableRuntime } from './durable/durable-runtime.js';
-import { clientBindingData, WEBHOOK_PATH } from './durable/client-binding.js';
+import { clientBindingData, WEBHOOK_PATH, type ClientBindingUrls } from './durable/client-binding.js';
 import { handleManagementCall } from './durable/management-api.js';
-import { startHttpFront, type HttpFront } from './http/http-front.js';
+import type { HttpFront, FrontTimeouts } from './http/http-front.js';
+import { startFronts } from './http/front-setup.js';
+import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
 import { adminMount } from './http/admin-api.js';
 import { createTriggerListeners } from './triggers/index.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
@@ -34,6 +40,10 @@ export interface HostOptions {
   durableDataDir?: string;
   /** Starts a local Service Bus endpoint on demand, for Service Bus settings that are unset or name a local emulator that isn't running. */
   provideServiceBus?: () => Promise<string>;
+  /** Enforce keys on loopback too (beyond loopback they always are); also FUNCTIONS_REQUIRE_KEYS=true. */
+  requireKeys?: boolean;
+  /** Header and body bounds of the HTTP front (tests pass small ones). */
+  httpTimeouts?: Partial<FrontTimeouts>;
   log?: HostLog;
 }
 
@@ -46,6 +56,9 @@ export interface RunningHost {
   hubName: string;
   /** The Durable commit log's counters: group commits (writes) against the records they carried. */
   durableLogStats(): { writes: number; records: number; bytes: number };
+  /** The keys, when enforced; `keysWhy` says why they are or are not. */
+  keys?: HostKeys;
+  keysWhy: string;
   stop(): Promise<void>;
 }
 
@@ -68,19 +81,20 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const durable = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, appDir, dataDir: o.durableDataDir, leaseMs: o.leaseMs });
   const engine = durable.engine;
 
+  const hostId = createHash('sha256').update(appDir).digest('hex').slice(0, 16);
   const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));
   for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
   const listeners = createTriggerListeners(app.registry, {
     invoker,
     storage: (setting) => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined),
     hostStorage: storage,
-    hostId: createHash('sha256').update(appDir).digest('hex').slice(0, 16),
+    hostId,
     log,
     pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
   });
 
-  const urls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
-  const front = await startHttpFront({
+  const urls: ClientBindingUrls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
+  const fronts = await startFronts({
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 7071,
     routePrefix: config.routePrefix,
@@ -88,14 +102,20 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     functions: app.registry.byTrigger('httpTrigger'),
     invoker,
     library: app.library,
-    mounts: {
-      [WEBHOOK_PATH]: (call, sub) =>
-        handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),
-      '/admin/functions': adminMount(app.registry, invoker, listeners, log),
-    },
+    requireKeys: o.requireKeys,
+    timeouts: o.httpTimeouts,
+    blobs: storage.blobs,
+    hostId,
+    webhookPath: WEBHOOK_PATH,
+    management: (call, sub) =>
+      handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),
+    admin: adminMount(app.registry, invoker, listeners, log),
     log,
   });
+  const front = fronts.front;
   urls.baseUrl = `${front.url}${WEBHOOK_PATH}`;
+  urls.systemKey = fronts.keys?.systemKeys[DURABLE_SYSTEM_KEY];
+  urls.rpcBaseUrl = fronts.rpcBaseUrl;
   invoker.provideInput('durableClient', () => clientBindingData(urls));
   // durable-functions rewrites binding URLs to localhost:7071 unless it is told where the host is.
   process.env.WEBSITE_HOSTNAME ??= `127.0.0.1:${front.port}`;
@@ -104,7 +124,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
-      await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
+      await Promise.all([fronts.close(), ...[...listeners.values()].map((l) => l.stop())]);
       await durable.stop();
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());
@@ -123,6 +143,8 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     storage,
     hubName: config.hubName,
     durableLogStats: () => ({ ...durable.logStats }),
+    keys: fronts.keys,
+    keysWhy: fronts.why,
     stop,
   };
 }

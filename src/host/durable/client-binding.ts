@@ -1,3 +1,8 @@
+/**
+ * The value of the `durableClient` input binding, in the shape the real Durable extension hands
+ * to out-of-process workers: where the client's calls go (`rpcBaseUrl`) and the management URLs
+ * it gives out, which carry the system key (`code=`) when keys are enforced.
+ */
 /** Path of the Durable extension's webhooks on a Functions host (Azure uses the same path). */
 export const WEBHOOK_PATH = '/runtime/webhooks/durabletask';
 
@@ -6,6 +11,18 @@ export interface ClientBindingUrls {
   baseUrl: string;
   taskHubName: string;
   connectionName: string;
+  /**
+   * When keys are enforced: the `durabletask_extension` system key, which the real extension
+   * puts in every management URL it hands out (`code=`), and the loopback-only listener the
+   * client's own calls go to instead (the extension's local RPC endpoint needs no key).
+   */
+  systemKey?: string;
+  rpcBaseUrl?: string;
+}
+
+function requiredQuery(urls: ClientBindingUrls): string {
+  const qs = `taskHub=${encodeURIComponent(urls.taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  return urls.systemKey ? `${qs}&code=${encodeURIComponent(urls.systemKey)}` : qs;
 }
 
 /**
@@ -15,7 +32,7 @@ export interface ClientBindingUrls {
  */
 export function clientBindingData(urls: ClientBindingUrls): Record<string, unknown> {
   const { baseUrl, taskHubName } = urls;
-  const qs = `taskHub=${encodeURIComponent(taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const qs = requiredQuery(urls);
   return {
     taskHubName,
     creationUrls: {
@@ -25,12 +42,12 @@ export function clientBindingData(urls: ClientBindingUrls): Record<string, unkno
     managementUrls: managementPayload(urls, 'INSTANCEID'),
     baseUrl,
     requiredQueryStringParameters: qs,
-    rpcBaseUrl: `${baseUrl}/`,
+    rpcBaseUrl: urls.rpcBaseUrl ?? `${baseUrl}/`,
   };
 }
 
 export function managementPayload(urls: ClientBindingUrls, id: string): Record<string, string> & { statusQueryGetUri: string } {
-  const qs = `taskHub=${encodeURIComponent(urls.taskHubName)}&connection=${encodeURIComponent(urls.connectionName)}`;
+  const qs = requiredQuery(urls);
   const instance = `${urls.baseUrl}/instances/${encodeURIComponent(id)}`;
   return {
     id,

@@ -1,3 +1,7 @@
+/**
+ * The admin API's `POST /admin/functions/{name}`: runs a non-HTTP function once, as the real
+ * host does for testing timer, queue and blob functions (master key when keys are enforced).
+ */
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
 import type { TriggerListener } from '../triggers/trigger-listener.js';

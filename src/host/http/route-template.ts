@@ -1,8 +1,10 @@
 /**
  * Azure Functions (ASP.NET) route templates: literal segments (case-insensitive), `{name}`,
- * optional `{name?}`, catch-all `{*rest}`, and the common inline constraints (`{id:int}`,
- * `{id:guid}`, `{name:alpha}`, `{x:regex(...)}`). Other constraints are accepted but not checked.
+ * optional `{name?}`, catch-all `{*rest}`, and ASP.NET's inline constraints, chained as there
+ * (`{id:int:min(1)}`; see route-constraints.ts). `{{` and `}}` escape braces inside a constraint.
  */
+import { compileConstraint, splitConstraints } from './route-constraints.js';
+
 export interface CompiledRoute {
   template: string;
   match(path: string): Record<string, string> | undefined;
@@ -25,34 +27,22 @@ export function compileRoute(template: string): CompiledRoute {
 }
 
 function parseSegment(text: string): Segment {
-  const m = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::([^?}]+(?:\([^)]*\))?))?(\?)?\}$/.exec(text);
-  if (!m) {
+  if (!text.startsWith('{') || !text.endsWith('}')) {
     if (text.includes('{')) throw new Error(`Route segment "${text}" is not supported: use a whole segment like {name}.`);
     return { kind: 'literal', text: text.toLowerCase() };
   }
-  return { kind: 'param', name: m[2] as string, catchAll: !!m[1], optional: !!m[4] || !!m[1], test: constraint(m[3]) };
-}
-
-function constraint(spec: string | undefined): (v: string) => boolean {
-  if (!spec) return () => true;
-  const regex = /^regex\((.*)\)$/.exec(spec);
-  if (regex) {
-    const re = new RegExp(regex[1] as string);
-    return (v) => re.test(v);
-  }
-  switch (spec) {
-    case 'int':
-    case 'long':
-      return (v) => /^-?\d+$/.test(v);
-    case 'alpha':
-      return (v) => /^[A-Za-z]+$/.test(v);
-    case 'guid':
-      return (v) => /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i.test(v);
-    case 'bool':
-      return (v) => /^(true|false)$/i.test(v);
-    default:
-      return () => true;
-  }
+  let body = text.slice(1, -1).replace(/\{\{/g, '{').replace(/\}\}/g, '}');
+  const catchAll = /^\*{1,2}/.exec(body);
+  if (catchAll) body = body.slice(catchAll[0].length);
+  const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(body)?.[0];
+  if (!name) throw new Error(`Route segment "${text}" has no parameter name.`);
+  let rest = body.slice(name.length);
+  // A trailing `?` makes the parameter optional (a constraint's own text always ends in `)` or a letter).
+  const optional = rest.endsWith('?');
+  if (optional) rest = rest.slice(0, -1);
+  if (rest && !rest.startsWith(':')) throw new Error(`Route segment "${text}" is not supported: expected {name}, {name?} or {name:constraint}.`);
+  const tests = splitConstraints(rest.slice(1)).map(compileConstraint);
+  return { kind: 'param', name, catchAll: !!catchAll, optional: optional || !!catchAll, test: (v) => tests.every((t) => t(v)) };
 }
 
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {

@@ -1,10 +1,26 @@
+/**
+ * Writes the host's answers: its own (404, 408, 413... as RFC 9457 problem+json, each with a
+ * `type` naming the status's meaning in RFC 9110), the management API's JSON, and a function's
+ * `HttpResponse` exactly as the function built it.
+ */
 import type { ServerResponse } from 'node:http';
 import type { Cookie, HttpResponse } from '@azure/functions';
 
-/** Host-level answers (404, 405, 413, management API): problem+json for errors, JSON otherwise. */
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+}
+
+export function problemBody(status: number, title: string, detail: string): ProblemBody {
+  return { type: `https://www.rfc-editor.org/rfc/rfc9110#status.${status}`, title, status, detail };
+}
+
+/** Host-level answers (404, 413, management API): problem+json for errors, JSON otherwise. */
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const isProblem = status >= 400 && typeof body === 'object' && body !== null && 'title' in body;
-  const text = body === undefined || body === '' ? '' : JSON.stringify(body);
+  const text = body === undefined || body === '' ? '' : JSON.stringify(isProblem && !('type' in body) ? { type: problemBody(status, '', '').type, ...body } : body);
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   if (text) res.setHeader('Content-Type', isProblem ? 'application/problem+json' : 'application/json; charset=utf-8');
