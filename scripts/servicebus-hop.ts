@@ -31,7 +31,13 @@ async function main(): Promise<void> {
     const sender = client.createSender('requests');
     const receiver = client.createReceiver('requests', 'backend', { receiveMode, maxAutoLockRenewalDurationInMs: 0 });
     let arrived: ((message: ServiceBusReceivedMessage) => void) | undefined;
-    receiver.subscribe({ processMessage: async (message) => arrived?.(message), processError: async () => undefined });
+    receiver.subscribe({
+      processMessage: (message) => {
+        arrived?.(message);
+        return Promise.resolve();
+      },
+      processError: () => Promise.resolve(),
+    });
     const hops: number[] = [];
     const cpuBefore = process.cpuUsage();
     for (let i = 0; i < count + 20; i++) {

@@ -1,3 +1,6 @@
+// Reads the official emulator's Config.json (UserConfig.Namespaces[0].Queues / Topics). Every
+// field of its schema is known; a setting this emulator cannot honour is refused by name instead
+// of being ignored, so a config that works here behaves the same against the official emulator.
 import { readFile } from 'node:fs/promises';
 import {
   readArray,
@@ -21,10 +24,6 @@ import {
   type TopicDefinition,
   type Topology,
 } from './topology.js';
-
-// Reads the official emulator's Config.json (UserConfig.Namespaces[0].Queues / Topics). Every
-// field of its schema is known; a setting this emulator cannot honour is refused by name instead
-// of being ignored, so a config that works here behaves the same against the official emulator.
 
 const queueFields = [
   'DeadLetteringOnMessageExpiration',

@@ -1,7 +1,3 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
-
 // What makes the endpoint durable: an append-only file of row changes (put, merge, delete) keyed
 // by strings the stores choose. Each call to `write` is one line, so a line is the unit of
 // atomicity; a line cut short by a crash was never acknowledged and is dropped on replay.
@@ -10,6 +6,9 @@ import path from 'node:path';
 // synced) go out in one write followed by one fdatasync; `durable(callback)` fires once every
 // line written before it is on disk. That is the fsync policy: nothing is acknowledged to a client
 // before the fdatasync of the batch holding it has returned.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
 
 export type Row = Readonly<Record<string, unknown>>;
 

@@ -1,12 +1,11 @@
+// `<entity>/$management` operations. Replies use the camelCase status keys: the SDK's peek reads
+// `statusCode` by that name to tell "no messages" (204) from a list.
 import { decodeMessage } from './amqp-message.js';
 import { invalidField, messageSizeExceeded, notImplemented } from './amqp-errors.js';
 import { dispositionOfManagementRequest } from './dispositions.js';
 import type { EntityRegistry } from './entity-registry.js';
 import { lockTokenOfUuid } from './lock-tokens.js';
 import type { Reply, RequestHandler } from './request-reply.js';
-
-// `<entity>/$management` operations. Replies use the camelCase status keys: the SDK's peek reads
-// `statusCode` by that name to tell "no messages" (204) from a list.
 
 type Body = Readonly<Record<string, unknown>>;
 type Operation = (registry: EntityRegistry, entityPath: string, body: Body, maxMessageSizeInBytes: number) => Reply;

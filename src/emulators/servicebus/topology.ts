@@ -1,3 +1,5 @@
+// The namespace's entities as code describes them (queues, topics, subscriptions and their
+// settings), the service's defaults, and the default topology the gateway needs.
 import {
   readArray,
   readEntityName,
