@@ -79,9 +79,9 @@ function serviceBusProvider(appDir: string, stoppers: (() => Promise<void>)[]): 
   return () =>
     (started ??= (async () => {
       const configFile = path.join(appDir, 'servicebus-emulator.json');
-      const bus = await startServiceBusEmulator({ port: defaultEmulatorPort, topology: fs.existsSync(configFile) ? configFile : undefined });
+      const bus = await startServiceBusEmulator({ port: defaultEmulatorPort, topology: fs.existsSync(configFile) ? configFile : undefined, dataDir: path.join(appDir, '.servicebus') });
       stoppers.push(() => bus.stop());
-      console.log(`Service Bus: embedded local endpoint on 127.0.0.1:${bus.port}${fs.existsSync(configFile) ? ' (servicebus-emulator.json)' : ''}; messages live in memory.`);
+      console.log(`Service Bus: embedded local endpoint on 127.0.0.1:${bus.port}${fs.existsSync(configFile) ? ' (servicebus-emulator.json)' : ''}; messages kept in .servicebus/.`);
       return bus.connectionString;
     })());
 }

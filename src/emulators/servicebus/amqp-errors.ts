@@ -10,6 +10,8 @@ export const Conditions = {
   internalError: 'amqp:internal-error',
   lockLost: 'com.microsoft:message-lock-lost',
   deadLetter: 'com.microsoft:dead-letter',
+  /** core-amqp maps it to MessageTooLargeError, which the SDK reports as code `MessageSizeExceeded`. */
+  messageSizeExceeded: 'amqp:link:message-size-exceeded',
 } as const;
 
 export type Condition = (typeof Conditions)[keyof typeof Conditions];
@@ -22,6 +24,7 @@ const statusCodes: Record<Condition, number> = {
   [Conditions.internalError]: 500,
   [Conditions.lockLost]: 410,
   [Conditions.deadLetter]: 400,
+  [Conditions.messageSizeExceeded]: 413,
 };
 
 /** Thrown by the broker's model; the AMQP edge turns it into a link error or a management reply. */
@@ -71,9 +74,20 @@ export function invalidField(field: string, problem: string): AmqpFailure {
   return new AmqpFailure(Conditions.invalidField, `Request field '${field}': ${problem}.`);
 }
 
+export function messageSizeExceeded(sizeInBytes: number, maxInBytes: number): AmqpFailure {
+  return new AmqpFailure(
+    Conditions.messageSizeExceeded,
+    `The received message (${sizeInBytes} bytes) exceeds the limit (${maxInBytes} bytes) currently allowed on the link.`,
+  );
+}
+
+export function internalError(description: string): AmqpFailure {
+  return internalError(description);
+}
+
 /** Anything thrown inside a handler becomes an AMQP failure rather than crashing the broker. */
 export function toAmqpFailure(error: unknown): AmqpFailure {
   if (error instanceof AmqpFailure) return error;
   const description = error instanceof Error ? error.message : String(error);
-  return new AmqpFailure(Conditions.internalError, description);
+  return internalError(description);
 }

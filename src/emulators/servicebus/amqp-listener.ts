@@ -1,7 +1,9 @@
+// The TCP side of the endpoint: rhea's server container, its connections and their sockets.
 import type { AddressInfo, Socket } from 'node:net';
 import { create_container, type Connection, type EventContext } from 'rhea';
 import type { DeliveryPump } from './delivery-pump.js';
 import type { EntityRegistry } from './entity-registry.js';
+import type { Journal } from './journal.js';
 import { LinkRouter } from './link-router.js';
 import { abortConnection } from './rhea-link-internals.js';
 
@@ -9,6 +11,8 @@ export interface AmqpListenerOptions {
   readonly host: string;
   readonly port: number;
   readonly registry: EntityRegistry;
+  readonly journal: Journal;
+  readonly maxMessageSizeInBytes: number;
   readonly log: (line: string) => void;
 }
 
@@ -55,6 +59,7 @@ export async function listenForAmqp(options: AmqpListenerOptions): Promise<AmqpL
   } as Parameters<typeof container.listen>[0]);
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    coalesceWritesPerTick(socket);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -74,6 +79,29 @@ export async function listenForAmqp(options: AmqpListenerOptions): Promise<AmqpL
       await serverClosed;
     },
   };
+}
+
+/**
+ * Small frames leave at once instead of waiting on Nagle for the client's delayed ACK (tens of
+ * milliseconds per hop), yet the frames rhea writes in one synchronous run (it writes each frame
+ * separately) leave as one write, so a burst of transfers is one packet, not one each. Refusals
+ * that must not reach the SDK together with their attach are timed in LinkRouter.refuse.
+ */
+function coalesceWritesPerTick(socket: Socket): void {
+  socket.setNoDelay(true);
+  const write = socket.write.bind(socket);
+  let corked = false;
+  socket.write = ((...args: Parameters<typeof write>) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    return write(...args);
+  }) as typeof write;
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,3 +1,5 @@
+// Messages as the broker keeps them (rhea's decoded form), the batch envelope the SDK sends, and
+// the annotations the broker stamps on each delivery.
 import { message as rheaMessage, types } from 'rhea';
 
 /**

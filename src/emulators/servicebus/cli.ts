@@ -1,19 +1,24 @@
+// The endpoint's command line: options, then serve until SIGINT / SIGTERM.
 import type { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
-import { defaultEmulatorPort, startServiceBusEmulator } from './index.js';
+import { defaultEmulatorPort, maxMessageSizeInBytes, startServiceBusEmulator } from './index.js';
 
-export const cliUsage = `Usage: servicebus-emulator [--port <n>] [--host <address>] [--config <Config.json>]
+export const cliUsage = `Usage: servicebus-emulator [--port <n>] [--host <address>] [--config <Config.json>] [--data <dir>] [--max-message-size <bytes>]
 
-A local Service Bus endpoint for @azure/service-bus (AMQP, messages in memory).
-  --port    TCP port, default ${defaultEmulatorPort}; 0 picks a free one
-  --host    address to listen on, default 127.0.0.1
-  --config  official-emulator Config.json with the queues and topics;
-            default: topics requests (subscription backend) and replies (subscription gateway)`;
+A local Service Bus endpoint for @azure/service-bus (AMQP).
+  --port              TCP port, default ${defaultEmulatorPort}; 0 picks a free one
+  --host              address to listen on, default 127.0.0.1
+  --config            official-emulator Config.json with the queues and topics;
+                      default: topics requests (subscription backend) and replies (subscription gateway)
+  --data              folder for the journal that keeps messages across restarts; default: memory only
+  --max-message-size  largest message or batch in bytes, default ${maxMessageSizeInBytes} (Standard tier)`;
 
 export interface CliOptions {
   readonly port?: number;
   readonly host?: string;
   readonly config?: string;
+  readonly data?: string;
+  readonly maxMessageSize?: number;
   readonly help: boolean;
 }
 
@@ -24,6 +29,8 @@ export function parseCliArguments(argv: readonly string[]): CliOptions {
       port: { type: 'string' },
       host: { type: 'string' },
       config: { type: 'string' },
+      data: { type: 'string' },
+      'max-message-size': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -32,7 +39,17 @@ export function parseCliArguments(argv: readonly string[]): CliOptions {
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65_535)) {
     throw new Error(`--port: expected 0-65535, got '${values.port}'`);
   }
-  return { port, host: values.host, config: values.config, help: values.help ?? false };
+  const maxText = values['max-message-size'];
+  const maxMessageSize = maxText === undefined ? undefined : Number(maxText);
+  if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) {
+    throw new Error(`--max-message-size: expected a positive number of bytes, got '${maxText}'`);
+  }
+  const parsed: CliOptions = { port, host: values.host, config: values.config, help: values.help ?? false };
+  return {
+    ...parsed,
+    ...(values.data === undefined ? {} : { data: values.data }),
+    ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
+  };
 }
 
 export interface CliIo {
@@ -49,6 +66,8 @@ export async function runServiceBusEmulatorCli(argv: readonly string[], io: CliI
     port: options.port,
     host: options.host,
     topology: options.config,
+    dataDir: options.data,
+    maxMessageSizeInBytes: options.maxMessageSize,
     log: io.print,
   });
   io.print(`Connection string: ${emulator.connectionString}`);

@@ -1,3 +1,5 @@
+// Subscription rules in Config.json. Correlation filters are honoured; SQL needs an expression
+// engine, so only the match-all `1=1` (the service's default rule) is accepted.
 import {
   readObject,
   readOptionalString,
@@ -7,9 +9,6 @@ import {
   type Fields,
 } from './config-errors.js';
 import { readPropertyValues, type CorrelationFilter } from './correlation-filter.js';
-
-// Subscription rules in Config.json. Correlation filters are honoured; SQL needs an expression
-// engine, so only the match-all `1=1` (the service's default rule) is accepted.
 
 const correlationFields = {
   ContentType: 'contentType',

@@ -1,3 +1,4 @@
+// Correlation filters of subscription rules: which messages a subscription gets a copy of.
 import type { AmqpMessage } from './amqp-message.js';
 import {
   readObject,

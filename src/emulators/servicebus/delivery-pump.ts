@@ -1,7 +1,10 @@
+// The receiving side of one client link: messages leave a store as the link's credit allows, and
+// the client's outcomes come back as settlements of the store's peek locks.
 import { randomUUID } from 'node:crypto';
 import type { Delivery, EventContext, Sender } from 'rhea';
 import { toAmqpFailure } from './amqp-errors.js';
 import { dispositionOfOutcome } from './dispositions.js';
+import type { Journal } from './journal.js';
 import { deliveryTagOf } from './lock-tokens.js';
 import type { MessageStore, ReceiveMode } from './message-store.js';
 import {
@@ -26,6 +29,7 @@ export class DeliveryPump {
     private readonly sender: Sender,
     private readonly store: MessageStore,
     private readonly mode: ReceiveMode,
+    private readonly journal: Journal,
   ) {
     answerDrainAtZeroCredit(sender);
     this.unsubscribe = store.onAvailable(() => this.pump());
@@ -76,10 +80,7 @@ export class DeliveryPump {
     if (!delivery || delivery.settled) return;
     const lockToken = this.lockTokens.get(delivery);
     if (!lockToken) return;
-    try {
-      this.store.settle(lockToken, dispositionOfOutcome(delivery.remote_state));
-      delivery.update(true, acceptedOutcome());
-    } catch (error) {
+    const refuse = (error: unknown): void => {
       const failure = toAmqpFailure(error);
       // rhea merges adjacent dispositions written in one tick into the first one's outcome, which
       // would turn this error into a success (or a neighbour's success into this error). A later
@@ -87,6 +88,16 @@ export class DeliveryPump {
       setImmediate(() => {
         if (this.sender.is_open()) delivery.update(true, rejectedOutcome(failure.toAmqpError()));
       });
+    };
+    try {
+      this.store.settle(lockToken, dispositionOfOutcome(delivery.remote_state));
+    } catch (error) {
+      return refuse(error);
     }
+    // A completed or dead-lettered message is gone from the journal before the receiver hears so.
+    this.journal.durable((error) => {
+      if (error) refuse(error);
+      else if (this.sender.is_open()) delivery.update(true, acceptedOutcome());
+    });
   }
 }

@@ -1,8 +1,7 @@
-import { Conditions, invalidField } from './amqp-errors.js';
-
 // The SDK settles a message in two dialects: as an AMQP outcome on the delivery, or, once the
 // receiving link is gone, as a $management `update-disposition` request. Both mean the same five
 // things to a store.
+import { Conditions, invalidField } from './amqp-errors.js';
 
 type Properties = Readonly<Record<string, unknown>>;
 

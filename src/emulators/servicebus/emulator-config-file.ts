@@ -1,3 +1,6 @@
+// Reads the official emulator's Config.json (UserConfig.Namespaces[0].Queues / Topics). Every
+// field of its schema is known; a setting this emulator cannot honour is refused by name instead
+// of being ignored, so a config that works here behaves the same against the official emulator.
 import { readFile } from 'node:fs/promises';
 import {
   readArray,
@@ -12,11 +15,15 @@ import {
 } from './config-errors.js';
 import { readConfigRule } from './config-rules.js';
 import { parseOptionalIsoDuration } from './iso-duration.js';
-import type { EntitySettings, QueueDefinition, SubscriptionDefinition, TopicDefinition, Topology } from './topology.js';
-
-// Reads the official emulator's Config.json (UserConfig.Namespaces[0].Queues / Topics). Every
-// field of its schema is known; a setting this emulator cannot honour is refused by name instead
-// of being ignored, so a config that works here behaves the same against the official emulator.
+import {
+  entityDefaults,
+  type DuplicateDetectionSettings,
+  type EntitySettings,
+  type QueueDefinition,
+  type SubscriptionDefinition,
+  type TopicDefinition,
+  type Topology,
+} from './topology.js';
 
 const queueFields = [
   'DeadLetteringOnMessageExpiration',
@@ -75,7 +82,12 @@ export function parseEmulatorConfig(json: unknown): Topology {
 function readQueue(value: unknown, field: string): QueueDefinition {
   const queue = readObject(value, field);
   rejectUnknownFields(queue, ['Name', 'Properties'], field);
-  return { name: readEntityName(queue.Name, `${field}.Name`), ...readStoreProperties(queue.Properties, `${field}.Properties`, queueFields) };
+  const properties = queue.Properties === undefined ? {} : readObject(queue.Properties, `${field}.Properties`);
+  return {
+    name: readEntityName(queue.Name, `${field}.Name`),
+    ...readStoreProperties(queue.Properties, `${field}.Properties`, queueFields),
+    ...readDuplicateDetection(properties, `${field}.Properties`),
+  };
 }
 
 function readTopic(value: unknown, field: string): TopicDefinition {
@@ -87,7 +99,14 @@ function readTopic(value: unknown, field: string): TopicDefinition {
   const subscriptions = readArray(topic.Subscriptions, `${field}.Subscriptions`).map((sub, i) =>
     readSubscription(sub, `${field}.Subscriptions[${i}]`, topicTtl),
   );
-  return { name: readEntityName(topic.Name, `${field}.Name`), subscriptions };
+  return { name: readEntityName(topic.Name, `${field}.Name`), subscriptions, ...readDuplicateDetection(properties, `${field}.Properties`) };
+}
+
+/** As on the service: off unless required; the window defaults to ten minutes. */
+function readDuplicateDetection(properties: Fields, field: string): DuplicateDetectionSettings {
+  const window = parseOptionalIsoDuration(properties.DuplicateDetectionHistoryTimeWindow, `${field}.DuplicateDetectionHistoryTimeWindow`);
+  if (!readOptionalBoolean(properties.RequiresDuplicateDetection, `${field}.RequiresDuplicateDetection`)) return {};
+  return { duplicateDetectionHistoryTimeWindowMs: window ?? entityDefaults.duplicateDetectionHistoryTimeWindowMs };
 }
 
 function readSubscription(value: unknown, field: string, topicTtl: number | undefined): SubscriptionDefinition {
@@ -110,7 +129,6 @@ function readProperties(value: unknown, field: string, known: readonly string[])
 
 function readStoreProperties(value: unknown, field: string, known: readonly string[]): EntitySettings {
   const properties = readProperties(value, field, known);
-  parseOptionalIsoDuration(properties.DuplicateDetectionHistoryTimeWindow, `${field}.DuplicateDetectionHistoryTimeWindow`);
   return {
     lockDurationMs: parseOptionalIsoDuration(properties.LockDuration, `${field}.LockDuration`),
     maxDeliveryCount: readOptionalInteger(properties.MaxDeliveryCount, `${field}.MaxDeliveryCount`, 1),
@@ -123,10 +141,8 @@ function readStoreProperties(value: unknown, field: string, known: readonly stri
 }
 
 function rejectUnsupported(properties: Fields, field: string): void {
-  for (const flag of ['RequiresSession', 'RequiresDuplicateDetection']) {
-    if (readOptionalBoolean(properties[flag], `${field}.${flag}`)) {
-      throw new TopologyConfigError(`${field}.${flag}`, 'true is not supported by the local emulator (use false or leave it out)');
-    }
+  if (readOptionalBoolean(properties.RequiresSession, `${field}.RequiresSession`)) {
+    throw new TopologyConfigError(`${field}.RequiresSession`, 'true is not supported by the local emulator (use false or leave it out)');
   }
   for (const forward of ['ForwardTo', 'ForwardDeadLetteredMessagesTo']) {
     if (readOptionalString(properties[forward], `${field}.${forward}`)) {

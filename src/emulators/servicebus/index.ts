@@ -1,6 +1,9 @@
+// The local Service Bus endpoint's entry point: options, start, stop, the connection string.
 import { listenForAmqp } from './amqp-listener.js';
 import { loadEmulatorConfigFile, parseEmulatorConfig } from './emulator-config-file.js';
 import { EntityRegistry } from './entity-registry.js';
+import { memoryJournal, openFileJournal, type Journal } from './journal.js';
+import { maxMessageSizeInBytes } from './link-router.js';
 import {
   defaultTopology,
   validateTopology,
@@ -24,6 +27,13 @@ export interface ServiceBusEmulatorOptions {
   readonly host?: string;
   /** Entities in code, or the path of an official-emulator Config.json; `defaultTopology` unless given. */
   readonly topology?: Topology | string;
+  /**
+   * Folder for the journal that keeps messages, delivery counts, dead-letter queues, scheduled
+   * messages and duplicate-detection history across restarts. Absent: memory only.
+   */
+  readonly dataDir?: string;
+  /** Largest message (or batch) a sender may send; 256 KB (Standard tier) unless given. */
+  readonly maxMessageSizeInBytes?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -36,7 +46,7 @@ export interface ServiceBusEmulator {
   addQueue(queue: QueueDefinition): void;
   addTopic(topic: TopicDefinition): void;
   addSubscription(topicName: string, subscription: SubscriptionDefinition): void;
-  /** Closes every client connection and the listener, and drops all messages (they live in memory). */
+  /** Closes every client connection and the listener; without `dataDir` the messages are dropped. */
   stop(): Promise<void>;
 }
 
@@ -45,19 +55,42 @@ export const defaultEmulatorPort = 5672;
 export async function startServiceBusEmulator(options: ServiceBusEmulatorOptions = {}): Promise<ServiceBusEmulator> {
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? (() => undefined);
-  const registry = new EntityRegistry(await resolveTopology(options.topology ?? defaultTopology));
-  const listener = await listenForAmqp({ host, port: options.port ?? defaultEmulatorPort, registry, log });
+  const topology = await resolveTopology(options.topology ?? defaultTopology);
+  const maxBytes = options.maxMessageSizeInBytes ?? maxMessageSizeInBytes;
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError(`maxMessageSizeInBytes: expected a positive integer, got ${maxBytes}`);
+  let registry: EntityRegistry | undefined;
+  let journal: Journal = memoryJournal;
+  if (options.dataDir !== undefined) {
+    const opened = openFileJournal(options.dataDir, () => registry?.rows() ?? [], log);
+    journal = opened.journal;
+    registry = new EntityRegistry(topology, journal);
+    try {
+      registry.restore(opened.rows);
+    } catch (error) {
+      registry.close();
+      await journal.close();
+      throw error;
+    }
+    log(`Service Bus emulator: ${opened.rows.size} journal rows loaded from ${options.dataDir}`);
+  } else {
+    registry = new EntityRegistry(topology);
+  }
+  const loaded = registry;
+  const listener = await listenForAmqp({ host, port: options.port ?? defaultEmulatorPort, registry: loaded, journal, maxMessageSizeInBytes: maxBytes, log });
   log(`Service Bus emulator listening on ${host}:${listener.port}`);
   let stopped: Promise<void> | undefined;
   return {
     host,
     port: listener.port,
     connectionString: emulatorConnectionString(host, listener.port),
-    addQueue: (queue) => registry.addQueue(queue),
-    addTopic: (topic) => registry.addTopic(topic),
-    addSubscription: (topicName, subscription) => registry.addSubscription(topicName, subscription),
+    addQueue: (queue) => loaded.addQueue(queue),
+    addTopic: (topic) => loaded.addTopic(topic),
+    addSubscription: (topicName, subscription) => loaded.addSubscription(topicName, subscription),
     stop() {
-      stopped ??= listener.close().finally(() => registry.close());
+      stopped ??= listener.close().finally(async () => {
+        loaded.close();
+        await journal.close();
+      });
       return stopped;
     },
   };

@@ -1,7 +1,7 @@
-import { TopologyConfigError } from './config-errors.js';
-
 // Config.json writes durations the way the official emulator does: ISO 8601, e.g. PT1M, PT30S,
 // P1DT2H. Years and months have no fixed length, so they are refused rather than guessed.
+import { TopologyConfigError } from './config-errors.js';
+
 const pattern = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 export function parseIsoDuration(value: unknown, field: string): number {

@@ -1,14 +1,14 @@
-import { invalidField, notImplemented } from './amqp-errors.js';
+// `<entity>/$management` operations. Replies use the camelCase status keys: the SDK's peek reads
+// `statusCode` by that name to tell "no messages" (204) from a list.
+import { decodeMessage } from './amqp-message.js';
+import { invalidField, messageSizeExceeded, notImplemented } from './amqp-errors.js';
 import { dispositionOfManagementRequest } from './dispositions.js';
 import type { EntityRegistry } from './entity-registry.js';
 import { lockTokenOfUuid } from './lock-tokens.js';
 import type { Reply, RequestHandler } from './request-reply.js';
 
-// `<entity>/$management` operations. Replies use the camelCase status keys: the SDK's peek reads
-// `statusCode` by that name to tell "no messages" (204) from a list.
-
 type Body = Readonly<Record<string, unknown>>;
-type Operation = (registry: EntityRegistry, entityPath: string, body: Body) => Reply;
+type Operation = (registry: EntityRegistry, entityPath: string, body: Body, maxMessageSizeInBytes: number) => Reply;
 
 const operations: Readonly<Record<string, Operation>> = {
   'com.microsoft:peek-message': (registry, entityPath, body) => {
@@ -30,11 +30,34 @@ const operations: Readonly<Record<string, Operation>> = {
     for (const token of lockTokens(body)) store.settle(token, disposition);
     return ok(200);
   },
+  // Each entry is a whole encoded message carrying its x-opt-scheduled-enqueue-time annotation.
+  'com.microsoft:schedule-message': (registry, entityPath, body, maxBytes) => {
+    const target = registry.sendTarget(entityPath);
+    const entries = Array.isArray(body.messages) ? (body.messages as unknown[]) : undefined;
+    if (!entries) throw invalidField('messages', 'expected an array');
+    const scheduled = entries.map((entry, i) => {
+      const bytes = (entry as Body | null)?.message;
+      if (!Buffer.isBuffer(bytes)) throw invalidField(`messages[${i}].message`, 'expected an encoded message');
+      if (bytes.length > maxBytes) throw messageSizeExceeded(bytes.length, maxBytes);
+      const message = decodeMessage(bytes);
+      const dueAt = message.message_annotations?.['x-opt-scheduled-enqueue-time'];
+      if (!(dueAt instanceof Date)) throw invalidField(`messages[${i}]`, 'the message has no x-opt-scheduled-enqueue-time annotation');
+      return { message, dueAt: dueAt.getTime(), bytes };
+    });
+    // Checked whole first: either every message is scheduled or none.
+    const sequenceNumbers = scheduled.map(({ message, dueAt, bytes }) => target.schedule(message, dueAt, bytes));
+    return ok(200, { 'sequence-numbers': sequenceNumbers });
+  },
+  'com.microsoft:cancel-scheduled-message': (registry, entityPath, body) => {
+    const target = registry.sendTarget(entityPath);
+    const numbers = body['sequence-numbers'];
+    if (!Array.isArray(numbers)) throw invalidField('sequence-numbers', 'expected an array of longs');
+    for (const value of numbers) target.cancelScheduled(toNumber(value, 'sequence-numbers'));
+    return ok(200);
+  },
 };
 
 const unsupported: Readonly<Record<string, string>> = {
-  'com.microsoft:schedule-message': 'Scheduling messages (scheduleMessages)',
-  'com.microsoft:cancel-scheduled-message': 'Cancelling scheduled messages (cancelScheduledMessages)',
   'com.microsoft:receive-by-sequence-number': 'Receiving deferred messages (receiveDeferredMessages)',
   'com.microsoft:batch-delete-messages': 'Deleting messages in bulk',
   'com.microsoft:renew-session-lock': 'Sessions (renewSessionLock)',
@@ -46,13 +69,13 @@ const unsupported: Readonly<Record<string, string>> = {
   'com.microsoft:enumerate-rules': 'Subscription rules at run time (listRules)',
 };
 
-export function managementHandler(registry: EntityRegistry, entityPath: string): RequestHandler {
+export function managementHandler(registry: EntityRegistry, entityPath: string, maxMessageSizeInBytes: number): RequestHandler {
   return (request) => {
     const operation = String(request.application_properties?.operation);
     const handle = operations[operation];
     if (!handle) throw notImplemented(unsupported[operation] ?? `The management operation '${operation}'`);
     const body = typeof request.body === 'object' && request.body !== null ? (request.body as Body) : {};
-    return handle(registry, entityPath, body);
+    return handle(registry, entityPath, body, maxMessageSizeInBytes);
   };
 }
 

@@ -1,6 +1,11 @@
+// A queue's or subscription's messages (and each one's dead-letter queue): sequence order, peek
+// locks, delivery counts, time to live. Every change is also written to the journal, so a
+// restarted endpoint loads the same state (memory-only when the journal is).
 import { encodeForDelivery, withApplicationProperties, type AmqpMessage } from './amqp-message.js';
 import { lockLost, notAllowed, notImplemented } from './amqp-errors.js';
 import type { Disposition } from './dispositions.js';
+import type { Journal, Row } from './journal.js';
+import { encodeMessage, messageOfRow, numberOfRow, rowKey, storedNumber } from './journal-rows.js';
 import { PeekLocks } from './peek-locks.js';
 import type { EntitySettings } from './topology.js';
 
@@ -22,11 +27,13 @@ interface Entry {
   message: AmqpMessage;
   /** Failed deliveries so far (abandon, lock expiry): the header's delivery-count. */
   deliveryCount: number;
+  /** The message's encoding, kept only while the journal needs it for a row. */
+  encoded?: Buffer;
 }
 
 /**
- * One queue, subscription or dead-letter queue: messages in memory, handed out in sequence order
- * under a peek lock (or removed at once in receiveAndDelete mode).
+ * One queue, subscription or dead-letter queue: messages handed out in sequence order under a
+ * peek lock (or removed at once in receiveAndDelete mode).
  */
 export class MessageStore {
   /** Every message still in the store, available or locked (peek sees both). */
@@ -39,16 +46,57 @@ export class MessageStore {
   constructor(
     readonly path: string,
     private readonly settings: StoreSettings,
+    private readonly journal: Journal,
     /** Absent for a dead-letter queue itself. */
     readonly deadLetterQueue?: MessageStore,
   ) {
     this.locks = new PeekLocks(settings.lockDurationMs, (entry) => this.countFailedDelivery(entry));
   }
 
-  enqueue(message: AmqpMessage): void {
+  /** `encoded` saves encoding the message again when the caller already has its bytes. */
+  enqueue(message: AmqpMessage, encoded?: Buffer, sequenceNumber = this.nextSequenceNumber()): void {
     const enqueuedAt = Date.now();
     const ttl = Math.min(message.ttl ?? Infinity, this.settings.defaultMessageTimeToLiveMs ?? Infinity);
-    this.admit({ sequenceNumber: ++this.lastSequenceNumber, enqueuedAt, expiresAt: enqueuedAt + ttl, message, deliveryCount: 0 });
+    const entry: Entry = { sequenceNumber, enqueuedAt, expiresAt: enqueuedAt + ttl, message, deliveryCount: 0, encoded };
+    this.journal.write([this.putOp(entry)]);
+    this.admit(entry);
+  }
+
+  /** Scheduled messages take their sequence number when scheduled, as on the service. */
+  nextSequenceNumber(): number {
+    return ++this.lastSequenceNumber;
+  }
+
+  /** Loads a message row of a restarted endpoint. A lock held at the crash ended like an expired one. */
+  restore(sequenceNumber: number, row: Row): void {
+    this.lastSequenceNumber = Math.max(this.lastSequenceNumber, sequenceNumber);
+    const entry: Entry = {
+      sequenceNumber,
+      enqueuedAt: numberOfRow(row, 't'),
+      expiresAt: numberOfRow(row, 'x'),
+      message: messageOfRow(row),
+      deliveryCount: numberOfRow(row, 'd'),
+    };
+    if (row.l === 1) {
+      this.entries.set(sequenceNumber, entry);
+      this.countFailedDelivery(entry);
+    } else {
+      this.admit(entry);
+    }
+  }
+
+  restoreCounter(lastSequenceNumber: number): void {
+    this.lastSequenceNumber = Math.max(this.lastSequenceNumber, lastSequenceNumber);
+  }
+
+  /** Every row this store (and its dead-letter queue) needs to come back after a restart. */
+  *rows(): Generator<[string, Row]> {
+    yield [rowKey('counter', this.path), { n: this.lastSequenceNumber }];
+    for (const entry of this.entries.values()) {
+      const { put, row } = this.putOp(entry);
+      yield [put, row];
+    }
+    if (this.deadLetterQueue) yield* this.deadLetterQueue.rows();
   }
 
   /** Called whenever a message becomes available; returns the unsubscribe function. */
@@ -62,10 +110,12 @@ export class MessageStore {
     const entry = this.available.shift();
     if (!entry) return undefined;
     if (mode === 'receiveAndDelete') {
-      this.entries.delete(entry.sequenceNumber);
+      this.remove(entry);
       return { bytes: encodeForDelivery(entry.message, entry.deliveryCount, entry) };
     }
     const { token, lockedUntil } = this.locks.lock(entry);
+    // Not waited for: it only lets a restart count the interrupted delivery.
+    this.journal.write([{ merge: this.keyOf(entry), fields: { l: 1 } }]);
     return { bytes: encodeForDelivery(entry.message, entry.deliveryCount, { ...entry, lockedUntil }), lockToken: token };
   }
 
@@ -80,15 +130,15 @@ export class MessageStore {
     if (!entry) throw lockLost(lockToken);
     switch (disposition.kind) {
       case 'complete':
-        this.entries.delete(entry.sequenceNumber);
-        return;
+        return this.remove(entry);
       case 'abandon':
-        entry.message = withApplicationProperties(entry.message, disposition.propertiesToModify ?? {});
+        this.modify(entry, disposition.propertiesToModify);
         return this.countFailedDelivery(entry);
       case 'deadLetter':
-        entry.message = withApplicationProperties(entry.message, disposition.propertiesToModify ?? {});
+        this.modify(entry, disposition.propertiesToModify);
         return this.moveToDeadLetterQueue(entry, disposition.reason, disposition.description);
       case 'release':
+        this.journal.write([{ merge: this.keyOf(entry), fields: { l: 0 } }]);
         return this.makeAvailable(entry);
     }
   }
@@ -121,6 +171,36 @@ export class MessageStore {
     this.makeAvailable(entry);
   }
 
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.sequenceNumber);
+    this.journal.write([{ del: this.keyOf(entry) }]);
+  }
+
+  private modify(entry: Entry, propertiesToModify: Readonly<Record<string, unknown>> | undefined): void {
+    const message = withApplicationProperties(entry.message, propertiesToModify ?? {});
+    if (message === entry.message) return;
+    entry.message = message;
+    entry.encoded = undefined;
+  }
+
+  private keyOf(entry: Entry): string {
+    return rowKey('message', this.path, entry.sequenceNumber);
+  }
+
+  private putOp(entry: Entry): { put: string; row: Row } {
+    const row: Row = this.journal.persistent
+      ? {
+          t: entry.enqueuedAt,
+          x: storedNumber(entry.expiresAt),
+          d: entry.deliveryCount,
+          m: (entry.encoded ?? encodeMessage(entry.message)).toString('base64'),
+        }
+      : {};
+    // Kept for the journal's next put of this entry only; a snapshot re-encodes.
+    entry.encoded = undefined;
+    return { put: this.keyOf(entry), row };
+  }
+
   private makeAvailable(entry: Entry): void {
     // Sorted insert: an abandoned message goes back ahead of younger ones, as on the service.
     let index = this.available.length;
@@ -135,6 +215,7 @@ export class MessageStore {
       const description = `Message could not be consumed after ${this.settings.maxDeliveryCount} delivery attempts.`;
       this.moveToDeadLetterQueue(entry, 'MaxDeliveryCountExceeded', description);
     } else {
+      this.journal.write([this.putOp(entry)]);
       this.makeAvailable(entry);
     }
   }
@@ -143,7 +224,12 @@ export class MessageStore {
     this.entries.delete(entry.sequenceNumber);
     const message = withApplicationProperties(entry.message, { DeadLetterReason: reason, DeadLetterErrorDescription: description });
     // Dead-lettered messages keep their sequence number and do not expire, as on the service.
-    this.deadLetterQueue?.admit({ ...entry, message, expiresAt: Infinity });
+    const moved: Entry = { ...entry, message, expiresAt: Infinity, encoded: undefined };
+    const deadLetterQueue = this.deadLetterQueue;
+    if (!deadLetterQueue) return;
+    // One line: the message is in exactly one of the two after a crash.
+    this.journal.write([{ del: this.keyOf(entry) }, deadLetterQueue.putOp(moved)]);
+    deadLetterQueue.admit(moved);
   }
 
   private expireMessages(): void {
@@ -153,7 +239,7 @@ export class MessageStore {
       if (this.settings.deadLetteringOnMessageExpiration && this.deadLetterQueue) {
         this.moveToDeadLetterQueue(entry, 'TTLExpiredException', 'The message expired and was dead lettered.');
       } else {
-        this.entries.delete(entry.sequenceNumber);
+        this.remove(entry);
       }
     }
   }

@@ -1,3 +1,4 @@
+// Peek locks of one store: tokens that expire unless renewed, and hand their message back when they do.
 import { randomUUID } from 'node:crypto';
 
 /**

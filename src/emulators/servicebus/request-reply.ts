@@ -1,3 +1,4 @@
+// Request/response over AMQP links, as $cbs and $management use it.
 import type { Connection, EventContext, Receiver, Sender } from 'rhea';
 import type { AmqpMessage } from './amqp-message.js';
 import { toAmqpFailure } from './amqp-errors.js';
@@ -14,7 +15,13 @@ export type RequestHandler = (request: AmqpMessage) => Reply;
  * link, and each reply goes out on the client's receiving link that the request's `reply_to`
  * names (rhea's request/response clients name that link, or its target, after the address).
  */
-export function serveRequests(receiver: Receiver, handle: RequestHandler, log: (line: string) => void): void {
+export function serveRequests(
+  receiver: Receiver,
+  handle: RequestHandler,
+  log: (line: string) => void,
+  /** Holds each reply until what the request changed is on disk; absent for $cbs. */
+  durable: (callback: (error?: Error) => void) => void = (callback) => callback(),
+): void {
   receiver.on('message', (context: EventContext) => {
     context.delivery?.accept();
     const request = (context.message ?? {}) as AmqpMessage;
@@ -24,9 +31,12 @@ export function serveRequests(receiver: Receiver, handle: RequestHandler, log: (
       log(`dropped a request to '${receiver.target.address}': no link for reply_to '${String(replyTo)}'`);
       return;
     }
-    const { applicationProperties, body } = reply(handle, request);
-    // The reply correlates by the request's message id, whatever its AMQP type.
-    replyLink.send({ correlation_id: request.message_id as string, to: replyTo, application_properties: applicationProperties, body });
+    const answer = reply(handle, request);
+    durable((error) => {
+      const { applicationProperties, body } = error ? failureReply(error) : answer;
+      // The reply correlates by the request's message id, whatever its AMQP type.
+      replyLink.send({ correlation_id: request.message_id as string, to: replyTo, application_properties: applicationProperties, body });
+    });
   });
 }
 
@@ -34,15 +44,19 @@ function reply(handle: RequestHandler, request: AmqpMessage): Reply {
   try {
     return handle(request);
   } catch (error) {
-    const failure = toAmqpFailure(error);
-    return {
-      applicationProperties: {
-        statusCode: failure.statusCode,
-        statusDescription: failure.message,
-        errorCondition: failure.condition,
-      },
-    };
+    return failureReply(error);
   }
+}
+
+function failureReply(error: unknown): Reply {
+  const failure = toAmqpFailure(error);
+  return {
+    applicationProperties: {
+      statusCode: failure.statusCode,
+      statusDescription: failure.message,
+      errorCondition: failure.condition,
+    },
+  };
 }
 
 function findReplyLink(connection: Connection, replyTo: string): Sender | undefined {

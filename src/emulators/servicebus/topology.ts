@@ -1,3 +1,5 @@
+// The namespace's entities as code describes them (queues, topics, subscriptions and their
+// settings), the service's defaults, and the default topology the gateway needs.
 import {
   readArray,
   readEntityName,
@@ -22,7 +24,16 @@ export interface EntitySettings {
   readonly deadLetteringOnMessageExpiration?: boolean;
 }
 
-export interface QueueDefinition extends EntitySettings {
+/** Duplicate detection of a queue or topic (what senders send to). */
+export interface DuplicateDetectionSettings {
+  /**
+   * Set to turn duplicate detection on: a `messageId` seen within this window is accepted and
+   * dropped. Config.json spells it `RequiresDuplicateDetection` + `DuplicateDetectionHistoryTimeWindow`.
+   */
+  readonly duplicateDetectionHistoryTimeWindowMs?: number;
+}
+
+export interface QueueDefinition extends EntitySettings, DuplicateDetectionSettings {
   readonly name: string;
 }
 
@@ -32,7 +43,7 @@ export interface SubscriptionDefinition extends EntitySettings {
   readonly filters?: readonly CorrelationFilter[];
 }
 
-export interface TopicDefinition {
+export interface TopicDefinition extends DuplicateDetectionSettings {
   readonly name: string;
   readonly subscriptions: readonly SubscriptionDefinition[];
 }
@@ -42,7 +53,7 @@ export interface Topology {
   readonly topics?: readonly TopicDefinition[];
 }
 
-export const entityDefaults = Object.freeze({ lockDurationMs: 60_000, maxDeliveryCount: 10 });
+export const entityDefaults = Object.freeze({ lockDurationMs: 60_000, maxDeliveryCount: 10, duplicateDetectionHistoryTimeWindowMs: 600_000 });
 
 /** What the gateway needs: requests go out on `requests`, backends answer on `replies`. */
 export const defaultTopology: Topology = Object.freeze({
@@ -78,8 +89,8 @@ function readSettings(fields: Fields, field: string): EntitySettings {
 
 export function readQueueDefinition(value: unknown, field: string): QueueDefinition {
   const fields = readObject(value, field);
-  rejectUnknownFields(fields, ['name', ...settingsFields], field);
-  return { name: readEntityName(fields.name, `${field}.name`), ...readSettings(fields, field) };
+  rejectUnknownFields(fields, ['name', 'duplicateDetectionHistoryTimeWindowMs', ...settingsFields], field);
+  return { name: readEntityName(fields.name, `${field}.name`), ...readSettings(fields, field), ...readDuplicateDetection(fields, field) };
 }
 
 export function readSubscriptionDefinition(value: unknown, field: string): SubscriptionDefinition {
@@ -93,12 +104,17 @@ export function readSubscriptionDefinition(value: unknown, field: string): Subsc
 
 export function readTopicDefinition(value: unknown, field: string): TopicDefinition {
   const fields = readObject(value, field);
-  rejectUnknownFields(fields, ['name', 'subscriptions'], field);
+  rejectUnknownFields(fields, ['name', 'subscriptions', 'duplicateDetectionHistoryTimeWindowMs'], field);
   const subscriptions = readArray(fields.subscriptions, `${field}.subscriptions`).map((sub, i) =>
     readSubscriptionDefinition(sub, `${field}.subscriptions[${i}]`),
   );
   rejectDuplicateNames(subscriptions, `${field}.subscriptions`);
-  return { name: readEntityName(fields.name, `${field}.name`), subscriptions };
+  return { name: readEntityName(fields.name, `${field}.name`), subscriptions, ...readDuplicateDetection(fields, field) };
+}
+
+function readDuplicateDetection(fields: Fields, field: string): DuplicateDetectionSettings {
+  const windowMs = readOptionalInteger(fields.duplicateDetectionHistoryTimeWindowMs, `${field}.duplicateDetectionHistoryTimeWindowMs`, 1);
+  return windowMs === undefined ? {} : { duplicateDetectionHistoryTimeWindowMs: windowMs };
 }
 
 /** Checks a topology given in code as strictly as one read from a file. */

@@ -29,6 +29,12 @@ describe('servicebus-emulator CLI', () => {
     expect(parseCliArguments([])).toEqual({ help: false });
     expect(() => parseCliArguments(['--port', 'http'])).toThrow("--port: expected 0-65535, got 'http'");
     expect(() => parseCliArguments(['--verbose'])).toThrow(/verbose/);
+    expect(parseCliArguments(['--data', '.servicebus', '--max-message-size', '1048576'])).toEqual({
+      data: '.servicebus',
+      maxMessageSize: 1_048_576,
+      help: false,
+    });
+    expect(() => parseCliArguments(['--max-message-size', '256KB'])).toThrow("--max-message-size: expected a positive number of bytes, got '256KB'");
   });
 
   it('serves until SIGTERM, then closes client connections and the listener', async () => {

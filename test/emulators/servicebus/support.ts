@@ -6,6 +6,7 @@ import {
 import {
   startServiceBusEmulator,
   type ServiceBusEmulator,
+  type ServiceBusEmulatorOptions,
   type Topology,
 } from '../../../src/emulators/servicebus/index.js';
 
@@ -17,8 +18,11 @@ export interface EmulatorWithClient {
 }
 
 /** A real emulator on a free port and an unmodified SDK client pointed at it. */
-export async function startEmulatorWithClient(topology: Topology | string): Promise<EmulatorWithClient> {
-  const emulator = await startServiceBusEmulator({ port: 0, topology });
+export async function startEmulatorWithClient(
+  topology: Topology | string,
+  options: Omit<ServiceBusEmulatorOptions, 'port' | 'topology'> = {},
+): Promise<EmulatorWithClient> {
+  const emulator = await startServiceBusEmulator({ ...options, port: 0, topology });
   const client = new ServiceBusClient(emulator.connectionString, {
     // Fail fast: a test that hits a retry loop should fail, not wait minutes.
     retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 10_000 },
