@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { callGateway, GatewayProblemError, type CallOptions } from '../src/client/index.js';
-import { isJsonMediaType } from '../src/gateway/submission.js';
+import { isJsonMediaType } from '../src/gateway/contract.js';
 import { CliUsageError, parseCliArgs, runCli } from './reply.js';
 
 const USAGE =
