@@ -37,6 +37,8 @@ export class CommitLog<R> {
   private segmentStart: number;
   private queue: Waiting<R>[] = [];
   private writing: Promise<void> | undefined;
+  /** Set and cleared inside `drain` (not by a later callback), so an append never finds a finished drain still marked as running. */
+  private draining = false;
   private rotateWanted = false;
   private failed: Error | undefined;
   private closed = false;
@@ -59,14 +61,14 @@ export class CommitLog<R> {
     if (this.closed) return Promise.reject(new Error('The commit log is closed (the host is stopping).'));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
-      this.writing ??= this.drain();
+      this.kick();
     });
   }
 
   /** Asks for a new segment before the next write (the old ones become deletable once a checkpoint covers them). */
   requestRotation(): void {
     this.rotateWanted = true;
-    this.writing ??= this.drain();
+    this.kick();
   }
 
   /** Refuses every further append (the hub lease was lost); what is queued is rejected. */
@@ -77,13 +79,18 @@ export class CommitLog<R> {
 
   /** Waits for the writes in flight, then refuses new appends. */
   async close(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.draining) await this.writing;
     if (this.closed) return;
     this.closed = true;
     fs.closeSync(this.fd);
   }
 
+  private kick(): void {
+    if (!this.draining) this.writing = this.drain();
+  }
+
   private async drain(): Promise<void> {
+    this.draining = true;
     try {
       while (this.queue.length > 0 || this.rotateWanted) {
         if (this.rotateWanted) this.rotate();
@@ -91,7 +98,7 @@ export class CommitLog<R> {
         if (group.length > 0) await this.commit(group);
       }
     } finally {
-      this.writing = undefined;
+      this.draining = false;
     }
   }
 
