@@ -2,6 +2,7 @@ import type { Registry } from '../registry.js';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { createBlobTriggerListener } from './blob-trigger.js';
 import { createServiceBusTriggerListener } from './servicebus-trigger.js';
+import { createTimerTriggerListener } from './timer-trigger.js';
 
 /**
  * Trigger types the local host can feed, by binding type. HTTP, orchestration and activity
@@ -11,6 +12,7 @@ import { createServiceBusTriggerListener } from './servicebus-trigger.js';
 const FACTORIES: Record<string, TriggerFactory> = {
   blobTrigger: createBlobTriggerListener,
   serviceBusTrigger: createServiceBusTriggerListener,
+  timerTrigger: createTimerTriggerListener,
 };
 
 export const SERVED_ELSEWHERE = new Set(['httpTrigger', 'orchestrationTrigger', 'activityTrigger', 'entityTrigger']);
