@@ -74,7 +74,8 @@ function resolveText(text: string, env: NodeJS.ProcessEnv, where = 'host.json'):
   });
 }
 
-function readJson(file: string): unknown {
+/** A JSON settings file, undefined when absent; BOM tolerated, malformed JSON an error naming the file. */
+export function readJson(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

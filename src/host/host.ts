@@ -11,7 +11,12 @@ import { startHttpFront, type HttpFront } from './http/http-front.js';
 import { adminMount } from './http/admin-api.js';
 import { createTriggerListeners } from './triggers/index.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
-import { settingName } from './triggers/servicebus-trigger.js';
+import { serviceBusConnectionString, settingName } from './triggers/servicebus-trigger.js';
+import { connectionSettingValue, loadConnectionStrings, readHostSettings } from './host-settings.js';
+import { describeUnsupported, removeUnsupported } from './bindings/binding-support.js';
+import { installOutputBindings } from './bindings/output-bindings.js';
+import { enforceFunctionTimeout } from './function-timeout.js';
+import { ServiceBusClient } from '@azure/service-bus';
 import type { TriggerListener } from './triggers/trigger-listener.js';
 import type { RegisteredFunction } from './registry.js';
 
@@ -42,6 +47,8 @@ export interface RunningHost {
   routes: HttpFront['routes'];
   storage: StorageClients;
   hubName: string;
+  /** What the app uses that this host does not run or apply, one line each (the start banner's list). */
+  notSupported: string[];
   stop(): Promise<void>;
 }
 
@@ -49,7 +56,10 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(o.appDir);
   const log: HostLog = o.log ?? ((level, message) => console.log(`[${new Date().toISOString()}] ${level}: ${message}`));
   loadLocalSettings(appDir);
+  loadConnectionStrings(appDir);
   const config = readAppConfig(appDir);
+  const settings = readHostSettings(appDir);
+  const notSupported = settings.notApplied.map((key) => `${key}: not applied by the local host.`);
   const connectionString = o.storageConnectionString ?? process.env[config.storageSetting];
   if (!connectionString) {
     throw new Error(`App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`);
@@ -58,17 +68,38 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   await assertStorageReachable(storage, config.storageSetting);
 
   const app = await loadApp(config, log);
+  for (const refusal of removeUnsupported(app.registry)) notSupported.push(describeUnsupported(refusal));
+  notSupported.push(...durableSettingsNotApplied(settings.durable));
+  if (settings.serviceBus.prefetchCount !== undefined) {
+    notSupported.push('host.json extensions.serviceBus.prefetchCount: not applied (the JavaScript Service Bus SDK has no prefetch; it asks for maxConcurrentCalls messages at a time).');
+  }
+  for (const line of notSupported) log('warn', line);
+  if (settings.functionTimeoutMs !== undefined) enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
+  const busClients = new Map<string, ServiceBusClient>();
+  const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined);
+  installOutputBindings(app.registry, {
+    storage: hostStorageFor,
+    serviceBus: (setting) => {
+      const cs = serviceBusConnectionString(setting);
+      let client = busClients.get(cs);
+      if (!client) busClients.set(cs, (client = new ServiceBusClient(cs)));
+      return client;
+    },
+  });
   // The worker runs appStart before any invocation.
   await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
   const engine = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, leaseMs: o.leaseMs });
 
-  const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));
+  const busSettings = [...app.registry.functions.values()].flatMap((fn) =>
+    fn.bindings.filter((b) => b.type === 'serviceBusTrigger' || (b.type === 'serviceBus' && b.direction === 'out')).map((b) => settingName(b.connection)),
+  );
   for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
   const listeners = createTriggerListeners(app.registry, {
     invoker,
-    storage: (setting) => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined),
+    storage: hostStorageFor,
     hostStorage: storage,
+    serviceBus: settings.serviceBus,
     hostId: createHash('sha256').update(appDir).digest('hex').slice(0, 16),
     log,
     pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
@@ -77,7 +108,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const urls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
   const front = await startHttpFront({
     host: o.host ?? '127.0.0.1',
-    port: o.port ?? 7071,
+    port: o.port ?? settings.localHttpPort ?? 7071,
     routePrefix: config.routePrefix,
     maxBodyBytes: o.maxBodyBytes ?? 100 * 1024 * 1024,
     functions: app.registry.byTrigger('httpTrigger'),
@@ -101,6 +132,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
       await Promise.all([front.close(), ...[...listeners.values()].map((l) => l.stop())]);
       await engine.stop();
+      await Promise.all([...busClients.values()].map((c) => c.close()));
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());
   try {
@@ -117,6 +149,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     routes: front.routes,
     storage,
     hubName: config.hubName,
+    notSupported,
     stop,
   };
 }
@@ -125,9 +158,16 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 function storageFor(setting: string | undefined, hostSetting: string, hostStorage: StorageClients | undefined): StorageClients {
   const name = setting || 'AzureWebJobsStorage';
   if (name === hostSetting && hostStorage) return hostStorage;
-  const value = process.env[name] ?? process.env[`${name}__connectionString`] ?? process.env[`AzureWebJobs${name}`];
+  const value = connectionSettingValue(name);
   if (!value) throw new Error(`Connection setting "${name}" is not set.`);
   return createStorageClients(value);
+}
+
+/** The Durable engine has no concurrency options yet (it is being rewritten): say so rather than ignore them. */
+function durableSettingsNotApplied(durable: { maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number }): string[] {
+  return Object.entries(durable)
+    .filter(([, v]) => v !== undefined)
+    .map(([key, v]) => `host.json extensions.durableTask.${key} (${String(v)}): not applied; the local Durable engine has no such limit yet.`);
 }
 
 export type { TriggerListener };

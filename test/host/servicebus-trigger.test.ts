@@ -62,6 +62,29 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     await receiver.close();
   });
 
+  it('adds the extension\'s other binding data and converts it as the Node worker does (strings JSON-parsed, nested keys camel-cased)', async () => {
+    const sender = client.createSender('work');
+    const before = Date.now();
+    await sender.sendMessages({
+      body: 'plain text',
+      messageId: '12345',
+      partitionKey: 'pk-1',
+      replyToSessionId: 'reply-session',
+      timeToLive: 60_000,
+      applicationProperties: { Status: 201, RequestId: 'r-2' },
+    });
+    await sender.close();
+    const call = await eventually(() => seen().find((s) => s.meta.messageId === 12345), 10_000, 'the message with id 12345');
+    // fromRpcTriggerMetadata: the string "12345" parses as JSON, so the app sees a number, as on Azure.
+    expect(call.meta.messageId).toBe(12345);
+    expect(call.meta).toMatchObject({ partitionKey: 'pk-1', replyToSessionId: 'reply-session', applicationProperties: { status: 201, requestId: 'r-2' } });
+    const enqueued = Date.parse(call.meta.enqueuedTimeUtc as string);
+    expect(enqueued).toBeGreaterThanOrEqual(before - 1_000);
+    expect(Date.parse(call.meta.expiresAtUtc as string) - enqueued).toBe(60_000);
+    // Null binding data carries nothing over RPC: no dead-letter source on a first delivery from the queue itself.
+    expect('deadLetterSource' in call.meta).toBe(false);
+  });
+
   it('abandons a failing message until the broker dead-letters it after MaxDeliveryCount', async () => {
     const sender = client.createSender('work');
     await sender.sendMessages({ body: { fail: true }, messageId: 'poison-1' });

@@ -23,6 +23,8 @@ export interface TriggerContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Poll interval for sources that are polled (blob containers). */
   pollIntervalMs: number;
+  /** host.json `extensions.serviceBus` settings the Service Bus listener applies. */
+  serviceBus?: { maxConcurrentCalls?: number; maxAutoLockRenewalMs?: number };
 }
 
 export type TriggerFactory = (ctx: TriggerContext) => TriggerListener;
