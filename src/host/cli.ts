@@ -7,6 +7,7 @@ import { parseCliArgs, USAGE } from './cli-args.js';
 import { startHost, type RunningHost } from './host.js';
 import { resolveLocalStorage, type LocalStorage } from './local-emulators.js';
 import { describeFunctions } from './function-list.js';
+import { connectionSettingValue, loadConnectionStrings } from './host-settings.js';
 
 /** `npm start`: embedded emulators (unless settings point elsewhere), then the host, until Ctrl-C. */
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   }
   const appDir = path.resolve(args.appDir);
   loadLocalSettings(appDir);
+  loadConnectionStrings(appDir);
   const config = readAppConfig(appDir);
   const stoppers: (() => Promise<void>)[] = [];
   // Processes we started, killed outright if a graceful stop hangs.
@@ -38,8 +40,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   let storage: LocalStorage;
-  if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage' };
-  else storage = await resolveLocalStorage(appDir, process.env[config.storageSetting], args.emulators);
+  if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage', notices: [] };
+  else storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, { location: args.azuriteDir && path.resolve(args.azuriteDir), ports: args.azuritePorts });
+  for (const notice of storage.notices) console.log(notice);
   if (storage.started) {
     stoppers.push(() => storage.started!.stop());
     children.push(storage.started.pid);

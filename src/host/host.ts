@@ -60,7 +60,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const config = readAppConfig(appDir);
   const settings = readHostSettings(appDir);
   const notSupported = settings.notApplied.map((key) => `${key}: not applied by the local host.`);
-  const connectionString = o.storageConnectionString ?? process.env[config.storageSetting];
+  const connectionString = o.storageConnectionString ?? connectionSettingValue(config.storageSetting);
   if (!connectionString) {
     throw new Error(`App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`);
   }
