@@ -62,7 +62,7 @@ export function readHostSettings(appDir: string): HostSettings {
   };
   if (timeout !== undefined && timeout !== null && timeout !== '-1' && timeout !== -1) {
     settings.functionTimeoutMs = timeSpanMs(timeout, 'functionTimeout');
-    settings.functionTimeoutText = String(timeout as string);
+    settings.functionTimeoutText = typeof timeout === 'string' ? timeout : JSON.stringify(timeout);
   }
   const local = asRecord(readJson(path.join(appDir, 'local.settings.json')));
   const hostSection = asRecord(local.Host);

@@ -58,7 +58,7 @@ describe('timer trigger', () => {
     expect(first?.timer).toEqual({
       isPastDue: false,
       schedule: { adjustForDST: true },
-      scheduleStatus: { last: expect.any(String), next: expect.any(String), lastUpdated: expect.any(String) },
+      scheduleStatus: { last: (expect.any(String) as unknown), next: (expect.any(String) as unknown), lastUpdated: (expect.any(String) as unknown) },
     });
     const last = new Date(first!.timer.scheduleStatus!.last);
     // "*/2 * * * * *": occurrences on even whole seconds, two seconds apart, each run's Next the following run's Last.

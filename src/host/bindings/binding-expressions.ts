@@ -17,7 +17,7 @@ export function resolveBindingExpression(template: string, data: Record<string, 
     if (value === undefined || value === null || typeof value === 'object') {
       throw new Error(`${where}: binding expression {${key}} has no value in this invocation's trigger data.`);
     }
-    return String(value as string | number | boolean);
+    return typeof value === 'string' ? value : JSON.stringify(value);
   });
 }
 

@@ -73,7 +73,7 @@ function parseField(text: string, spec: FieldSpec, expression: string): boolean[
 }
 
 function toNumber(text: string, spec: FieldSpec, bad: (why: string) => Error, checkRange = true): number {
-  const named = spec.names?.indexOf(text.toUpperCase() as never) ?? -1;
+  const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
   const value = named >= 0 ? named + spec.min : /^\d+$/.test(text) ? Number(text) : NaN;
   if (Number.isNaN(value)) throw bad(`has "${text}", which is not a number${spec.names ? ' or a name' : ''}`);
   if (checkRange && (value < spec.min || value > spec.max)) throw bad(`has ${value}, outside ${spec.min}-${spec.max}`);
