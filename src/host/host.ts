@@ -114,6 +114,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     functions: app.registry.byTrigger('httpTrigger'),
     invoker,
     library: app.library,
+    cors: settings.cors,
     mounts: {
       [WEBHOOK_PATH]: (call, sub) =>
         handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),

@@ -32,6 +32,7 @@ afterAll(async () => {
   await host?.stop();
   await azurite?.stop();
   delete process.env['ConnectionStrings:OutputStorage'];
+  delete process.env['ConnectionStrings:FromFile'];
 });
 
 async function upload(blobPath: string, content: string): Promise<void> {
@@ -117,6 +118,31 @@ describe('what the host does not implement is refused loudly, never ignored', ()
 });
 
 describe('settings files', () => {
+  it('loads local.settings.json ConnectionStrings; a variable already set (the test\'s Azurite) wins', () => {
+    expect(process.env['ConnectionStrings:FromFile']).toBe('UseDevelopmentStorage=true');
+    expect(process.env['ConnectionStrings:OutputStorage']).toBe(azurite.connectionString);
+  });
+
+  it('answers CORS as Core Tools does for Host.CORS: allowed origin echoed with credentials, preflight 204, other origins get nothing', async () => {
+    const simple = await fetch(`${host.url}/api/plain`, { headers: { Origin: 'http://allowed.example' } });
+    expect(simple.status).toBe(200);
+    expect(simple.headers.get('access-control-allow-origin')).toBe('http://allowed.example');
+    expect(simple.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(simple.headers.get('vary')).toContain('Origin');
+
+    const preflight = await fetch(`${host.url}/api/plain`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'http://allowed.example', 'Access-Control-Request-Method': 'PUT', 'Access-Control-Request-Headers': 'x-custom, content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('PUT');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('x-custom, content-type');
+
+    const other = await fetch(`${host.url}/api/plain`, { headers: { Origin: 'http://evil.example' } });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('reads local.settings.json ConnectionStrings (plain or {ConnectionString}) and Host.LocalHttpPort / Host.CORS', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'settings-'));
     try {

@@ -6,6 +6,7 @@ import type { RegisteredFunction } from '../registry.js';
 import { compileRoute, type CompiledRoute } from './route-template.js';
 import { readBody, BodyTooLargeError } from './read-body.js';
 import { writeFunctionResponse, writeJson } from './write-response.js';
+import { applyCors, type CorsSettings } from '../http-cors.js';
 
 export interface RawCall {
   method: string;
@@ -32,6 +33,8 @@ export interface HttpFrontOptions {
   library: FunctionsLibrary;
   mounts: Record<string, Mount>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** local.settings.json Host.CORS (see http-cors.ts). */
+  cors?: CorsSettings;
 }
 
 export interface HttpFront {
@@ -51,6 +54,7 @@ interface Route {
 export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
   const routes = o.functions.map((fn) => toRoute(fn, o.routePrefix)).sort((a, b) => b.compiled.specificity - a.compiled.specificity);
   const server = http.createServer((req, res) => {
+    if (o.cors && applyCors(o.cors, req, res)) return;
     handle(o, routes, req, res).catch((err: unknown) => {
       o.log('error', `HTTP ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
       if (!res.headersSent) writeJson(res, 500, { title: 'Host error', status: 500 });
