@@ -23,7 +23,7 @@ beforeAll(async () => {
     startTestAzurite(),
     startServiceBusEmulator({
       port: 0,
-      topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
+      topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
     }),
   ]);
   process.env.ServiceBusConnection = bus.connectionString;
@@ -83,6 +83,23 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     expect(Date.parse(call.meta.expiresAtUtc as string) - enqueued).toBe(60_000);
     // Null binding data carries nothing over RPC: no dead-letter source on a first delivery from the queue itself.
     expect('deadLetterSource' in call.meta).toBe(false);
+  });
+
+  it('writes a Service Bus output binding after the function returns: one message per array element, body bytes as the worker sent them', async () => {
+    const sender = client.createSender('events');
+    await sender.sendMessages({ body: { forward: 'hello' }, messageId: 'fwd-1' });
+    await sender.close();
+    const receiver = client.createReceiver('forwarded', { receiveMode: 'receiveAndDelete', skipParsingBodyAsJson: true });
+    try {
+      const got: string[] = [];
+      await eventually(async () => {
+        for (const m of await receiver.receiveMessages(2, { maxWaitTimeInMs: 500 })) got.push(Buffer.from(m.body as Uint8Array).toString('utf8'));
+        return got.length >= 2 ? true : undefined;
+      }, 10_000, 'two forwarded messages');
+      expect(got).toEqual([JSON.stringify({ forwarded: 'hello' }), 'second']);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('abandons a failing message until the broker dead-letters it after MaxDeliveryCount', async () => {
