@@ -1,3 +1,4 @@
+// The app folder's settings files as Core Tools reads them: package.json `main`, host.json basics, local.settings.json Values.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BindingDef } from './registry.js';

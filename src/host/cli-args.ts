@@ -1,3 +1,4 @@
+// The local host's command line (`npm start`, dist/src/host/cli.js): flags, their defaults and usage text.
 /** The `npm start` command line, parsed; errors name the flag. */
 export interface CliArgs {
   appDir: string;

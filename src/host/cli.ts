@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// `npm start`: the local host as a process, with embedded emulators, the start banner and a graceful stop.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';

@@ -1,3 +1,5 @@
+// The local Functions host: reads the app's settings, loads it, refuses what it cannot run, and
+// wires the HTTP front, the Durable engine, trigger listeners and output bindings over one storage account.
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { loadLocalSettings, readAppConfig } from './app-config.js';

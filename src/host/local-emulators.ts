@@ -1,3 +1,5 @@
+// The emulators `npm start` brings along when settings don't point elsewhere: the embedded Azurite
+// (with orphan detection) and the Service Bus settings the embedded endpoint fills.
 import net from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './storage/azurite.js';

@@ -1,3 +1,4 @@
+// Azurite (the npm package) as a child process that cannot outlive its parent: for `npm start` and the tests.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+// The blob trigger, by container scan, with the real host's receipts and poison queue.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { parseBlobPath, type BlobPathPattern } from './blob/blob-path.js';

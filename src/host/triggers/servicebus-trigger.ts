@@ -1,3 +1,4 @@
+// The Service Bus trigger through the real SDK, with the extension's settlement and binding data.
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
 import { toWorkerMetadata } from './worker-metadata.js';

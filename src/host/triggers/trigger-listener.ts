@@ -1,3 +1,4 @@
+// The contract between the host and each non-HTTP trigger source.
 import type { StorageClients } from '../storage/connection.js';
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';

@@ -1,3 +1,4 @@
+// Reading one blob version, and the trigger metadata the real host binds beside it.
 import type { BlobClient, BlobDownloadResponseParsed } from '@azure/storage-blob';
 import { toWorkerMetadata } from '../worker-metadata.js';
 

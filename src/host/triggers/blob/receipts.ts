@@ -1,3 +1,4 @@
+// The blob trigger's own state in the host's storage: receipts per blob version and poison messages.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { StorageClients } from '../../storage/connection.js';
 
