@@ -72,6 +72,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const app = await loadApp(config, log);
   for (const refusal of removeUnsupported(app.registry)) notSupported.push(describeUnsupported(refusal));
   notSupported.push(...durableSettingsNotApplied(settings.durable));
+  if (process.env.WEBSITE_TIME_ZONE && app.registry.byTrigger('timerTrigger').length) {
+    notSupported.push(`WEBSITE_TIME_ZONE (${process.env.WEBSITE_TIME_ZONE}): not applied; timer schedules run in UTC here.`);
+  }
   if (settings.serviceBus.prefetchCount !== undefined) {
     notSupported.push('host.json extensions.serviceBus.prefetchCount: not applied (the JavaScript Service Bus SDK has no prefetch; it asks for maxConcurrentCalls messages at a time).');
   }

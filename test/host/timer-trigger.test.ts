@@ -138,4 +138,15 @@ describe('timer trigger', () => {
       await second.stop();
     }
   });
+
+  it('names WEBSITE_TIME_ZONE as not applied (schedules run in UTC, Azure\'s default) rather than ignoring it', async () => {
+    await host!.stop();
+    process.env.WEBSITE_TIME_ZONE = 'W. Europe Standard Time';
+    try {
+      host = await startTestHost(azurite, { appDir, log: log.log });
+      expect(host.notSupported).toContain('WEBSITE_TIME_ZONE (W. Europe Standard Time): not applied; timer schedules run in UTC here.');
+    } finally {
+      delete process.env.WEBSITE_TIME_ZONE;
+    }
+  });
 });
