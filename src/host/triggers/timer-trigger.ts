@@ -80,6 +80,11 @@ class TimerTriggerListener implements TriggerListener {
     } catch (err) {
       this.ctx.log('warn', `Function ${this.ctx.fn.name}: timer lock unavailable: ${errorMessage(err)}`);
     }
+    // Stopped while the lease was being taken: let it go at once.
+    if ((this.state as string) === 'stopping') {
+      if (held) await this.singleton.release();
+      return;
+    }
     if (!held) {
       this.wait = setTimeout(() => void this.acquire(), RENEW_MS);
       return;
