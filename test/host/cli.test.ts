@@ -127,12 +127,27 @@ describe('no orphans: the embedded Azurite dies with the host', () => {
       expect(started.proc.output()).toContain(`Found the embedded Azurite of a previous run still running (pid ${orphan.pid}, data in ${dataDir}); stopped it`);
       expect(isAlive(orphan.pid)).toBe(false);
       expect(azuritePid).not.toBe(orphan.pid);
-      started.proc.child.kill('SIGTERM');
-      expect(await started.proc.exited).toBe(0);
-      // A clean stop takes its pid file along.
-      expect(fs.existsSync(path.join(dataDir, 'azurite.pid'))).toBe(false);
+      expect(fs.readFileSync(path.join(dataDir, 'azurite.pid'), 'utf8').trim()).toBe(String(azuritePid));
+      started.proc.child.kill('SIGKILL');
+      await started.proc.exited;
     } finally {
       await orphan.stop();
+      killIfAlive(azuritePid);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a clean stop (SIGTERM) stops the embedded Azurite and removes its pid file', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'azurite-orphan-'));
+    let azuritePid: number | undefined;
+    try {
+      const started = await startWithEmbeddedAzurite(dataDir);
+      azuritePid = started.azuritePid;
+      started.proc.child.kill('SIGTERM');
+      expect(await started.proc.exited).toBe(0);
+      expect(isAlive(azuritePid)).toBe(false);
+      expect(fs.existsSync(path.join(dataDir, 'azurite.pid'))).toBe(false);
+    } finally {
       killIfAlive(azuritePid);
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
