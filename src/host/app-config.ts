@@ -1,3 +1,4 @@
+// The app folder's settings files as Core Tools reads them: package.json `main`, host.json basics, local.settings.json Values.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BindingDef } from './registry.js';
@@ -74,7 +75,8 @@ function resolveText(text: string, env: NodeJS.ProcessEnv, where = 'host.json'):
   });
 }
 
-function readJson(file: string): unknown {
+/** A JSON settings file, undefined when absent; BOM tolerated, malformed JSON an error naming the file. */
+export function readJson(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

@@ -1,3 +1,5 @@
+// Loads a Functions v4 app the way the Node worker does: its `main` files, registrations captured
+// through the `@azure/functions-core` shim, and the app's own copy of `@azure/functions`.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';

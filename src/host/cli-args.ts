@@ -1,7 +1,9 @@
-/** The host's command line (`node dist/src/host/cli.js [appDir] [options]`), parsed with errors that name the flag. */
+// The local host's command line (`npm start`, dist/src/host/cli.js): flags, their defaults and usage text.
+/** The `npm start` command line, parsed; errors name the flag. */
 export interface CliArgs {
   appDir: string;
-  port: number;
+  /** --port or FUNCTIONS_PORT; unset → local.settings.json Host.LocalHttpPort, then 7071 (Core Tools' order). */
+  port?: number;
   storage?: string;
   /** Start embedded emulators when settings don't point elsewhere (default true). */
   emulators: boolean;
@@ -11,6 +13,9 @@ export interface CliArgs {
   /** Listen address (default 127.0.0.1); beyond loopback, keys are always enforced. */
   host?: string;
   requireKeys: boolean;
+  /** The embedded Azurite's data folder and ports (default `<appDir>/.azurite`, 10000-10002). */
+  azuriteDir?: string;
+  azuritePorts?: { blob: number; queue: number; table: number };
   help: boolean;
 }
 
@@ -19,11 +24,13 @@ export const USAGE = `Usage: node dist/src/host/cli.js [appDir] [options]
 Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with state in Azurite.
 
   appDir                 the app folder (package.json, host.json); default: current folder
-  --port <n>             HTTP port (default 7071, env FUNCTIONS_PORT; 0 = any free port)
+  --port <n>             HTTP port (default: env FUNCTIONS_PORT, local.settings.json Host.LocalHttpPort, 7071; 0 = any free port)
   --storage <conn>       storage connection string (default: the app's AzureWebJobsStorage setting)
   --host <addr>          listen address (default 127.0.0.1; beyond loopback, keys are required)
   --require-keys         require function / master / system keys on loopback too (env FUNCTIONS_REQUIRE_KEYS=true)
   --no-emulators         never start embedded Azurite / Service Bus endpoint
+  --azurite-dir <dir>    embedded Azurite's data folder (default <appDir>/.azurite)
+  --azurite-ports <b,q,t> embedded Azurite's blob,queue,table ports (default 10000,10001,10002; 0 = free ports)
   --lease-ms <n>         how long a dead host's task hub stays locked before another takes it (default 30000)
   --data-dir <path>      the Durable commit log and checkpoints (default <appDir>/.durable/<hub>-<storage>)
   --blob-poll-ms <n>     blob trigger poll interval (default 1000)
@@ -31,7 +38,8 @@ Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with st
 
 /** Parses the command line; errors name the flag. */
 export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
-  const args: CliArgs = { appDir: process.cwd(), port: numberOr(env.FUNCTIONS_PORT, 'FUNCTIONS_PORT', 7071), emulators: true, requireKeys: false, help: false };
+  const args: CliArgs = { appDir: process.cwd(), emulators: true, requireKeys: false, help: false };
+  if (env.FUNCTIONS_PORT) args.port = numberOr(env.FUNCTIONS_PORT, 'FUNCTIONS_PORT');
   let positional = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -65,6 +73,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
       case '--blob-poll-ms':
         args.blobPollMs = numberOr(value(), '--blob-poll-ms');
         break;
+      case '--azurite-dir':
+        args.azuriteDir = value();
+        break;
+      case '--azurite-ports':
+        args.azuritePorts = parsePorts(value());
+        break;
       case '-h':
       case '--help':
         args.help = true;
@@ -76,6 +90,14 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
     }
   }
   return args;
+}
+
+function parsePorts(text: string): CliArgs['azuritePorts'] {
+  const ports = text.split(',').map((p) => numberOr(p.trim(), '--azurite-ports'));
+  if (ports.length === 1 && ports[0] === 0) return { blob: 0, queue: 0, table: 0 };
+  const [blob, queue, table] = ports;
+  if (ports.length !== 3 || blob === undefined || queue === undefined || table === undefined) throw new Error('--azurite-ports takes blob,queue,table ports (or 0 for free ports).');
+  return { blob, queue, table };
 }
 
 function numberOr(text: string | undefined, name: string, fallback?: number): number {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** `npm start`: the local host as a command, with its embedded emulators, until Ctrl-C. */
+// `npm start`: the local host as a process, with embedded emulators, the start banner and a graceful stop.
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';
@@ -8,6 +8,7 @@ import { parseCliArgs, USAGE } from './cli-args.js';
 import { startHost, type RunningHost } from './host.js';
 import { resolveLocalStorage, type LocalStorage } from './local-emulators.js';
 import { describeFunctions } from './function-list.js';
+import { connectionSettingValue, loadConnectionStrings } from './host-settings.js';
 
 /** `npm start`: embedded emulators (unless settings point elsewhere), then the host, until Ctrl-C. */
 async function main(): Promise<void> {
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   }
   const appDir = path.resolve(args.appDir);
   loadLocalSettings(appDir);
+  loadConnectionStrings(appDir);
   const config = readAppConfig(appDir);
   const stoppers: (() => Promise<void>)[] = [];
   // Processes we started, killed outright if a graceful stop hangs.
@@ -39,8 +41,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
   let storage: LocalStorage;
-  if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage' };
-  else storage = await resolveLocalStorage(appDir, process.env[config.storageSetting], args.emulators);
+  if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage', notices: [] };
+  else storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, { location: args.azuriteDir && path.resolve(args.azuriteDir), ports: args.azuritePorts });
+  for (const notice of storage.notices) console.log(notice);
   if (storage.started) {
     stoppers.push(() => storage.started!.stop());
     children.push(storage.started.pid);

@@ -1,3 +1,5 @@
+// The `@azure/functions-core` module the Node worker provides to `@azure/functions`: where every
+// `app.*` registration and hook of the app lands, so the host sees what Azure would.
 import Module from 'node:module';
 import type { BindingDef, FunctionHandler, HookCallback, HookName, Registry } from './registry.js';
 

@@ -2,11 +2,14 @@ import type { RunningHost } from './host.js';
 import { describeKeys } from './http/front-setup.js';
 
 /**
- * The function list Core Tools prints at start: HTTP functions with methods and URLs, the rest
- * with their trigger. When keys are enforced, the URLs carry the key they need, as the portal's
- * "Get function URL" does, and the keys are listed with where they are kept.
+/**
+ * The start banner, as Core Tools prints it: HTTP functions with methods and URLs, the rest with
+ * their trigger. When keys are enforced, the URLs carry the key they need, as the portal's "Get
+ * function URL" does, and the keys are listed with where they are kept. Then what the loaded app
+ * uses that this host does not run or apply (functions refused for a binding, host.json settings
+ * not applied), so nothing is silently ignored.
  */
-export function describeFunctions(host: Pick<RunningHost, 'functions' | 'routes' | 'url'> & Partial<Pick<RunningHost, 'keys' | 'keysWhy'>>): string {
+export function describeFunctions(host: Pick<RunningHost, 'functions' | 'routes' | 'url'> & Partial<Pick<RunningHost, 'keys' | 'keysWhy' | 'notSupported'>>): string {
   const lines = ['', 'Functions:', ''];
   for (const fn of host.functions) {
     const route = host.routes.find((r) => r.fn === fn);
@@ -15,6 +18,11 @@ export function describeFunctions(host: Pick<RunningHost, 'functions' | 'routes'
     lines.push('');
   }
   if (host.keys) lines.push(describeKeys(host.keys, host.keysWhy ?? ''), '');
+  if (host.notSupported?.length) {
+    lines.push('Not supported by the local host (see docs/local-host.md):', '');
+    for (const line of host.notSupported) lines.push(`\t${line}`);
+    lines.push('');
+  }
   return lines.join('\n');
 }
 

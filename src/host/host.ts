@@ -1,6 +1,7 @@
 /**
- * The local Functions host: loads the app as the Node worker would, starts the Durable engine,
- * the trigger listeners and the HTTP front over one storage account, and stops them in order.
+ * The local Functions host: reads the app's settings, loads it as the Node worker would, refuses
+ * what it cannot run, and wires the HTTP front, the Durable engine, trigger listeners and output
+ * bindings over one storage account; stops them in order.
  */
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -17,7 +18,12 @@ import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
 import { adminMount } from './http/admin-api.js';
 import { createTriggerListeners } from './triggers/index.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
-import { settingName } from './triggers/servicebus-trigger.js';
+import { serviceBusConnectionString, settingName } from './triggers/servicebus-trigger.js';
+import { connectionSettingValue, loadConnectionStrings, readHostSettings } from './host-settings.js';
+import { describeUnsupported, removeUnsupported } from './bindings/binding-support.js';
+import { installOutputBindings } from './bindings/output-bindings.js';
+import { enforceFunctionTimeout } from './function-timeout.js';
+import { ServiceBusClient } from '@azure/service-bus';
 import type { TriggerListener } from './triggers/trigger-listener.js';
 import type { RegisteredFunction } from './registry.js';
 
@@ -59,6 +65,8 @@ export interface RunningHost {
   /** The keys, when enforced; `keysWhy` says why they are or are not. */
   keys?: HostKeys;
   keysWhy: string;
+  /** What the app uses that this host does not run or apply, one line each (the start banner's list). */
+  notSupported: string[];
   stop(): Promise<void>;
 }
 
@@ -66,8 +74,11 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(o.appDir);
   const log: HostLog = o.log ?? ((level, message) => console.log(`[${new Date().toISOString()}] ${level}: ${message}`));
   loadLocalSettings(appDir);
+  loadConnectionStrings(appDir);
   const config = readAppConfig(appDir);
-  const connectionString = o.storageConnectionString ?? process.env[config.storageSetting];
+  const settings = readHostSettings(appDir);
+  const notSupported = settings.notApplied.map((key) => `${key}: not applied by the local host.`);
+  const connectionString = o.storageConnectionString ?? connectionSettingValue(config.storageSetting);
   if (!connectionString) {
     throw new Error(`App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`);
   }
@@ -75,6 +86,27 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   await assertStorageReachable(storage, config.storageSetting);
 
   const app = await loadApp(config, log);
+  for (const refusal of removeUnsupported(app.registry)) notSupported.push(describeUnsupported(refusal));
+  notSupported.push(...durableSettingsNotApplied(settings.durable));
+  if (process.env.WEBSITE_TIME_ZONE && app.registry.byTrigger('timerTrigger').length) {
+    notSupported.push(`WEBSITE_TIME_ZONE (${process.env.WEBSITE_TIME_ZONE}): not applied; timer schedules run in UTC here.`);
+  }
+  if (settings.serviceBus.prefetchCount !== undefined) {
+    notSupported.push('host.json extensions.serviceBus.prefetchCount: not applied (the JavaScript Service Bus SDK has no prefetch; it asks for maxConcurrentCalls messages at a time).');
+  }
+  for (const line of notSupported) log('warn', line);
+  if (settings.functionTimeoutMs !== undefined) enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
+  const busClients = new Map<string, ServiceBusClient>();
+  const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined);
+  installOutputBindings(app.registry, {
+    storage: hostStorageFor,
+    serviceBus: (setting) => {
+      const cs = serviceBusConnectionString(setting);
+      let client = busClients.get(cs);
+      if (!client) busClients.set(cs, (client = new ServiceBusClient(cs)));
+      return client;
+    },
+  });
   // The worker runs appStart before any invocation.
   await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
@@ -82,12 +114,15 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const engine = durable.engine;
 
   const hostId = createHash('sha256').update(appDir).digest('hex').slice(0, 16);
-  const busSettings = app.registry.byTrigger('serviceBusTrigger').map((fn) => settingName(fn.trigger.connection));
+  const busSettings = [...app.registry.functions.values()].flatMap((fn) =>
+    fn.bindings.filter((b) => b.type === 'serviceBusTrigger' || (b.type === 'serviceBus' && b.direction === 'out')).map((b) => settingName(b.connection)),
+  );
   for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
   const listeners = createTriggerListeners(app.registry, {
     invoker,
-    storage: (setting) => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined),
+    storage: hostStorageFor,
     hostStorage: storage,
+    serviceBus: settings.serviceBus,
     hostId,
     log,
     pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
@@ -96,7 +131,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const urls: ClientBindingUrls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
   const fronts = await startFronts({
     host: o.host ?? '127.0.0.1',
-    port: o.port ?? 7071,
+    port: o.port ?? settings.localHttpPort ?? 7071,
     routePrefix: config.routePrefix,
     maxBodyBytes: o.maxBodyBytes ?? 100 * 1024 * 1024,
     functions: app.registry.byTrigger('httpTrigger'),
@@ -104,6 +139,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     library: app.library,
     requireKeys: o.requireKeys,
     timeouts: o.httpTimeouts,
+    cors: settings.cors,
     blobs: storage.blobs,
     hostId,
     webhookPath: WEBHOOK_PATH,
@@ -126,6 +162,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
       await Promise.all([fronts.close(), ...[...listeners.values()].map((l) => l.stop())]);
       await durable.stop();
+      await Promise.all([...busClients.values()].map((c) => c.close()));
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());
   try {
@@ -145,6 +182,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     durableLogStats: () => ({ ...durable.logStats }),
     keys: fronts.keys,
     keysWhy: fronts.why,
+    notSupported,
     stop,
   };
 }
@@ -153,9 +191,16 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 function storageFor(setting: string | undefined, hostSetting: string, hostStorage: StorageClients | undefined): StorageClients {
   const name = setting || 'AzureWebJobsStorage';
   if (name === hostSetting && hostStorage) return hostStorage;
-  const value = process.env[name] ?? process.env[`${name}__connectionString`] ?? process.env[`AzureWebJobs${name}`];
+  const value = connectionSettingValue(name);
   if (!value) throw new Error(`Connection setting "${name}" is not set.`);
   return createStorageClients(value);
+}
+
+/** The Durable engine has no concurrency options yet (it is being rewritten): say so rather than ignore them. */
+function durableSettingsNotApplied(durable: { maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number }): string[] {
+  return Object.entries(durable)
+    .filter(([, v]) => v !== undefined)
+    .map(([key, v]) => `host.json extensions.durableTask.${key} (${String(v)}): not applied; the local Durable engine has no such limit yet.`);
 }
 
 export type { TriggerListener };

@@ -1,13 +1,25 @@
+// The emulators `npm start` brings along when settings don't point elsewhere: the embedded Azurite
+// (with orphan detection) and the Service Bus settings the embedded endpoint fills.
 import net from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './storage/azurite.js';
 import { developmentConnectionString } from './storage/connection.js';
+import { removePidFile, stopOrphanAzurite, writePidFile } from './storage/azurite-pidfile.js';
 
 export interface LocalStorage {
   connectionString: string;
   /** Set when this process started Azurite and must stop it. */
   started?: RunningAzurite;
   description: string;
+  /** Things found on the way worth a line at start (a previous run's Azurite stopped). */
+  notices: string[];
+}
+
+export interface EmbeddedStorageOptions {
+  /** Azurite's data folder (default `<appDir>/.azurite`). */
+  location?: string;
+  /** Default the development ports 10000-10002; 0s pick free ports (tests). */
+  ports?: { blob: number; queue: number; table: number };
 }
 
 const DEV_PORTS = { blob: 10000, queue: 10001, table: 10002 };
@@ -15,16 +27,32 @@ const DEV_PORTS = { blob: 10000, queue: 10001, table: 10002 };
 /**
  * Storage for `npm start`: the app's own setting when it names a real account; otherwise the
  * development storage ports, reusing an Azurite that already listens there or starting the
- * embedded one (data in `<appDir>/.azurite`, git-ignored) on those ports.
+ * embedded one (data in `<appDir>/.azurite`, git-ignored) on those ports. A previous run's
+ * embedded Azurite still running on the data folder is stopped first, and said so, never reused.
  */
-export async function resolveLocalStorage(appDir: string, setting: string | undefined, allowStart: boolean): Promise<LocalStorage> {
+export async function resolveLocalStorage(appDir: string, setting: string | undefined, allowStart: boolean, options: EmbeddedStorageOptions = {}): Promise<LocalStorage> {
   const wantsDev = !setting || /UseDevelopmentStorage\s*=\s*true/i.test(setting);
-  if (!wantsDev) return { connectionString: setting, description: 'storage from the app setting' };
-  const connectionString = developmentConnectionString(DEV_PORTS);
-  if (await isListening(DEV_PORTS.blob)) return { connectionString, description: 'Azurite already running on 10000-10002' };
-  if (!allowStart) return { connectionString, description: 'development storage (not started: --no-emulators)' };
-  const started = await startAzurite({ location: path.join(appDir, '.azurite'), blobPort: DEV_PORTS.blob, queuePort: DEV_PORTS.queue, tablePort: DEV_PORTS.table });
-  return { connectionString, started, description: `embedded Azurite (pid ${started.pid}, data in .azurite/)` };
+  if (!wantsDev) return { connectionString: setting, description: 'storage from the app setting', notices: [] };
+  const ports = options.ports ?? DEV_PORTS;
+  const location = options.location ?? path.join(appDir, '.azurite');
+  const notices: string[] = [];
+  if (allowStart) {
+    const orphan = await stopOrphanAzurite(location);
+    if (orphan) notices.push(orphan);
+  }
+  const connectionString = developmentConnectionString(ports);
+  if (ports.blob !== 0 && (await isListening(ports.blob))) return { connectionString, description: `Azurite already running on ${ports.blob}-${ports.table}`, notices };
+  if (!allowStart) return { connectionString, description: 'development storage (not started: --no-emulators)', notices };
+  const azurite = await startAzurite({ location, blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table });
+  writePidFile(location, azurite.pid);
+  const started: RunningAzurite = {
+    ...azurite,
+    stop: async () => {
+      await azurite.stop();
+      removePidFile(location, azurite.pid);
+    },
+  };
+  return { connectionString: azurite.connectionString, started, description: `embedded Azurite (pid ${azurite.pid}, data in ${location})`, notices };
 }
 
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {

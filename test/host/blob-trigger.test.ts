@@ -122,7 +122,8 @@ describe('blob trigger: which blobs fire', () => {
     await pollHasPassed('onArchived', 'archive', 'incoming/zz/');
 
     const seen = calls('onArchived').map((c) => c.triggerMetadata);
-    expect(seen).toContainEqual(expect.objectContaining({ folder: '2024', name: 'q1.csv', blobTrigger: 'archive/incoming/2024/q1.csv' }));
+    // The worker JSON-parses string binding data, so the folder "2024" arrives as a number, as on Azure.
+    expect(seen).toContainEqual(expect.objectContaining({ folder: 2024, name: 'q1.csv', blobTrigger: 'archive/incoming/2024/q1.csv' }));
     expect(seen).toContainEqual(expect.objectContaining({ folder: 'a/b', name: 'c.txt' }));
     expect(seen.map((m) => m.blobTrigger)).not.toContain('archive/incoming/flat.csv');
     expect(seen.map((m) => m.blobTrigger)).not.toContain('archive/outgoing/2024/q1.csv');
@@ -138,6 +139,25 @@ describe('blob trigger: which blobs fire', () => {
       ['v1', v1],
       ['v2', v2],
     ]);
+    // One receipt per version, at the real host's path blobreceipts/{hostId}/{functionId}/{etag}/{container}/{blob}.
+    const receipts = await eventually(async () => {
+      const names: string[] = [];
+      for await (const item of blobs.getContainerClient('azure-webjobs-hosts').listBlobsFlat({ prefix: 'blobreceipts/' })) {
+        if (item.name.endsWith('/uploads/versioned.txt')) names.push(item.name);
+      }
+      return names.length === 2 ? names : undefined;
+    }, 5_000, 'two receipts');
+    const shape = /^blobreceipts\/[0-9a-f]{16}\/Host\.Functions\.onUpload\/("[^"/]+")\/uploads\/versioned\.txt$/;
+    expect(receipts.map((r) => shape.exec(r)?.[1]).sort()).toEqual([v1, v2].sort());
+  });
+
+  it('hands token values through the worker\'s conversion: a blob named "42" binds {name} as the number 42', async () => {
+    await upload('uploads/42', 'numeric name');
+    const [call] = await eventually(() => {
+      const found = calls('onUpload').filter((c) => c.triggerMetadata.blobTrigger === 'uploads/42');
+      return found.length ? found : undefined;
+    }, 10_000, 'uploads/42');
+    expect(call?.triggerMetadata.name).toBe(42);
   });
 
   it('does not fire an unchanged blob again after the host restarts (receipts live in storage)', async () => {
@@ -181,7 +201,7 @@ describe('blob trigger: failures, admin calls, concurrency', () => {
       return bodies.find((b) => b.BlobName === 'bad.txt');
     }, 15_000, 'a poison message for failing/bad.txt');
 
-    expect(message).toEqual({ Type: 'BlobTrigger', FunctionId: 'Host.Functions.alwaysFails', BlobType: 'Block', ContainerName: 'failing', BlobName: 'bad.txt', ETag: etag });
+    expect(message).toEqual({ Type: 'BlobTrigger', FunctionId: 'Host.Functions.alwaysFails', BlobType: 'BlockBlob', ContainerName: 'failing', BlobName: 'bad.txt', ETag: etag });
     expect(calls('alwaysFails', 'bad.txt')).toHaveLength(5);
     const failures = log.lines.filter((l) => l.level === 'error' && l.message.includes('failing/bad.txt'));
     expect(failures.map((l) => /attempt (\d) of 5/.exec(l.message)?.[1])).toEqual(['1', '2', '3', '4', '5']);

@@ -20,7 +20,7 @@ let client: ServiceBusClient;
 beforeAll(async () => {
   bus = await startServiceBusEmulator({
     port: 0,
-    topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
+    topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
   });
   process.env.ServiceBusConnection = bus.connectionString;
   process.env.SB_QUEUE = 'work';
@@ -56,6 +56,46 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     const receiver = client.createReceiver('work');
     await eventually(async () => ((await receiver.peekMessages(10)).length === 0 ? true : undefined), 5_000, 'the queue to be empty');
     await receiver.close();
+  });
+
+  it('adds the extension\'s other binding data and converts it as the Node worker does (strings JSON-parsed, nested keys camel-cased)', async () => {
+    const sender = client.createSender('work');
+    const before = Date.now();
+    await sender.sendMessages({
+      body: 'plain text',
+      messageId: '12345',
+      partitionKey: 'pk-1',
+      replyToSessionId: 'reply-session',
+      timeToLive: 60_000,
+      applicationProperties: { Status: 201, RequestId: 'r-2' },
+    });
+    await sender.close();
+    const call = await eventually(() => seen().find((s) => s.meta.messageId === 12345), 10_000, 'the message with id 12345');
+    // fromRpcTriggerMetadata: the string "12345" parses as JSON, so the app sees a number, as on Azure.
+    expect(call.meta.messageId).toBe(12345);
+    expect(call.meta).toMatchObject({ partitionKey: 'pk-1', replyToSessionId: 'reply-session', applicationProperties: { status: 201, requestId: 'r-2' } });
+    const enqueued = Date.parse(call.meta.enqueuedTimeUtc as string);
+    expect(enqueued).toBeGreaterThanOrEqual(before - 1_000);
+    expect(Date.parse(call.meta.expiresAtUtc as string) - enqueued).toBe(60_000);
+    // Null binding data carries nothing over RPC: no dead-letter source on a first delivery from the queue itself.
+    expect('deadLetterSource' in call.meta).toBe(false);
+  });
+
+  it('writes a Service Bus output binding after the function returns: one message per array element, body bytes as the worker sent them', async () => {
+    const sender = client.createSender('events');
+    await sender.sendMessages({ body: { forward: 'hello' }, messageId: 'fwd-1' });
+    await sender.close();
+    const receiver = client.createReceiver('forwarded', { receiveMode: 'receiveAndDelete', skipParsingBodyAsJson: true });
+    try {
+      const got: string[] = [];
+      await eventually(async () => {
+        for (const m of await receiver.receiveMessages(2, { maxWaitTimeInMs: 500 })) got.push(Buffer.from(m.body as Uint8Array).toString('utf8'));
+        return got.length >= 2 ? true : undefined;
+      }, 10_000, 'two forwarded messages');
+      expect(got).toEqual([JSON.stringify({ forwarded: 'hello' }), 'second']);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('abandons a failing message until the broker dead-letters it after MaxDeliveryCount', async () => {

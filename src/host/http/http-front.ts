@@ -19,6 +19,7 @@ import { requestUrl } from './request-url.js';
 import { onClientError } from './client-errors.js';
 import { isAuthorized, presentedKey, requirementOf, type AuthRequirement } from './authorize.js';
 import type { HostKeys } from './host-keys.js';
+import { applyCors, type CorsSettings } from '../http-cors.js';
 
 export interface RawCall {
   method: string;
@@ -63,6 +64,8 @@ export interface HttpFrontOptions {
   keys?: HostKeys;
   timeouts?: Partial<FrontTimeouts>;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** local.settings.json Host.CORS (see http-cors.ts). */
+  cors?: CorsSettings;
 }
 
 export interface HttpFront {
@@ -95,6 +98,8 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
       requireHostHeader: false,
     },
     (req, res) => {
+      // Preflights and CORS headers first, as the real host's CORS middleware does.
+      if (o.cors && applyCors(o.cors, req, res)) return;
       handle(o, t, routes, req, res).catch((err: unknown) => {
         o.log('error', `HTTP ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
         if (!res.headersSent) writeJson(res, 500, problemBody(500, 'Host error', 'The host failed to handle the request; its log says why.'));

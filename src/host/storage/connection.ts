@@ -1,3 +1,4 @@
+// Storage connection strings (the development account, `UseDevelopmentStorage=true`) and the SDK clients over one.
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { TableServiceClient, TableClient } from '@azure/data-tables';

@@ -1,8 +1,9 @@
+// The blob trigger, by container scan, with the real host's receipts and poison queue.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { parseBlobPath, type BlobPathPattern } from './blob/blob-path.js';
 import { blobTriggerMetadata, readBlob, type BlobVersion } from './blob/blob-read.js';
-import { BlobReceipts, dotnetBlobType, POISON_QUEUE, sendToPoisonQueue, type Outcome } from './blob/receipts.js';
+import { bareEtag, BlobReceipts, dotnetBlobType, POISON_QUEUE, sendToPoisonQueue, versionKey, type Outcome } from './blob/receipts.js';
 
 /** The real host's `maxDequeueCount` for blob triggers: attempts on one blob version before it is poison. */
 const MAX_ATTEMPTS = 5;
@@ -23,8 +24,8 @@ class BlobTriggerListener implements TriggerListener {
   private readonly path: BlobPathPattern;
   private readonly container: ContainerClient;
   private readonly receipts: BlobReceipts;
-  /** Blob name → ETag handled (receipts loaded at start, then kept current): polls compare in memory. */
-  private handled = new Map<string, string>();
+  /** Versions handled (`versionKey`; receipts loaded at start, then kept current): polls compare in memory. */
+  private handled = new Set<string>();
   private readonly failures = new Map<string, { etag: string; attempts: number }>();
   /** By blob path: one invocation per blob at a time; admin calls queue behind the poller's. */
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -37,7 +38,7 @@ class BlobTriggerListener implements TriggerListener {
     const { path } = ctx.fn.trigger;
     this.path = parseBlobPath(typeof path === 'string' ? path : '', ctx.fn.name);
     this.container = this.clients().blobs.getContainerClient(this.path.container);
-    this.receipts = new BlobReceipts(ctx.hostStorage, ctx.hostId, ctx.fn.name, this.path.container);
+    this.receipts = new BlobReceipts(ctx.hostStorage, ctx.hostId, functionId(ctx.fn.name), this.path.container);
   }
 
   async start(): Promise<void> {
@@ -116,7 +117,7 @@ class BlobTriggerListener implements TriggerListener {
         for (const item of page.value.segment.blobItems) {
           if (full()) break;
           const key = `${this.path.container}/${item.name}`;
-          if (this.handled.get(item.name) === versionOf(item.properties.etag) || this.inFlight.has(key)) continue;
+          if (this.handled.has(versionKey(item.name, item.properties.etag)) || this.inFlight.has(key)) continue;
           const tokens = this.path.match(item.name);
           if (tokens) void this.exclusive(key, () => this.process(item.name, tokens));
         }
@@ -135,21 +136,20 @@ class BlobTriggerListener implements TriggerListener {
     const blob = this.container.getBlobClient(name);
     const version = await readBlob(blob);
     // Gone since the listing, or the listing saw an older ETag than the one already handled.
-    if (!version || this.handled.get(name) === versionOf(version.etag)) return;
+    if (!version || this.handled.has(versionKey(name, version.etag))) return;
     let outcome: Outcome;
     try {
       await this.invoke(blobPath, blob.url, tokens, version, `New blob detected: ${blobPath}`);
       outcome = 'completed';
     } catch (err) {
       const prior = this.failures.get(name);
-      const attempts = prior?.etag === versionOf(version.etag) ? prior.attempts + 1 : 1;
-      this.failures.set(name, { etag: versionOf(version.etag), attempts });
+      const attempts = prior?.etag === bareEtag(version.etag) ? prior.attempts + 1 : 1;
+      this.failures.set(name, { etag: bareEtag(version.etag), attempts });
       this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`);
       if (attempts < MAX_ATTEMPTS) return;
       await sendToPoisonQueue(this.ctx.hostStorage, {
         Type: 'BlobTrigger',
-        // The Functions host's id for an app function (inferred from its descriptors and logs).
-        FunctionId: `Host.Functions.${this.ctx.fn.name}`,
+        FunctionId: functionId(this.ctx.fn.name),
         BlobType: dotnetBlobType(version.blobType),
         ContainerName: this.path.container,
         BlobName: name,
@@ -160,8 +160,8 @@ class BlobTriggerListener implements TriggerListener {
     }
     this.failures.delete(name);
     // In memory first: if the receipt cannot be written, this host still won't fire it again.
-    this.handled.set(name, versionOf(version.etag));
-    await this.receipts.record(name, versionOf(version.etag), outcome);
+    this.handled.add(versionKey(name, version.etag));
+    await this.receipts.record(name, bareEtag(version.etag), outcome);
   }
 
   private invoke(blobPath: string, uri: string, tokens: Record<string, string>, version: BlobVersion, reason: string): Promise<unknown> {
@@ -182,9 +182,9 @@ class BlobTriggerListener implements TriggerListener {
   }
 }
 
-/** Listings give ETags bare, downloads quoted (`"0x8D..."`), in Azure and Azurite alike; compare them bare. */
-function versionOf(etag: string | undefined): string {
-  return (etag ?? '').replace(/^"|"$/g, '');
+/** The Functions host's id for an app function, as in its receipts and poison messages. */
+function functionId(name: string): string {
+  return `Host.Functions.${name}`;
 }
 
 function errorMessage(err: unknown): string {

@@ -1,6 +1,10 @@
+// The Service Bus trigger through the real SDK, with the extension's settlement and binding data.
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
+import { toWorkerMetadata } from './worker-metadata.js';
+import { connectionSettingValue } from '../host-settings.js';
 
+/** The local default for `extensions.serviceBus.maxConcurrentCalls` (the extension's is 16 per core). */
 const MAX_CONCURRENT_CALLS = 16;
 /** The real host renews locks for up to 5 minutes by default (`maxAutoLockRenewalDuration`). */
 const LOCK_RENEWAL_MS = 5 * 60_000;
@@ -13,6 +17,7 @@ const LOCK_RENEWAL_MS = 5 * 60_000;
 export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerListener {
   const t = ctx.fn.trigger;
   const entity = describeEntity(t);
+  const lockRenewalMs = ctx.serviceBus?.maxAutoLockRenewalMs ?? LOCK_RENEWAL_MS;
   let client: ServiceBusClient | undefined;
   let receiver: ServiceBusReceiver | undefined;
   let subscription: { close(): Promise<void> } | undefined;
@@ -37,10 +42,10 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
 
   return {
     async start() {
-      client = new ServiceBusClient(connectionString(t.connection));
+      client = new ServiceBusClient(serviceBusConnectionString(t.connection));
       receiver = entity.queue
-        ? client.createReceiver(entity.queue, { maxAutoLockRenewalDurationInMs: LOCK_RENEWAL_MS })
-        : client.createReceiver(entity.topic as string, entity.subscription as string, { maxAutoLockRenewalDurationInMs: LOCK_RENEWAL_MS });
+        ? client.createReceiver(entity.queue, { maxAutoLockRenewalDurationInMs: lockRenewalMs })
+        : client.createReceiver(entity.topic as string, entity.subscription as string, { maxAutoLockRenewalDurationInMs: lockRenewalMs });
       subscription = receiver.subscribe(
         {
           processMessage: (m) => {
@@ -53,7 +58,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
             return Promise.resolve();
           },
         },
-        { autoCompleteMessages: false, maxConcurrentCalls: MAX_CONCURRENT_CALLS },
+        { autoCompleteMessages: false, maxConcurrentCalls: ctx.serviceBus?.maxConcurrentCalls ?? MAX_CONCURRENT_CALLS },
       );
       // The subscription retries quietly; a peek up front turns a wrong setting or a missing entity into one clear line.
       await receiver.peekMessages(1, { abortSignal: AbortSignal.timeout(10_000) }).then(
@@ -84,14 +89,15 @@ export function settingName(setting: unknown): string {
   return typeof setting === 'string' && setting ? setting : 'AzureWebJobsServiceBus';
 }
 
-function connectionString(setting: unknown): string {
+/** The connection string behind a Service Bus `connection` setting, looked up as the host does. */
+export function serviceBusConnectionString(setting: unknown): string {
   const name = settingName(setting);
-  const value = process.env[name] ?? process.env[`${name}__connectionString`];
+  const value = connectionSettingValue(name);
   if (value) return value;
   if (process.env[`${name}__fullyQualifiedNamespace`]) {
     throw new Error(`Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`);
   }
-  throw new Error(`Connection setting "${name}" for the Service Bus trigger is not set.`);
+  throw new Error(`Connection setting "${name}" for Service Bus is not set.`);
 }
 
 /** `dataType: 'binary'`: the body's bytes exactly as sent, nothing decoded or parsed. */
@@ -112,26 +118,33 @@ function toTriggerBody(body: unknown): unknown {
   }
 }
 
-/** The binding data the real extension puts in `triggerMetadata`, camelCased as the Node worker hands it over. */
+/**
+ * The binding data the real extension (`ServiceBusTriggerBindingStrategy`) adds for a message, in
+ * the host's names, then converted as the Node worker converts it (camel-cased, strings parsed).
+ */
 function triggerMetadata(m: ServiceBusReceivedMessage, single: boolean): Record<string, unknown> {
-  const meta: Record<string, unknown> = {
-    messageId: m.messageId,
-    correlationId: m.correlationId,
-    sessionId: m.sessionId,
-    contentType: m.contentType,
-    subject: m.subject,
-    label: m.subject,
-    replyTo: m.replyTo,
-    to: m.to,
+  const hostData: Record<string, unknown> = {
+    MessageId: m.messageId,
+    CorrelationId: m.correlationId,
+    SessionId: m.sessionId,
+    ReplyToSessionId: m.replyToSessionId,
+    PartitionKey: m.partitionKey,
+    ContentType: m.contentType,
+    Subject: m.subject,
+    Label: m.subject,
+    ReplyTo: m.replyTo,
+    To: m.to,
     // The wire count is zero-based; the (.NET) Functions host reports it plus one, so the first delivery is 1.
-    deliveryCount: (m.deliveryCount ?? 0) + 1,
-    sequenceNumber: m.sequenceNumber?.toNumber(),
-    enqueuedTimeUtc: m.enqueuedTimeUtc?.toISOString(),
-    expiresAtUtc: m.expiresAtUtc?.toISOString(),
-    lockToken: m.lockToken,
-    applicationProperties: m.applicationProperties ?? {},
-    userProperties: m.applicationProperties ?? {},
+    DeliveryCount: (m.deliveryCount ?? 0) + 1,
+    SequenceNumber: m.sequenceNumber?.toNumber(),
+    EnqueuedTimeUtc: m.enqueuedTimeUtc?.toISOString(),
+    ExpiresAtUtc: m.expiresAtUtc?.toISOString(),
+    DeadLetterSource: m.deadLetterSource,
+    LockToken: m.lockToken,
+    ApplicationProperties: m.applicationProperties ?? {},
+    UserProperties: m.applicationProperties ?? {},
   };
+  const meta = toWorkerMetadata(hostData);
   if (single) return meta;
   // cardinality "many": every field becomes an array, one entry per message.
   return Object.fromEntries(Object.entries(meta).map(([k, v]) => [`${k}Array`, [v]]));

@@ -1,3 +1,4 @@
+// The contract between the host and each non-HTTP trigger source.
 import type { StorageClients } from '../storage/connection.js';
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
@@ -23,6 +24,8 @@ export interface TriggerContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Poll interval for sources that are polled (blob containers). */
   pollIntervalMs: number;
+  /** host.json `extensions.serviceBus` settings the Service Bus listener applies. */
+  serviceBus?: { maxConcurrentCalls?: number; maxAutoLockRenewalMs?: number };
 }
 
 export type TriggerFactory = (ctx: TriggerContext) => TriggerListener;

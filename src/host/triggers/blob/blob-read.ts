@@ -1,4 +1,6 @@
+// Reading one blob version, and the trigger metadata the real host binds beside it.
 import type { BlobClient, BlobDownloadResponseParsed } from '@azure/storage-blob';
+import { toWorkerMetadata } from '../worker-metadata.js';
 
 /** One version of a blob as the trigger hands it over: content and what the real host binds beside it. */
 export interface BlobVersion {
@@ -44,22 +46,19 @@ export async function readBlob(blob: BlobClient): Promise<BlobVersion | undefine
 }
 
 /**
- * `context.triggerMetadata` as a Node app sees it in Azure: path tokens, `blobTrigger`, `uri`,
- * `properties`, `metadata`, with keys camel-cased by the first letter as the worker's
- * `fromRpcTriggerMetadata` does (a `{FileName}` token arrives as `fileName`).
+ * `context.triggerMetadata` as a Node app sees it in Azure: the host's blob binding data (path
+ * tokens, `BlobTrigger`, `Uri`, `Properties`, `Metadata`) through the worker's conversion, so a
+ * `{FileName}` token arrives as `fileName`, metadata keys camel-cased, and a token value that is
+ * JSON (a blob named `42`) arrives parsed, as the worker's `fromRpcTriggerMetadata` does.
  */
 export function blobTriggerMetadata(blobPath: string, uri: string, tokens: Record<string, string>, version: BlobVersion): Record<string, unknown> {
-  return {
-    ...camelKeys(tokens),
-    blobTrigger: blobPath,
-    uri,
-    properties: { ...version.properties, metadata: camelKeys(version.metadata) },
-    metadata: camelKeys(version.metadata),
-  };
-}
-
-function camelKeys<T>(record: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k.charAt(0).toLowerCase() + k.slice(1), v]));
+  return toWorkerMetadata({
+    ...tokens,
+    BlobTrigger: blobPath,
+    Uri: uri,
+    Properties: { ...version.properties, Metadata: version.metadata },
+    Metadata: version.metadata,
+  });
 }
 
 function dropUndefined(record: Record<string, unknown>): Record<string, unknown> {

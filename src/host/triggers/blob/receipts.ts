@@ -1,3 +1,4 @@
+// The blob trigger's own state in the host's storage: receipts per blob version and poison messages.
 import type { ContainerClient } from '@azure/storage-blob';
 import type { StorageClients } from '../../storage/connection.js';
 
@@ -8,35 +9,49 @@ const POISON_QUEUE = 'webjobs-blobtrigger-poison';
 export type Outcome = 'completed' | 'poisoned';
 
 /**
- * "This function has handled this blob version", one empty blob per (function, blob) under
- * `azure-webjobs-hosts/blobreceipts/{hostId}/{function}/{container}/{blob}` with the ETag in its
- * metadata, so an unchanged blob is not handled again after a restart. (The real host puts the
- * ETag in the receipt's name and keeps one receipt per version; one per blob is enough here and
- * keeps loading them proportional to the container.)
+ * "This function has handled this blob version", one empty blob per version, at the real host's
+ * path `azure-webjobs-hosts/blobreceipts/{hostId}/{functionId}/{etag}/{container}/{blob}` (the
+ * ETag quoted, as the storage SDK reports it): a new version of a blob has a new ETag and fires
+ * again, a version with a receipt is not handled again after a restart, and Storage Explorer
+ * shows what it would show in Azure.
  */
 export class BlobReceipts {
   private readonly hosts: ContainerClient;
   private readonly prefix: string;
 
-  constructor(hostStorage: StorageClients, hostId: string, functionName: string, container: string) {
+  constructor(hostStorage: StorageClients, hostId: string, functionId: string, private readonly container: string) {
     this.hosts = hostStorage.blobs.getContainerClient(HOSTS_CONTAINER);
-    this.prefix = `blobreceipts/${hostId}/${functionName}/${container}/`;
+    this.prefix = `blobreceipts/${hostId}/${functionId}/`;
   }
 
-  /** Blob name → ETag last handled. */
-  async load(): Promise<Map<string, string>> {
+  /** Every handled version in this container, as `versionKey(name, etag)`. */
+  async load(): Promise<Set<string>> {
     await this.hosts.createIfNotExists();
-    const handled = new Map<string, string>();
-    for await (const item of this.hosts.listBlobsFlat({ prefix: this.prefix, includeMetadata: true })) {
-      const etag = item.metadata?.etag;
-      if (etag) handled.set(item.name.slice(this.prefix.length), etag);
+    const handled = new Set<string>();
+    const containerPart = `/${this.container}/`;
+    for await (const item of this.hosts.listBlobsFlat({ prefix: this.prefix })) {
+      const rest = item.name.slice(this.prefix.length);
+      const at = rest.indexOf(containerPart);
+      if (at <= 0) continue;
+      handled.add(versionKey(rest.slice(at + containerPart.length), rest.slice(0, at)));
     }
     return handled;
   }
 
   async record(blobName: string, etag: string, outcome: Outcome): Promise<void> {
-    await this.hosts.getBlockBlobClient(this.prefix + blobName).upload('', 0, { metadata: { etag, outcome } });
+    const name = `${this.prefix}"${bareEtag(etag)}"/${this.container}/${blobName}`;
+    await this.hosts.getBlockBlobClient(name).upload('', 0, { metadata: { IsCompleted: 'true', outcome } });
   }
+}
+
+/** Listings give ETags bare, downloads quoted (`"0x8D..."`), in Azure and Azurite alike; compare them bare. */
+export function bareEtag(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}
+
+/** One blob version, for the handled set. */
+export function versionKey(blobName: string, etag: string | undefined): string {
+  return `${bareEtag(etag)}\n${blobName}`;
 }
 
 /** The real host's poison message for a blob (its `BlobTriggerMessage`). */
@@ -60,9 +75,9 @@ export async function sendToPoisonQueue(hostStorage: StorageClients, message: Bl
   await queue.sendMessage(Buffer.from(JSON.stringify(message)).toString('base64'));
 }
 
-/** The storage extension (v5) names blob types by `Azure.Storage.Blobs.Models.BlobType`: Block, Page, Append. */
+/** The host's `BlobTriggerMessage` names blob types by its `StorageBlobType` enum: BlockBlob, PageBlob, AppendBlob (the REST names). */
 export function dotnetBlobType(sdkBlobType: string): string {
-  return sdkBlobType.replace(/Blob$/, '');
+  return /Blob$/.test(sdkBlobType) ? sdkBlobType : `${sdkBlobType}Blob`;
 }
 
 export { POISON_QUEUE };
