@@ -61,6 +61,8 @@ var gatewaySettingDefaults = {
   GATEWAY_MAX_BODY_BYTES: '1048576'
   GATEWAY_INLINE_REPLY_BYTES: '32768'
   GATEWAY_REPLY_GRACE_MS: '5000'
+  GATEWAY_CONTAINER: 'gateway'
+  GATEWAY_PUBLIC_BASE_URL: ''
   GATEWAY_REQUEST_TOPIC: 'requests'
   GATEWAY_REPLY_TOPIC: 'replies'
   GATEWAY_REPLY_SUBSCRIPTION: 'gateway'
@@ -120,6 +122,7 @@ module storage 'app/storage.bicep' = {
       gatewaySettings.GATEWAY_REPLIES_CONTAINER
       gatewaySettings.GATEWAY_REJECTED_CONTAINER
       gatewaySettings.GATEWAY_REPLY_BODIES_CONTAINER
+      gatewaySettings.GATEWAY_CONTAINER
     ]
     systemTopicName: 'evgt-blobs-${resourceToken}'
   }

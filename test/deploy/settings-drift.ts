@@ -58,7 +58,8 @@ export function findDrift(config: ConfigSettings): Drift[] {
     }
     if (!row.meaning.trim()) add('README.md', setting, 'meaning', 'its row has no meaning');
     if (config.gateway.includes(setting)) {
-      const why = notTheDefault(setting, row.default);
+      // "unset (…)" in the table is the empty value: the setting left out.
+      const why = notTheDefault(setting, /^unset\b/i.test(row.default) ? '' : row.default);
       if (why !== undefined) add('README.md', setting, 'default', `the table says "${row.default}": ${why}`);
     } else if (!CONNECTION_HAS_NO_DEFAULT.test(row.default)) {
       // config.ts gives a connection no default: it is required, or leaving it unset turns a feature off.
