@@ -46,6 +46,8 @@ export interface RunningHost {
   hubName: string;
   /** The Durable commit log's counters: group commits (writes) against the records they carried. */
   durableLogStats(): { writes: number; records: number; bytes: number };
+  /** Resolves once the table view holds every change committed so far (it lags the log by design). */
+  flushDurableView(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     storage,
     hubName: config.hubName,
     durableLogStats: () => ({ ...durable.logStats }),
+    flushDurableView: () => durable.flushView(),
     stop,
   };
 }
