@@ -67,6 +67,8 @@ export interface RunningHost {
   keysWhy: string;
   /** What the app uses that this host does not run or apply, one line each (the start banner's list). */
   notSupported: string[];
+  /** Resolves once the table view holds every change committed so far (it lags the log by design). */
+  flushDurableView(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -183,6 +185,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     keys: fronts.keys,
     keysWhy: fronts.why,
     notSupported,
+    flushDurableView: () => durable.flushView(),
     stop,
   };
 }

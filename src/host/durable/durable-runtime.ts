@@ -33,6 +33,7 @@ export interface DurableRuntime {
   engine: DurableEngine;
   dataDir: string;
   logStats: CommitLog<LogRecord>['stats'];
+  flushView(): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -143,6 +144,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
     engine,
     dataDir,
     logStats: log.stats,
+    flushView: () => view.flush(),
     start: () => {
       view.start();
       engine.start();
