@@ -12,8 +12,8 @@
  *   the load eases; `lag()` reports it.
  * - Ordered per instance: one write per instance at a time; what arrives meanwhile waits for it.
  * - Never lost while the process lives: a failed write goes back into the queue, merged with
- *   whatever arrived since, and is retried with exponential backoff (to 30 s), logged as it fails
- *   and once it recovers. A missing table or container (say, Azurite restarted in memory) is
+ *   whatever arrived since, and is retried with exponential backoff (to 30 s); failures are logged
+ *   (at most one line per 5 s, with a count) and each recovery once. A missing table or container (say, Azurite restarted in memory) is
  *   created on the way.
  * - A newer execution of an id replaces the old one the way the provider does: rows are upserted
  *   from sequence 0 with the new ExecutionId and the sentinel names it; older rows past the new
@@ -58,6 +58,7 @@ interface Change {
 }
 
 const MAX_BACKOFF_MS = 30_000;
+const FAILURE_LOG_INTERVAL_MS = 5_000;
 
 export class ViewWriter {
   private readonly pending = new Map<string, Change>();
@@ -71,6 +72,9 @@ export class ViewWriter {
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  private lastFailureLog = -Infinity;
+  private suppressedFailures = 0;
+  private failuresSinceSuccess = 0;
 
   constructor(private readonly o: ViewWriterOptions) {
     this.delayMs = Math.max(0, o.delayMs ?? 1000);
@@ -184,7 +188,10 @@ export class ViewWriter {
         c.removeFirst = false;
       }
       if (c.snapshot) await this.writeRows(c.snapshot, c.events);
-      if (c.attempts > 0) this.o.log('info', `view: ${id} written after ${c.attempts + 1} attempts`);
+      if (this.failuresSinceSuccess > 0) {
+        this.o.log('info', `view: writes succeed again (${id} after ${c.attempts + 1} attempts; ${this.failuresSinceSuccess} failed writes in all)`);
+        this.failuresSinceSuccess = 0;
+      }
     } catch (err) {
       await this.requeue(id, c, err);
     }
@@ -240,8 +247,9 @@ export class ViewWriter {
   /** Puts a failed change back, merged with what arrived for the instance meanwhile (which is newer). */
   private async requeue(id: string, failed: Change, err: unknown): Promise<void> {
     const attempts = failed.attempts + 1;
+    this.failuresSinceSuccess++;
     const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(attempts - 1, 10)) * (0.8 + Math.random() * 0.4);
-    if ((attempts & (attempts - 1)) === 0) this.o.log('warn', `view: writing ${id} failed (attempt ${attempts}, retrying in ${Math.round(backoff)} ms): ${describe(err)}`);
+    this.logFailure(`view: writing ${id} failed (attempt ${attempts}, retrying in ${Math.round(backoff)} ms): ${describe(err)}`);
     if (isNotFound(err)) await this.createMissing();
     const newer = this.pending.get(id);
     const merged = newer ?? failed;
@@ -257,6 +265,19 @@ export class ViewWriter {
     merged.retryAt = Date.now() + backoff;
     this.pending.set(id, merged);
     this.arm(merged.retryAt);
+  }
+
+  /** One line per few seconds at most: an outage fails every queued instance, and the log should say so once, with a count. */
+  private logFailure(message: string): void {
+    const now = Date.now();
+    if (now - this.lastFailureLog < FAILURE_LOG_INTERVAL_MS) {
+      this.suppressedFailures++;
+      return;
+    }
+    const more = this.suppressedFailures > 0 ? ` (and ${this.suppressedFailures} more failed writes since the last report)` : '';
+    this.o.log('warn', message + more);
+    this.lastFailureLog = now;
+    this.suppressedFailures = 0;
   }
 
   private async createMissing(): Promise<void> {
