@@ -243,7 +243,7 @@ describe('a bounded share of the machine', () => {
         }
       };
     }
-    const w = writer(h, { delayMs: 0, maxConcurrency: 2 });
+    const w = writer(h, { delayMs: 0, maxConcurrency: 2, busyShare: 1 });
     for (let i = 0; i < 60; i++) w.update(snapshot(`b-${i}`), [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1)], 0);
     expect(w.lag().pendingInstances).toBe(60);
     w.start();
