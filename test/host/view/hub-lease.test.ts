@@ -69,7 +69,7 @@ describe('task hub lease', () => {
     await first.release();
     await eventually(() => (waiting.held() ? true : undefined), 10_000, 'the second owner to take over after release');
     await second.release();
-  }, 60_000);
+  }, 90_000);
 
   it('takes over from an owner that crashed (SIGKILL) once its lease runs out', async () => {
     const child = await ownerProcess('LeaseHubB');
@@ -83,7 +83,7 @@ describe('task hub lease', () => {
     await eventually(() => (waiting.held() ? true : undefined), 30_000, 'the second owner to take over after the crash');
     expect((await container.getBlobClient('owner').getProperties()).metadata?.owner).toBe('second');
     await second.release();
-  }, 60_000);
+  }, 90_000);
 
   it('settles `lost` when another owner takes the lease away', async () => {
     const first = lease('LeaseHubC', 'first');

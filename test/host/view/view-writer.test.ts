@@ -191,6 +191,22 @@ describe('coalescing, purge and restart of an id', () => {
     expect(w.lag()).toEqual({ pendingInstances: 0, oldestMs: 0 });
   });
 
+  it('writes the state as it was when update() was called, even if the caller mutates its object after', async () => {
+    const h = await hub('CopyHub');
+    const w = writer(h);
+    const live = snapshot('copy-1');
+    const started = ev(EventType.ExecutionStarted, { Name: 'hello' }, 1);
+    w.update(live, [started], 0);
+    live.runtimeStatus = 'Completed';
+    live.executionId = 'exec-9';
+    started.Name = 'changed';
+    await w.flush();
+    const [instance] = await rows(h.instances, 'copy-1');
+    expect(instance).toMatchObject({ RuntimeStatus: typed('String', 'Running'), ExecutionId: typed('String', 'exec-1') });
+    const [row] = await rows(h.history, 'copy-1');
+    expect(row).toMatchObject({ Name: typed('String', 'hello'), ExecutionId: typed('String', 'exec-1') });
+  });
+
   it('remove() after pending updates leaves no rows, including rows written before', async () => {
     const h = await hub('PurgeHub');
     const w = writer(h);

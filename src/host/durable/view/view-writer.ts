@@ -97,8 +97,9 @@ export class ViewWriter {
     try {
       const c = this.changeFor(s.instanceId);
       if (c.snapshot && c.snapshot.executionId !== s.executionId) c.events.clear();
-      c.snapshot = s;
-      appended.forEach((e, i) => c.events.set(firstSequence + i, e));
+      // Copies: the engine may hand over its live record and mutate it after this returns.
+      c.snapshot = { ...s };
+      appended.forEach((e, i) => c.events.set(firstSequence + i, { ...e }));
       this.arm(c.since + this.delayMs);
     } catch (err) {
       this.o.log('error', `view: could not queue ${s?.instanceId}: ${String(err)}`);
