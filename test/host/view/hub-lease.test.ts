@@ -98,6 +98,19 @@ describe('task hub lease', () => {
     await thief.release();
   }, 30_000);
 
+  it('stops waiting when the caller aborts', async () => {
+    const first = lease('LeaseHubD', 'first');
+    await first.acquire();
+    const log = captureLog();
+    const second = new HubLease({ blobs: storage.blobs, hubName: 'LeaseHubD', ownerId: 'second', leaseSeconds: 15, pollMs: 200, log: log.log });
+    const abort = new AbortController();
+    const waiting = second.acquire(abort.signal);
+    await eventually(() => (log.lines.some((l) => l.message.includes('second waits for its lease')) ? true : undefined), 10_000, 'the second owner to wait');
+    abort.abort(new Error('host stopping'));
+    await expect(waiting).rejects.toThrow('host stopping');
+    await first.release();
+  });
+
   it('refuses a lease length storage would not accept', () => {
     expect(() => new HubLease({ blobs: storage.blobs, hubName: 'x', ownerId: 'o', leaseSeconds: 5, log: () => undefined })).toThrow(/15 to 60/);
   });
