@@ -69,7 +69,7 @@ describe('task hub lease', () => {
     await first.release();
     await eventually(() => (waiting.held() ? true : undefined), 10_000, 'the second owner to take over after release');
     await second.release();
-  }, 60_000);
+  }, 90_000);
 
   it('takes over from an owner that crashed (SIGKILL) once its lease runs out', async () => {
     const child = await ownerProcess('LeaseHubB');
@@ -83,7 +83,7 @@ describe('task hub lease', () => {
     await eventually(() => (waiting.held() ? true : undefined), 30_000, 'the second owner to take over after the crash');
     expect((await container.getBlobClient('owner').getProperties()).metadata?.owner).toBe('second');
     await second.release();
-  }, 60_000);
+  }, 90_000);
 
   it('settles `lost` when another owner takes the lease away', async () => {
     const first = lease('LeaseHubC', 'first');
@@ -97,6 +97,19 @@ describe('task hub lease', () => {
     expect(first.renewals).toBe(0);
     await thief.release();
   }, 30_000);
+
+  it('stops waiting when the caller aborts', async () => {
+    const first = lease('LeaseHubD', 'first');
+    await first.acquire();
+    const log = captureLog();
+    const second = new HubLease({ blobs: storage.blobs, hubName: 'LeaseHubD', ownerId: 'second', leaseSeconds: 15, pollMs: 200, log: log.log });
+    const abort = new AbortController();
+    const waiting = second.acquire(abort.signal);
+    await eventually(() => (log.lines.some((l) => l.message.includes('second waits for its lease')) ? true : undefined), 10_000, 'the second owner to wait');
+    abort.abort(new Error('host stopping'));
+    await expect(waiting).rejects.toThrow('host stopping');
+    await first.release();
+  });
 
   it('refuses a lease length storage would not accept', () => {
     expect(() => new HubLease({ blobs: storage.blobs, hubName: 'x', ownerId: 'o', leaseSeconds: 5, log: () => undefined })).toThrow(/15 to 60/);

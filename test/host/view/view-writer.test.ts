@@ -139,6 +139,14 @@ describe('rows in the Azure Storage provider shape', () => {
     expect(url.startsWith(`${largeMessages.url}/big-1/history--Input-`)).toBe(true);
     const instanceBlob = decodeURIComponent(url.slice(largeMessages.url.length + 1));
     expect(gunzipSync(await largeMessages.getBlobClient(instanceBlob).downloadToBuffer()).toString()).toBe(big);
+
+    // Purge takes the instance's blobs with its rows, as the provider's purge does.
+    w.remove('big-1');
+    await w.flush();
+    const left: string[] = [];
+    for await (const b of largeMessages.listBlobsFlat({ prefix: 'big-1/' })) left.push(b.name);
+    expect(left).toEqual([]);
+    expect(await rows(h.history, 'big-1')).toHaveLength(0);
   });
 
   it('without a large-message container, writes a note column instead of the value and logs it', async () => {
@@ -183,6 +191,22 @@ describe('coalescing, purge and restart of an id', () => {
     expect(w.lag()).toEqual({ pendingInstances: 0, oldestMs: 0 });
   });
 
+  it('writes the state as it was when update() was called, even if the caller mutates its object after', async () => {
+    const h = await hub('CopyHub');
+    const w = writer(h);
+    const live = snapshot('copy-1');
+    const started = ev(EventType.ExecutionStarted, { Name: 'hello' }, 1);
+    w.update(live, [started], 0);
+    live.runtimeStatus = 'Completed';
+    live.executionId = 'exec-9';
+    started.Name = 'changed';
+    await w.flush();
+    const [instance] = await rows(h.instances, 'copy-1');
+    expect(instance).toMatchObject({ RuntimeStatus: typed('String', 'Running'), ExecutionId: typed('String', 'exec-1') });
+    const [row] = await rows(h.history, 'copy-1');
+    expect(row).toMatchObject({ Name: typed('String', 'hello'), ExecutionId: typed('String', 'exec-1') });
+  });
+
   it('remove() after pending updates leaves no rows, including rows written before', async () => {
     const h = await hub('PurgeHub');
     const w = writer(h);
@@ -217,6 +241,37 @@ describe('coalescing, purge and restart of an id', () => {
   });
 });
 
+describe('a bounded share of the machine', () => {
+  it('never has more than maxConcurrency instances writing at once, and catches up with a backlog', async () => {
+    const h = await hub('BoundHub');
+    let open = 0;
+    let most = 0;
+    // Counts the real clients' requests in flight (each call still goes to Azurite).
+    for (const [table, method] of [[h.instances, 'upsertEntity'], [h.history, 'submitTransaction']] as const) {
+      const calls = table as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const original = calls[method]!.bind(table);
+      calls[method] = async (...args: unknown[]) => {
+        most = Math.max(most, ++open);
+        try {
+          return await original(...args);
+        } finally {
+          open--;
+        }
+      };
+    }
+    const w = writer(h, { delayMs: 0, maxConcurrency: 2, busyShare: 1 });
+    for (let i = 0; i < 60; i++) w.update(snapshot(`b-${i}`), [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1)], 0);
+    expect(w.lag().pendingInstances).toBe(60);
+    w.start();
+    await eventually(() => (w.lag().pendingInstances === 0 ? true : undefined), 30_000, 'the backlog to be written');
+    expect(most).toBe(2);
+    let written = 0;
+    for await (const e of h.instances.listEntities()) if (String(e.partitionKey).startsWith('b-')) written++;
+    expect(written).toBe(60);
+    await w.stop();
+  });
+});
+
 describe('failed writes are retried, not lost', () => {
   it('creates the tables when they do not exist yet, and writes the rows', async () => {
     const h = await hub('MissingHub', false);
@@ -248,7 +303,7 @@ describe('failed writes are retried, not lost', () => {
       await w.stop();
       expect((await rows(h.history, 'd-1')).map((r) => r.rowKey)).toEqual(['0000000000000000', '0000000000000001', 'sentinel']);
       expect(await rows(h.instances, 'd-1')).toHaveLength(1);
-      expect(log.lines.some((l) => l.level === 'info' && l.message.includes('d-1 written after'))).toBe(true);
+      expect(log.lines.some((l) => l.level === 'info' && l.message.includes('writes succeed again (d-1'))).toBe(true);
     } finally {
       await own.stop();
     }

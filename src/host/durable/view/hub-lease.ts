@@ -63,6 +63,7 @@ export class HubLease {
         await this.lease.acquireLease(this.leaseSeconds, { abortSignal: signal });
         break;
       } catch (err) {
+        signal?.throwIfAborted();
         const status = statusOf(err);
         if (status === 404) await this.createBlob();
         else if (status === 409) {
@@ -70,7 +71,6 @@ export class HubLease {
           waitingLogged = true;
           await sleep(this.pollMs, signal);
         } else {
-          if (signal?.aborted) throw err;
           this.o.log('warn', `task hub lease: acquiring failed, retrying: ${String(err)}`);
           await sleep(this.pollMs, signal);
         }
@@ -146,7 +146,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     function abort(): void {
       clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      const reason: unknown = signal?.reason;
+      reject(reason instanceof Error ? reason : new Error(String(reason)));
     }
     signal?.addEventListener('abort', abort, { once: true });
   });
