@@ -26,12 +26,14 @@ let log: CapturedLog;
 
 beforeAll(async () => {
   process.env.TIMER_FIXTURE_SCHEDULE = '00:00:01';
+  process.env.TIMER_FIXTURE_HUB = 'TimerFixtureHub';
   azurite = await startTestAzurite();
   blobs = BlobServiceClient.fromConnectionString(azurite.connectionString);
 });
 afterAll(async () => {
   await azurite?.stop();
   delete process.env.TIMER_FIXTURE_SCHEDULE;
+  delete process.env.TIMER_FIXTURE_HUB;
 });
 beforeEach(async () => {
   fixture.__timerCalls = [];
@@ -125,7 +127,13 @@ describe('timer trigger', () => {
 
   it('fires on one host only: a second host over the same storage waits for the lock and takes over when the first stops', async () => {
     const secondLog = captureLog();
-    const second = await startTestHost(azurite, { appDir, log: secondLog.log });
+    // A second instance of the same app (the timer lock is the app's, by host id). It gets a task
+    // hub of its own: the local Durable engine owns a hub exclusively, so a second host on the
+    // same hub would wait for the hub lease before starting anything, timers included.
+    process.env.TIMER_FIXTURE_HUB = 'TimerFixtureHubTwo';
+    const second = await startTestHost(azurite, { appDir, log: secondLog.log }).finally(() => {
+      process.env.TIMER_FIXTURE_HUB = 'TimerFixtureHub';
+    });
     try {
       const since = Date.now();
       await waitForCalls('everyTwoSeconds', 2, since);
