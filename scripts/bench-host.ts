@@ -12,12 +12,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAzurite } from '../src/host/storage/azurite.js';
-import { stopChild } from '../src/host/storage/azurite.js';
 import { writeCheckpoint } from '../src/host/durable/checkpoint.js';
+import { EventType, event } from '../src/host/durable/history.js';
 import { HubState, InstanceEntry } from '../src/host/durable/hub-state.js';
 import { emptyBook } from '../src/host/durable/instance-record.js';
-import { event, EventType } from '../src/host/durable/history.js';
+import { startAzurite, stopChild } from '../src/host/storage/azurite.js';
 
 const root = path.join(__dirname, '../..');
 const appDir = path.join(root, 'test/fixtures/durable-app');
@@ -47,9 +46,11 @@ function percentile(sorted: number[], p: number): number {
 
 async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }
 
 interface Row {
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const sizes = arg('sizes', '1,200,1000').split(',').map(Number);
   const samples = Number(arg('samples', '50'));
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azurite-'));
-  const azurite = await startAzurite(process.argv.includes("--in-memory") ? {} : { location: dataDir });
+  const azurite = await startAzurite(process.argv.includes('--in-memory') ? {} : { location: dataDir });
   const durableDir = path.join(dataDir, 'durable');
   const { child: host, base } = await startHostCli(azurite.connectionString, durableDir);
   const api = `${base}/runtime/webhooks/durabletask`;
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
       // Latency: one event at a time, status polled as fast as the API answers. With one waiting
       // instance, each sample is a fresh instance so that N stays 1.
       const probe = ids.slice(0, Math.min(samples, n));
-      const probeIds = n === 1 ? Array.from({ length: samples }, (_, i) => (i === 0 ? ids[0] as string : `${run}-solo-${i}`)) : probe;
+      const probeIds = n === 1 ? Array.from({ length: samples }, (_, i) => (i === 0 ? (ids[0] as string) : `${run}-solo-${i}`)) : probe;
       for (const id of probeIds) {
         if (id !== ids[0] && n === 1) await startAndWaitRunning(api, id);
         latencies.push(await raiseAndObserve(api, id));
@@ -157,21 +158,43 @@ async function main(): Promise<void> {
   }
   const startup: { finished: number; listeningMs: number; recoveredMs: number }[] = [];
   try {
-    for (const n of arg('startup', '10000,100000').split(',').filter(Boolean).map(Number)) startup.push(await startupTime(azurite.connectionString, durableDir, n));
+    for (const n of arg('startup', '10000,100000').split(',').filter(Boolean).map(Number))
+      startup.push(await startupTime(azurite.connectionString, durableDir, n));
   } finally {
     await azurite.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-  const header = '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | host CPU ms/event | Azurite CPU ms/event | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
-  const rows = results.map((r) => `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.hostCpuMsPerEvent ?? '–'} | ${r.azuriteCpuMsPerEvent ?? '–'} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`);
+  const header =
+    '| waiting instances | latency samples | event → Completed p50 (ms) | p95 | p99 | events/s (bulk) | host CPU ms/event | Azurite CPU ms/event | RSS host (MiB) | RSS Azurite (MiB) | RSS total |';
+  const rows = results.map(
+    (r) =>
+      `| ${r.waiting} | ${r.samples} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.eventsPerSecond === null ? '–' : r.eventsPerSecond} | ${r.hostCpuMsPerEvent ?? '–'} | ${r.azuriteCpuMsPerEvent ?? '–'} | ${r.rssHostMiB} | ${r.rssAzuriteMiB} | ${r.rssTotalMiB} |`,
+  );
   console.log([header, '|---|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n'));
-  console.log(['', '| finished instances in the data folder | host start → listening (ms) | of which recovery (ms) |', '|---|---|---|', ...startup.map((r) => `| ${r.finished} | ${r.listeningMs} | ${r.recoveredMs} |`)].join('\n'));
+  console.log(
+    [
+      '',
+      '| finished instances in the data folder | host start → listening (ms) | of which recovery (ms) |',
+      '|---|---|---|',
+      ...startup.map((r) => `| ${r.finished} | ${r.listeningMs} | ${r.recoveredMs} |`),
+    ].join('\n'),
+  );
   fs.mkdirSync(path.join(root, 'bench-results'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'bench-results/host.json'), JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results, startup }, null, 2));
+  fs.writeFileSync(
+    path.join(root, 'bench-results/host.json'),
+    JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, results, startup }, null, 2),
+  );
 }
 
-async function startHostCli(storage: string, durableDir: string): Promise<{ child: ReturnType<typeof spawn>; base: string; out: () => string }> {
-  const child = spawn(process.execPath, [path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', storage, '--data-dir', durableDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startHostCli(
+  storage: string,
+  durableDir: string,
+): Promise<{ child: ReturnType<typeof spawn>; base: string; out: () => string }> {
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', storage, '--data-dir', durableDir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   const base = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (c: Buffer) => {
@@ -188,7 +211,11 @@ async function startHostCli(storage: string, durableDir: string): Promise<{ chil
  * A data folder holding `n` finished instances (each a realistic 7-event history) as one
  * checkpoint, the hub marker copied from the real folder; then the time a host takes to listen.
  */
-async function startupTime(storage: string, realDir: string, n: number): Promise<{ finished: number; listeningMs: number; recoveredMs: number }> {
+async function startupTime(
+  storage: string,
+  realDir: string,
+  n: number,
+): Promise<{ finished: number; listeningMs: number; recoveredMs: number }> {
   const dir = `${realDir}-startup-${n}`;
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(realDir, 'hub-id'), path.join(dir, 'hub-id'));
@@ -197,13 +224,26 @@ async function startupTime(storage: string, realDir: string, n: number): Promise
   for (let i = 0; i < n; i++) {
     const instanceId = `done-${i}`;
     const record = {
-      instanceId, name: 'waitEvent', executionId: `exec-${i}`, runtimeStatus: 'Completed' as const, input: null, output: `{"got":"${instanceId}"}`,
-      customStatus: '"waiting"', createdTime: at.toISOString(), lastUpdatedTime: at.toISOString(), historyLength: 7, book: emptyBook(),
+      instanceId,
+      name: 'waitEvent',
+      executionId: `exec-${i}`,
+      runtimeStatus: 'Completed' as const,
+      input: null,
+      output: `{"got":"${instanceId}"}`,
+      customStatus: '"waiting"',
+      createdTime: at.toISOString(),
+      lastUpdatedTime: at.toISOString(),
+      historyLength: 7,
+      book: emptyBook(),
     };
     const history = [
-      event(EventType.OrchestratorStarted, {}, at), event(EventType.ExecutionStarted, { Name: 'waitEvent', Input: null }, at), event(EventType.OrchestratorCompleted, {}, at),
-      event(EventType.OrchestratorStarted, {}, at), event(EventType.EventRaised, { Name: 'go', Input: `"${instanceId}"` }, at),
-      event(EventType.ExecutionCompleted, { Result: record.output }, at), event(EventType.OrchestratorCompleted, {}, at),
+      event(EventType.OrchestratorStarted, {}, at),
+      event(EventType.ExecutionStarted, { Name: 'waitEvent', Input: null }, at),
+      event(EventType.OrchestratorCompleted, {}, at),
+      event(EventType.OrchestratorStarted, {}, at),
+      event(EventType.EventRaised, { Name: 'go', Input: `"${instanceId}"` }, at),
+      event(EventType.ExecutionCompleted, { Result: record.output }, at),
+      event(EventType.OrchestratorCompleted, {}, at),
     ].map((e) => ({ ...e, IsPlayed: true }));
     state.instances.set(instanceId, new InstanceEntry(record, history));
   }

@@ -11,7 +11,7 @@
  * Base URL: --base, else GATEWAY_URL, else http://127.0.0.1:7071 (`npm start`).
  */
 import { readFileSync } from 'node:fs';
-import { callGateway, GatewayProblemError, type CallOptions } from '../src/client/index.js';
+import { type CallOptions, callGateway, GatewayProblemError } from '../src/client/index.js';
 import { isJsonMediaType } from '../src/gateway/contract.js';
 import { CliUsageError, parseCliArgs, runCli } from './reply.js';
 
@@ -42,9 +42,14 @@ function readSource(source: string, stdin: () => Buffer): Buffer {
 export function parseCallArgs(argv: string[], env: NodeJS.ProcessEnv = process.env, stdin = () => readFileSync(0)): CallArgs {
   // reply.ts's parser takes options with values only; the two flags are picked out first.
   const flags = new Set(argv.filter((a) => FLAGS.includes(a)));
-  const { positional, options } = parseCliArgs(argv.filter((a) => !FLAGS.includes(a)), ['wait', 'key', 'base', 'content-type'], USAGE);
+  const { positional, options } = parseCliArgs(
+    argv.filter((a) => !FLAGS.includes(a)),
+    ['wait', 'key', 'base', 'content-type'],
+    USAGE,
+  );
   const [operation, source, ...extra] = positional;
-  if (operation === undefined || source === undefined || extra.length > 0) throw new CliUsageError('expected <operation> and <json | @file | ->', USAGE);
+  if (operation === undefined || source === undefined || extra.length > 0)
+    throw new CliUsageError('expected <operation> and <json | @file | ->', USAGE);
   if (flags.has('--new-key') && options.key !== undefined) throw new CliUsageError('--key and --new-key exclude each other', USAGE);
   let wait: number | undefined;
   if (options.wait !== undefined) {
@@ -86,7 +91,8 @@ async function main(): Promise<void> {
       signal: abort.signal,
       onAccepted: (a) => err(`202 accepted: request id ${a.requestId ?? '?'}, polling ${a.location}`),
       onRetry: (r) => err(`retry ${r.attempt} in ${r.delayMs} ms: ${r.reason}`),
-      onStatus: (s, info) => err(`poll ${info.poll}: ${s.status}${info.nextPollMs !== undefined ? ` (next in ${info.nextPollMs} ms)` : ''}`),
+      onStatus: (s, info) =>
+        err(`poll ${info.poll}: ${s.status}${info.nextPollMs !== undefined ? ` (next in ${info.nextPollMs} ms)` : ''}`),
     });
     err(`HTTP ${answer.status} ${answer.contentType ?? ''}`.trimEnd());
     err(`request id: ${answer.requestId}`);

@@ -17,9 +17,10 @@
  *
  * Stops cleanly on SIGINT/SIGTERM: no new work, in-flight replies finish.
  */
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender } from '@azure/service-bus';
+
 import { setTimeout as sleep } from 'node:timers/promises';
-import { blobStoreFor, DEFAULT_CONTENT_TYPE, type BlobStore } from '../src/gateway/blob-store.js';
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusSender } from '@azure/service-bus';
+import { type BlobStore, blobStoreFor, DEFAULT_CONTENT_TYPE } from '../src/gateway/blob-store.js';
 import { isContainerName } from '../src/gateway/config.js';
 import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
@@ -49,13 +50,18 @@ export interface ServiceBusBackendArgs {
   fallbackReplyTo: string;
 }
 
-export function parseBackendArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ({ via: 'blob' } & BackendArgs) | ServiceBusBackendArgs {
+export function parseBackendArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ({ via: 'blob' } & BackendArgs) | ServiceBusBackendArgs {
   const known = ['delay', 'interval', 'status', 'connection', 'via', 'requests', 'handled', 'topic', 'subscription'];
   const { positional, options } = parseCliArgs(argv, known, USAGE);
   if (positional.length > 0) throw new CliUsageError(`unexpected argument ${positional[0]}`, USAGE);
   const via = options.via ?? 'blob';
   if (via !== 'blob' && via !== 'servicebus') throw new CliUsageError('--via must be blob or servicebus', USAGE);
-  const misplaced = (via === 'blob' ? ['topic', 'subscription'] : ['interval', 'requests', 'handled']).find((name) => options[name] !== undefined);
+  const misplaced = (via === 'blob' ? ['topic', 'subscription'] : ['interval', 'requests', 'handled']).find(
+    (name) => options[name] !== undefined,
+  );
   if (misplaced !== undefined) throw new CliUsageError(`--${misplaced} does not apply to --via ${via}`, USAGE);
   const millis = (name: string, fallback: number) => {
     const raw = options[name];
@@ -166,7 +172,11 @@ function requestIdOf(message: ServiceBusReceivedMessage): unknown {
   return message.correlationId ?? message.messageId ?? message.applicationProperties?.requestId;
 }
 
-export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: AbortSignal, log: (line: string) => void = console.log): Promise<void> {
+export async function runServiceBusBackend(
+  args: ServiceBusBackendArgs,
+  signal: AbortSignal,
+  log: (line: string) => void = console.log,
+): Promise<void> {
   const client = new ServiceBusClient(args.connection);
   // The bytes as the gateway sent them, not the SDK's guess at JSON.
   const receiver = client.createReceiver(args.topic, args.subscription, { skipParsingBodyAsJson: true });
@@ -184,7 +194,9 @@ export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: 
   const answer = async (message: ServiceBusReceivedMessage): Promise<string> => {
     const id = requestIdOf(message);
     if (!isRequestId(id)) {
-      await settle(() => receiver.deadLetterMessage(message, { deadLetterReason: 'no-request-id', deadLetterErrorDescription: 'not a gateway request' }));
+      await settle(() =>
+        receiver.deadLetterMessage(message, { deadLetterReason: 'no-request-id', deadLetterErrorDescription: 'not a gateway request' }),
+      );
       return `message ${String(message.messageId)}: no request id, dead-lettered`;
     }
     await sleep(args.delayMs);
@@ -205,7 +217,9 @@ export async function runServiceBusBackend(args: ServiceBusBackendArgs, signal: 
         const work: Promise<void> = answer(message)
           .then(log)
           .catch(async (error: unknown) => {
-            log(`message ${String(message.messageId)}: failed (${error instanceof Error ? error.message : String(error)}); abandoned for a retry`);
+            log(
+              `message ${String(message.messageId)}: failed (${error instanceof Error ? error.message : String(error)}); abandoned for a retry`,
+            );
             await settle(() => receiver.abandonMessage(message)).catch(() => undefined);
           })
           .finally(() => inFlight.delete(work));

@@ -71,7 +71,8 @@ const USAGE =
   'usage: node dist/scripts/reply.js <id> <json | @file> [--status N] [--content-type T] [--connection C] [--via blob|servicebus] [--container C] [--name BLOBNAME] [--topic T]';
 
 /** The official Service Bus emulator's documented connection string (port 5672), which `npm start` serves. */
-export const LOCAL_SERVICE_BUS = 'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+export const LOCAL_SERVICE_BUS =
+  'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 
 const TYPES_BY_EXTENSION: Record<string, string> = {
   '.json': 'application/json',
@@ -181,7 +182,9 @@ export async function sendReply(args: ReplyArgs): Promise<void> {
 function describeReply(args: ReplyArgs): string {
   const status = args.status !== undefined ? `, status ${args.status}` : '';
   const what = `${args.body.length} bytes, ${args.contentType}${status}`;
-  return args.via === 'servicebus' ? `topic ${args.topic}, correlationId ${args.id} (${what})` : `${args.container}/${args.blobName} (${what})`;
+  return args.via === 'servicebus'
+    ? `topic ${args.topic}, correlationId ${args.id} (${what})`
+    : `${args.container}/${args.blobName} (${what})`;
 }
 
 if (require.main === module) {

@@ -2,13 +2,16 @@
 // time, send → the subscribed receiver has it, p50/p95 over a few hundred messages. The endpoint
 // runs as its own process (`dist/scripts/servicebus-emulator.js`), memory-only or with `--data`.
 //   node dist/scripts/servicebus-hop.js [--messages 300] [--data <dir>] [--receive-and-delete]
-import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 
-const { values } = parseArgs({ options: { messages: { type: 'string' }, data: { type: 'string' }, 'receive-and-delete': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { messages: { type: 'string' }, data: { type: 'string' }, 'receive-and-delete': { type: 'boolean' } },
+});
 // Peek-lock by default, as the gateway and its backends receive: each message is completed.
 const receiveMode = values['receive-and-delete'] ? 'receiveAndDelete' : 'peekLock';
 const count = Number(values.messages ?? 300);
@@ -53,7 +56,10 @@ async function main(): Promise<void> {
     const at = (q: number): string => (hops[Math.min(hops.length - 1, Math.floor(q * hops.length))] ?? NaN).toFixed(2);
     console.log(
       `send → receive over ${count} messages (${receiveMode}, ${values.data ? 'journal on disk' : 'memory only'}): p50 ${at(0.5)} ms, p95 ${at(0.95)} ms; ` +
-        `client CPU ${((cpu.user + cpu.system) / 1000 / count).toFixed(2)} ms/message; load average ${os.loadavg().map((n) => n.toFixed(2)).join(' ')} on ${os.cpus().length} cores`,
+        `client CPU ${((cpu.user + cpu.system) / 1000 / count).toFixed(2)} ms/message; load average ${os
+          .loadavg()
+          .map((n) => n.toFixed(2))
+          .join(' ')} on ${os.cpus().length} cores`,
     );
     await receiver.close();
     await client.close();

@@ -1,8 +1,9 @@
 // Backend simulator for the blob channel: lists the requests container every `pollMs`, hands
 // each new request to the ReplyDesk and removes it (so listings stay short), and replies with a
 // blob `replies/{id}.json`, which the host's blob trigger picks up on its next poll.
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { ReplyDesk } from './reply-desk.js';
 import { replyBody } from './target.js';
 
@@ -27,13 +28,19 @@ export async function startBlobBackend(desk: ReplyDesk, options: BlobBackendOpti
   let lastError = '';
 
   const reply = (id: string) => () =>
-    replies.getBlockBlobClient(`${id}.json`).uploadData(replyBody(id), { blobHTTPHeaders: { blobContentType: 'application/json' } }).then(() => undefined);
+    replies
+      .getBlockBlobClient(`${id}.json`)
+      .uploadData(replyBody(id), { blobHTTPHeaders: { blobContentType: 'application/json' } })
+      .then(() => undefined);
 
   const poll = async (container: ContainerClient): Promise<void> => {
     for await (const page of container.listBlobsFlat().byPage({ maxPageSize: 5000 })) {
       for (const item of page.segment.blobItems) {
         if (!desk.receive(item.name, reply(item.name))) continue;
-        const removal = container.deleteBlob(item.name).catch(() => undefined).finally(() => cleanups.delete(removal));
+        const removal = container
+          .deleteBlob(item.name)
+          .catch(() => undefined)
+          .finally(() => cleanups.delete(removal));
         cleanups.add(removal);
       }
     }

@@ -4,7 +4,7 @@
 // completing episode *started* (the host stamps an episode's events with its start), so the last
 // stage holds that episode's run and commit as well as the submit call's status polling.
 import type { Sample } from './load.js';
-import { summarise, type Summary } from './stats.js';
+import { type Summary, summarise } from './stats.js';
 import type { Target } from './target.js';
 
 export const STAGES = [

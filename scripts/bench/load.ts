@@ -19,7 +19,10 @@ export class LoadClient {
   private readonly inFlight = new Set<http.ClientRequest>();
 
   /** `waitSeconds` goes out as `Prefer: wait=N`; the socket gives up 30 s after it. */
-  constructor(submitUrl: string, private readonly waitSeconds: number) {
+  constructor(
+    submitUrl: string,
+    private readonly waitSeconds: number,
+  ) {
     this.url = new URL(submitUrl);
   }
 
@@ -28,21 +31,25 @@ export class LoadClient {
     const tSubmit = now();
     return new Promise((resolve) => {
       const done = (fields: Omit<Sample, 'tSubmit' | 'tDone'>) => resolve({ ...fields, tSubmit, tDone: now() });
-      const req = http.request(this.url, {
-        method: 'POST',
-        agent: this.agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length, prefer: `wait=${this.waitSeconds}` },
-      }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => done({ id: '', status: res.statusCode ?? 0, ok: false, error: e.message }));
-        res.on('end', () => {
-          const id = String(res.headers['x-correlation-id'] ?? '');
-          const text = Buffer.concat(chunks).toString('utf8');
-          const ok = res.statusCode === 200 && id !== '' && replyId(text) === id;
-          done({ id, status: res.statusCode ?? 0, ok, ...(ok ? {} : { error: `HTTP ${res.statusCode}: ${text.slice(0, 200)}` }) });
-        });
-      });
+      const req = http.request(
+        this.url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': body.length, prefer: `wait=${this.waitSeconds}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', (e) => done({ id: '', status: res.statusCode ?? 0, ok: false, error: e.message }));
+          res.on('end', () => {
+            const id = String(res.headers['x-correlation-id'] ?? '');
+            const text = Buffer.concat(chunks).toString('utf8');
+            const ok = res.statusCode === 200 && id !== '' && replyId(text) === id;
+            done({ id, status: res.statusCode ?? 0, ok, ...(ok ? {} : { error: `HTTP ${res.statusCode}: ${text.slice(0, 200)}` }) });
+          });
+        },
+      );
       req.setTimeout((this.waitSeconds + 30) * 1000, () => req.destroy(new Error('client timeout')));
       req.on('error', (e) => done({ id: '', status: 0, ok: false, error: e.message }));
       req.on('close', () => this.inFlight.delete(req));
@@ -86,9 +93,11 @@ export async function closedLoop(client: LoadClient, clients: number, limits: Lo
   const samples: Sample[] = [];
   let started = 0;
   const more = () => started < (limits.total ?? Infinity) && now() < (limits.until ?? Infinity) && !interruption.signal.aborted;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (more()) samples.push(await client.submit(started++));
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (more()) samples.push(await client.submit(started++));
+    }),
+  );
   return samples;
 }
 

@@ -54,7 +54,10 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 function list<T extends string>(raw: string | undefined, allowed: readonly T[], flag: string): T[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const wrong = items.find((i) => !allowed.includes(i as T));
   if (wrong !== undefined || items.length === 0) throw new Error(`${flag}: expected some of ${allowed.join(', ')}, got "${raw}"`);
   return items as T[];
@@ -63,7 +66,8 @@ function list<T extends string>(raw: string | undefined, allowed: readonly T[], 
 function whole(raw: string | undefined, flag: string, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${flag}: expected a whole number ${min}-${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${flag}: expected a whole number ${min}-${max}, got "${raw}"`);
   return value;
 }
 

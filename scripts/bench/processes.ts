@@ -60,7 +60,10 @@ export class Processes {
     }
     const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
       let seen = '';
-      const timer = setTimeout(() => reject(new Error(`${name} not ready within ${options.timeoutMs ?? 60_000} ms:\n${tail.toString()}`)), options.timeoutMs ?? 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`${name} not ready within ${options.timeoutMs ?? 60_000} ms:\n${tail.toString()}`)),
+        options.timeoutMs ?? 60_000,
+      );
       const onData = (chunk: Buffer): void => {
         const text = chunk.toString();
         tail.add(text);

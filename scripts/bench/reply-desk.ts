@@ -45,7 +45,10 @@ export class ReplyDesk {
   waitSeen(count: number, timeoutMs: number): Promise<void> {
     if (this.seen.size >= count) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`backend saw ${this.seen.size} of ${count} requests within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`backend saw ${this.seen.size} of ${count} requests within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -53,9 +56,11 @@ export class ReplyDesk {
   /** Sends every held reply, `concurrency` at a time. */
   async release(concurrency: number): Promise<void> {
     const queue = this.held.splice(0);
-    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await next();
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await next();
+      }),
+    );
   }
 
   /** Waits for replies still on their way (bounded: each send has its SDK's own timeout). */

@@ -1,9 +1,9 @@
 // Markdown tables for stdout and docs/benchmarks.md; every gateway figure beside its ratio to the
 // floor's.
 import { STAGES } from './breakdown.js';
+import { OTHER_PROCESSES } from './processes.js';
 import type { HoldingRow, LatencyRow, ThroughputRow, TripsRow } from './scenarios.js';
 import type { HostProblems } from './stack.js';
-import { OTHER_PROCESSES } from './processes.js';
 import { ratio, round } from './stats.js';
 
 export interface BenchResults {
@@ -26,7 +26,9 @@ const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 
 /** `3 (HTTP 500 internal ×2, client timeout ×1)`. */
 function errorsCell(o: { errors: number; errorKinds: Record<string, number> }): string {
-  const kinds = Object.entries(o.errorKinds).map(([k, n]) => `${k} ×${n}`).join(', ');
+  const kinds = Object.entries(o.errorKinds)
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
   return kinds ? `${o.errors} (${kinds})` : String(o.errors);
 }
 
@@ -35,13 +37,25 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function latencyTable(r: BenchResults): string {
-  const floorOf = (row: LatencyRow) => r.latency.find((f) => f.target === 'floor' && f.clients === row.clients && f.delayMs === row.delayMs);
+  const floorOf = (row: LatencyRow) =>
+    r.latency.find((f) => f.target === 'floor' && f.clients === row.clients && f.delayMs === row.delayMs);
   return table(
     ['target', 'N', 'backend delay', 'requests', 'errors', 'p50', 'p95', 'p99', 'p50 × floor', 'p99 × floor', 'submit → response p50'],
     r.latency.map((row) => {
       const f = row.target === 'floor' ? undefined : floorOf(row);
-      return [row.target, String(row.clients), `${row.delayMs} ms`, String(row.requests), errorsCell(row), fmt(row.completion.p50), fmt(row.completion.p95), fmt(row.completion.p99),
-        ratio(row.completion.p50, f?.completion.p50), ratio(row.completion.p99, f?.completion.p99), fmt(row.endToEnd.p50)];
+      return [
+        row.target,
+        String(row.clients),
+        `${row.delayMs} ms`,
+        String(row.requests),
+        errorsCell(row),
+        fmt(row.completion.p50),
+        fmt(row.completion.p95),
+        fmt(row.completion.p99),
+        ratio(row.completion.p50, f?.completion.p50),
+        ratio(row.completion.p99, f?.completion.p99),
+        fmt(row.endToEnd.p50),
+      ];
     }),
   );
 }
@@ -49,17 +63,40 @@ function latencyTable(r: BenchResults): string {
 /** `host 52% (30 ms)`: share of a core, and CPU milliseconds per answered request. */
 function cpuColumn(cpuPercent: Record<string, number>, requestsPerSecond: number): string {
   return Object.entries(cpuPercent)
-    .map(([name, pct]) => `${name} ${pct}%${name === OTHER_PROCESSES || !requestsPerSecond ? '' : ` (${round((pct * 10) / requestsPerSecond)} ms)`}`)
+    .map(
+      ([name, pct]) =>
+        `${name} ${pct}%${name === OTHER_PROCESSES || !requestsPerSecond ? '' : ` (${round((pct * 10) / requestsPerSecond)} ms)`}`,
+    )
     .join(', ');
 }
 
 function throughputTable(r: BenchResults): string {
   const floor = r.throughput.find((t) => t.target === 'floor');
   return table(
-    ['target', 'clients', 'window', 'answered in window', 'errors', 'req/s', '× floor', 'reply → response p50', 'p99', 'CPU: % of a core (ms per request)'],
-    r.throughput.map((t) => [t.target, String(t.clients), `${t.windowSeconds} s`, String(t.completedInWindow), errorsCell(t), fmt(t.requestsPerSecond),
-      t.target === 'floor' ? '' : ratio(t.requestsPerSecond, floor?.requestsPerSecond), fmt(t.completion.p50), fmt(t.completion.p99),
-      cpuColumn(t.cpuPercent, t.requestsPerSecond)]),
+    [
+      'target',
+      'clients',
+      'window',
+      'answered in window',
+      'errors',
+      'req/s',
+      '× floor',
+      'reply → response p50',
+      'p99',
+      'CPU: % of a core (ms per request)',
+    ],
+    r.throughput.map((t) => [
+      t.target,
+      String(t.clients),
+      `${t.windowSeconds} s`,
+      String(t.completedInWindow),
+      errorsCell(t),
+      fmt(t.requestsPerSecond),
+      t.target === 'floor' ? '' : ratio(t.requestsPerSecond, floor?.requestsPerSecond),
+      fmt(t.completion.p50),
+      fmt(t.completion.p99),
+      cpuColumn(t.cpuPercent, t.requestsPerSecond),
+    ]),
   );
 }
 
@@ -67,34 +104,71 @@ function holdingTable(r: BenchResults): string {
   const floor = r.holding.find((h) => h.target === 'floor');
   const names = [...new Set(r.holding.flatMap((h) => h.memory.map((m) => m.name)))];
   return table(
-    ['target', 'clients', 'answered correctly', 'all blocked after (settled after)', 'drain after release', 'reply → response p50', 'p99',
-      ...names.map((n) => `RSS ${n}: before / blocked / peak`), 'stack peak (MiB)', 'CPU % of a core: clients arriving / all held (settled) / draining', 'bench process peak'],
-    r.holding.map((h) => [h.target, String(h.clients), `${h.correct}/${h.clients}${h.errors ? `; errors: ${errorsCell(h)}` : ''}`, h.notAllBlocked ?? `${fmt(h.blockedAfterSeconds)} s${Number.isFinite(h.settledAfterSeconds) ? ` (${h.settledAfterSeconds} s)` : ''}`, `${fmt(h.drainSeconds)} s`,
-      `${fmt(h.completion.p50)}${h.target === 'floor' ? '' : ` (${ratio(h.completion.p50, floor?.completion.p50)})`}`, fmt(h.completion.p99),
+    [
+      'target',
+      'clients',
+      'answered correctly',
+      'all blocked after (settled after)',
+      'drain after release',
+      'reply → response p50',
+      'p99',
+      ...names.map((n) => `RSS ${n}: before / blocked / peak`),
+      'stack peak (MiB)',
+      'CPU % of a core: clients arriving / all held (settled) / draining',
+      'bench process peak',
+    ],
+    r.holding.map((h) => [
+      h.target,
+      String(h.clients),
+      `${h.correct}/${h.clients}${h.errors ? `; errors: ${errorsCell(h)}` : ''}`,
+      h.notAllBlocked ?? `${fmt(h.blockedAfterSeconds)} s${Number.isFinite(h.settledAfterSeconds) ? ` (${h.settledAfterSeconds} s)` : ''}`,
+      `${fmt(h.drainSeconds)} s`,
+      `${fmt(h.completion.p50)}${h.target === 'floor' ? '' : ` (${ratio(h.completion.p50, floor?.completion.p50)})`}`,
+      fmt(h.completion.p99),
       ...names.map((n) => {
         const m = h.memory.find((x) => x.name === n);
         return m ? `${fmt(m.beforeMiB)} / ${fmt(m.blockedMiB)} / ${fmt(m.peakMiB)}` : '–';
       }),
       h.target === 'floor' ? '–' : fmt(h.stackPeakMiB),
-      Object.entries(h.rampCpuPercent).map(([name, pct]) => `${name} ${pct} / ${h.heldCpuPercent[name] ?? '–'} / ${h.drainCpuPercent[name] ?? '–'}`).join(', '), fmt(h.benchMiB)]),
+      Object.entries(h.rampCpuPercent)
+        .map(([name, pct]) => `${name} ${pct} / ${h.heldCpuPercent[name] ?? '–'} / ${h.drainCpuPercent[name] ?? '–'}`)
+        .join(', '),
+      fmt(h.benchMiB),
+    ]),
   );
 }
 
 function breakdownTables(r: BenchResults): string {
   const targets = [...new Set(r.latency.filter((l) => l.breakdown !== undefined).map((l) => l.target))];
-  return targets.map((target) => {
-    const rows = r.latency.filter((l) => l.target === target && l.breakdown !== undefined);
-    const header = [`${target}: stage (ms, p50 / p95)`, ...rows.map((l) => `N=${l.clients}, ${l.delayMs} ms`)];
-    return table(header, STAGES.map((stage) => [stage, ...rows.map((l) => {
-      const s = l.breakdown?.[stage];
-      return s ? `${fmt(s.p50)} / ${fmt(s.p95)}` : '–';
-    })]));
-  }).join('\n\n');
+  return targets
+    .map((target) => {
+      const rows = r.latency.filter((l) => l.target === target && l.breakdown !== undefined);
+      const header = [`${target}: stage (ms, p50 / p95)`, ...rows.map((l) => `N=${l.clients}, ${l.delayMs} ms`)];
+      return table(
+        header,
+        STAGES.map((stage) => [
+          stage,
+          ...rows.map((l) => {
+            const s = l.breakdown?.[stage];
+            return s ? `${fmt(s.p50)} / ${fmt(s.p95)}` : '–';
+          }),
+        ]),
+      );
+    })
+    .join('\n\n');
 }
 
 function tripsTables(r: BenchResults): string {
-  return r.trips.map((t) => `**${t.target}**: ${t.totalPerRequest} storage calls per request (N = 1, ${t.requests} requests at ${t.requestsPerSecond} req/s; idle pollers ${t.idlePerSecond} calls/s subtracted). CPU: ${cpuColumn(t.cpuPercent, t.requestsPerSecond)}\n\n` +
-    table(['storage call', 'per request'], t.operations.map((o) => [`\`${o.op}\``, String(o.perRequest)]))).join('\n\n');
+  return r.trips
+    .map(
+      (t) =>
+        `**${t.target}**: ${t.totalPerRequest} storage calls per request (N = 1, ${t.requests} requests at ${t.requestsPerSecond} req/s; idle pollers ${t.idlePerSecond} calls/s subtracted). CPU: ${cpuColumn(t.cpuPercent, t.requestsPerSecond)}\n\n` +
+        table(
+          ['storage call', 'per request'],
+          t.operations.map((o) => [`\`${o.op}\``, String(o.perRequest)]),
+        ),
+    )
+    .join('\n\n');
 }
 
 /** The issue's goals, for each gateway channel measured; the references are published figures. */
@@ -110,21 +184,35 @@ function goalsTable(r: BenchResults): string {
     ['reply → response p50 at N = 1 ≤ 10 ms', (t) => check(p50(t, 1), (v) => v <= 10, 'ms'), 'DBOS 9 ms, Restate 16 ms'],
     ['throughput at N = 50 ≥ 300 req/s', (t) => check(rps(t), (v) => v >= 300, 'req/s'), 'DBOS ~290, Restate ~200'],
     ['reply → response p50 at N = 200 ≤ 300 ms', (t) => check(p50(t, 200), (v) => v <= 300, 'ms'), ''],
-    ['1000 blocked clients in ≤ 400 MB (stack RSS), all answered', (t) => {
-      const h = held(t);
-      if (h === undefined) return 'not measured';
-      const ok = h.stackPeakMiB <= 400 && h.correct === h.clients;
-      return `${h.stackPeakMiB} MiB, ${h.correct}/${h.clients} answered ${ok ? '✅' : '❌'}`;
-    }, ''],
+    [
+      '1000 blocked clients in ≤ 400 MB (stack RSS), all answered',
+      (t) => {
+        const h = held(t);
+        if (h === undefined) return 'not measured';
+        const ok = h.stackPeakMiB <= 400 && h.correct === h.clients;
+        return `${h.stackPeakMiB} MiB, ${h.correct}/${h.clients} answered ${ok ? '✅' : '❌'}`;
+      },
+      '',
+    ],
   ];
-  return table(['goal', ...channels, 'reference'], goals.map(([goal, value, ref]) => [goal, ...channels.map(value), ref]));
+  return table(
+    ['goal', ...channels, 'reference'],
+    goals.map(([goal, value, ref]) => [goal, ...channels.map(value), ref]),
+  );
 }
 
 export function markdown(r: BenchResults): string {
   const load = (l: number[] | undefined) => (l ? l.map((x) => x.toFixed(2)).join(', ') : '–');
   const parts = [
     `Run ${r.date} on ${r.machine.cpus} × ${r.machine.model}, Node ${r.machine.node}; load average before ${load(r.machine.loadAverageBefore)}, after ${load(r.machine.loadAverageAfter)}; ${fmt(r.durationSeconds)} s in all. Code: ${r.build}.`,
-    Object.entries(r.settings).map(([t, s]) => `- ${t}: ${Object.entries(s).map(([k, v]) => `${k} ${v}`).join(', ')}`).join('\n'),
+    Object.entries(r.settings)
+      .map(
+        ([t, s]) =>
+          `- ${t}: ${Object.entries(s)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      )
+      .join('\n'),
   ];
   if (r.skipped.length) parts.push(r.skipped.map((s) => `- not measured: ${s}`).join('\n'));
   const goals = goalsTable(r);
@@ -137,7 +225,10 @@ export function markdown(r: BenchResults): string {
   if (r.trips.length) parts.push('### Storage round trips per request (host → Azurite)', tripsTables(r));
   const problems = Object.entries(r.hostProblems).filter(([, p]) => p.count > 0);
   if (problems.length) {
-    parts.push('### Host warnings and errors', problems.map(([t, p]) => `**${t}**: ${p.count} lines; the first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``).join('\n\n'));
+    parts.push(
+      '### Host warnings and errors',
+      problems.map(([t, p]) => `**${t}**: ${p.count} lines; the first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``).join('\n\n'),
+    );
   }
   return parts.filter(Boolean).join('\n\n');
 }

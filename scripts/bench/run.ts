@@ -10,10 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startFloor } from './floor.js';
-import { parseBenchOptions, USAGE, type BenchOptions, type Channel, type Phase } from './options.js';
-import { Processes } from './processes.js';
-import { markdown, type BenchResults } from './report.js';
 import { interruption } from './load.js';
+import { type BenchOptions, type Channel, type Phase, parseBenchOptions, USAGE } from './options.js';
+import { Processes } from './processes.js';
+import { type BenchResults, markdown } from './report.js';
 import { holding, latency, throughput, trips } from './scenarios.js';
 import { REPO_ROOT, sampleSettings, serviceBusMissing, startGateway } from './stack.js';
 import type { Target } from './target.js';
@@ -50,7 +50,13 @@ async function measure(target: Target, measures: readonly Phase[], options: Benc
   checkInterrupted();
 }
 
-async function channelRun(channel: Channel, measures: readonly Phase[], options: BenchOptions, procs: Processes, results: BenchResults): Promise<void> {
+async function channelRun(
+  channel: Channel,
+  measures: readonly Phase[],
+  options: BenchOptions,
+  procs: Processes,
+  results: BenchResults,
+): Promise<void> {
   if (measures.length > 0) {
     log(`starting the ${channel} stack`);
     const gateway = await startGateway(channel, options, procs);
@@ -79,7 +85,8 @@ async function main(procs: Processes): Promise<void> {
   const parsed = parseBenchOptions(process.argv.slice(2), Number(sampleSettings().GATEWAY_POLL_INTERVAL_MS ?? 500));
   if (parsed === 'help') return console.log(USAGE);
   const options = parsed;
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/submitRequest.js'))) throw new Error('dist/ is missing: run "npm run build" first (npm run bench does)');
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/submitRequest.js')))
+    throw new Error('dist/ is missing: run "npm run build" first (npm run bench does)');
   const results: BenchResults = {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '?', node: process.version, loadAverageBefore: os.loadavg() },

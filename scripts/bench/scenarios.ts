@@ -5,7 +5,7 @@ import { closedLoop, fireAll, LoadClient, type Sample } from './load.js';
 import type { BenchOptions } from './options.js';
 import { CpuMeter, memoryOf } from './processes.js';
 import type { ReplyPolicy } from './reply-desk.js';
-import { now, round, summarise, type Summary } from './stats.js';
+import { now, round, type Summary, summarise } from './stats.js';
 import type { Target } from './target.js';
 import { delta, perRequest, type TripCounter } from './trips.js';
 
@@ -84,11 +84,15 @@ export async function latency(target: Target, options: BenchOptions, log: (line:
       target.desk.policy = policyFor(delayMs);
       // Every client at least once; more rounds up to 200 samples; a time cap bounds a slow stack.
       const total = Math.max(clients, Math.min(clients * options.rounds, 200), options.minSamples);
-      const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, clients, { total, until: now() + options.scenarioCapMs }));
+      const samples = await withClient(target, LATENCY_WAIT_S, (c) =>
+        closedLoop(c, clients, { total, until: now() + options.scenarioCapMs }),
+      );
       const row: LatencyRow = { target: target.name, clients, delayMs, ...outcome(target, samples) };
       if (target.managementBase !== undefined) row.breakdown = await breakdown(target, samples, options.breakdownSamples);
       rows.push(row);
-      log(`${target.name} latency N=${clients} delay=${delayMs}: p50 ${row.completion.p50} ms, p99 ${row.completion.p99} ms (${row.requests} requests, ${row.errors} errors)`);
+      log(
+        `${target.name} latency N=${clients} delay=${delayMs}: p50 ${row.completion.p50} ms, p99 ${row.completion.p99} ms (${row.requests} requests, ${row.errors} errors)`,
+      );
     }
   }
   return rows;
@@ -127,9 +131,14 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
     completedInWindow: inWindow.length,
     requestsPerSecond: round(inWindow.length / (options.durationMs / 1000)),
     cpuPercent,
-    ...outcome(target, samples.filter((s) => s.tDone >= from)),
+    ...outcome(
+      target,
+      samples.filter((s) => s.tDone >= from),
+    ),
   };
-  log(`${target.name} throughput: ${row.requestsPerSecond} req/s with ${row.clients} clients (${row.errors} errors); CPU ${JSON.stringify(cpuPercent)}`);
+  log(
+    `${target.name} throughput: ${row.requestsPerSecond} req/s with ${row.clients} clients (${row.errors} errors); CPU ${JSON.stringify(cpuPercent)}`,
+  );
   return row;
 }
 
@@ -183,7 +192,10 @@ class MemorySampler {
   sample(): void {
     const current = this.now();
     for (const [name, rss] of current) this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, rss));
-    this.stackPeak = Math.max(this.stackPeak, [...current.values()].reduce((a, b) => a + b, 0));
+    this.stackPeak = Math.max(
+      this.stackPeak,
+      [...current.values()].reduce((a, b) => a + b, 0),
+    );
     this.benchPeak = Math.max(this.benchPeak, memoryOf(process.pid).rssMiB);
   }
 
@@ -294,7 +306,9 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
       ...result,
       ...(waitError !== undefined ? { notAllBlocked: waitError } : {}),
     };
-    log(`${target.name} holding: ${row.correct}/${n} answered correctly, drained in ${row.drainSeconds} s, stack peak ${row.stackPeakMiB} MiB`);
+    log(
+      `${target.name} holding: ${row.correct}/${n} answered correctly, drained in ${row.drainSeconds} s, stack peak ${row.stackPeakMiB} MiB`,
+    );
     return row;
   } finally {
     memory.stop();

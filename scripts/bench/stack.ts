@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../src/gateway/config.js';
 import { startAzurite } from '../../src/host/storage/azurite.js';
-import { startBlobBackend, type Backend } from './backend-blob.js';
+import { type Backend, startBlobBackend } from './backend-blob.js';
 import { startServiceBusBackend } from './backend-servicebus.js';
 import type { BenchOptions, Channel } from './options.js';
 import { Processes, type Started } from './processes.js';
@@ -47,10 +47,15 @@ function problemCollector(problems: HostProblems, stopping: () => boolean): (lin
 
 /** Why the Service Bus variant can't run on this build, or undefined when it can. */
 export function serviceBusMissing(): string | undefined {
-  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/serviceBusReply.js'))) return 'the gateway has no Service Bus reply function (dist/src/functions/serviceBusReply.js)';
+  if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/serviceBusReply.js')))
+    return 'the gateway has no Service Bus reply function (dist/src/functions/serviceBusReply.js)';
   if (!fs.existsSync(BUS_CLI)) return 'dist/scripts/servicebus-emulator.js is missing';
   try {
-    parseConfig({ AzureWebJobsStorage: 'x', GATEWAY_REQUEST_CHANNEL: 'servicebus', ServiceBusConnection: 'Endpoint=sb://localhost;UseDevelopmentEmulator=true;' });
+    parseConfig({
+      AzureWebJobsStorage: 'x',
+      GATEWAY_REQUEST_CHANNEL: 'servicebus',
+      ServiceBusConnection: 'Endpoint=sb://localhost;UseDevelopmentEmulator=true;',
+    });
   } catch (error) {
     return `GATEWAY_REQUEST_CHANNEL=servicebus is refused: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -59,7 +64,9 @@ export function serviceBusMissing(): string | undefined {
 
 /** The shipped defaults: `local.settings.sample.json`'s Values (what `npm start` begins with). */
 export function sampleSettings(): Record<string, string> {
-  const sample = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as { Values?: Record<string, unknown> };
+  const sample = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'local.settings.sample.json'), 'utf8')) as {
+    Values?: Record<string, unknown>;
+  };
   return Object.fromEntries(Object.entries(sample.Values ?? {}).map(([k, v]) => [k, String(v)]));
 }
 
@@ -93,7 +100,12 @@ export interface StackOptions {
   storageFor?: (azurite: string) => Promise<string>;
 }
 
-export async function startGateway(channel: Channel, options: BenchOptions, all: Processes, extra: StackOptions = {}): Promise<GatewayTarget> {
+export async function startGateway(
+  channel: Channel,
+  options: BenchOptions,
+  all: Processes,
+  extra: StackOptions = {},
+): Promise<GatewayTarget> {
   // The stack's own registry, so one channel's stack can go before the next starts; the run's
   // registry stops it too if anything fails on the way.
   const own = new Processes();
@@ -110,9 +122,14 @@ export async function startGateway(channel: Channel, options: BenchOptions, all:
 
     let bus = '';
     if (channel === 'servicebus') {
-      const started: Started = await own.startNode('Service Bus endpoint', BUS_CLI, ['--port', '0', ...(fs.existsSync(BUS_CONFIG) ? ['--config', BUS_CONFIG] : [])], {
-        ready: /Connection string: (\S+)/,
-      });
+      const started: Started = await own.startNode(
+        'Service Bus endpoint',
+        BUS_CLI,
+        ['--port', '0', ...(fs.existsSync(BUS_CONFIG) ? ['--config', BUS_CONFIG] : [])],
+        {
+          ready: /Connection string: (\S+)/,
+        },
+      );
       bus = started.ready[1] as string;
       processes.push({ name: 'Service Bus endpoint', pid: started.pid });
     }
@@ -135,7 +152,12 @@ export async function startGateway(channel: Channel, options: BenchOptions, all:
     const desk = new ReplyDesk();
     backend =
       channel === 'blob'
-        ? await startBlobBackend(desk, { connection: azurite.connectionString, requests: 'requests', replies: 'replies', pollMs: options.backendPollMs })
+        ? await startBlobBackend(desk, {
+            connection: azurite.connectionString,
+            requests: 'requests',
+            replies: 'replies',
+            pollMs: options.backendPollMs,
+          })
         : await startServiceBusBackend(desk, { connection: bus, requestTopic: 'requests', subscription: 'backend', replyTopic: 'replies' });
     const running = backend;
     return {
@@ -148,7 +170,9 @@ export async function startGateway(channel: Channel, options: BenchOptions, all:
       problems,
       settings: {
         GATEWAY_POLL_INTERVAL_MS: options.pollMs,
-        ...(channel === 'blob' ? { 'host --blob-poll-ms': options.blobPollMs, 'backend request poll (ms)': options.backendPollMs } : { 'host --blob-poll-ms': '1000 (default; unused)' }),
+        ...(channel === 'blob'
+          ? { 'host --blob-poll-ms': options.blobPollMs, 'backend request poll (ms)': options.backendPollMs }
+          : { 'host --blob-poll-ms': '1000 (default; unused)' }),
         azurite: options.inMemory ? 'in memory' : 'on disk',
       },
       async stop() {

@@ -33,10 +33,13 @@ export class TripCounter {
     const server = http.createServer((req, res) => {
       const key = `${service} ${req.method ?? '?'} ${resourceOf(service, req.url ?? '')}`;
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-      const upstream = http.request({ host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent: this.agent }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
+      const upstream = http.request(
+        { host: '127.0.0.1', port: target, method: req.method, path: req.url, headers: req.headers, agent: this.agent },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
       upstream.on('error', (e) => res.destroy(e));
       req.pipe(upstream);
     });
@@ -47,10 +50,12 @@ export class TripCounter {
 
   async stop(): Promise<void> {
     this.agent.destroy();
-    await Promise.all(this.servers.splice(0).map((s) => {
-      s.closeAllConnections();
-      return new Promise<void>((resolve) => s.close(() => resolve()));
-    }));
+    await Promise.all(
+      this.servers.splice(0).map((s) => {
+        s.closeAllConnections();
+        return new Promise<void>((resolve) => s.close(() => resolve()));
+      }),
+    );
   }
 }
 
@@ -65,7 +70,14 @@ export function resourceOf(service: Service, url: string): string {
 }
 
 /** Counts between two snapshots, per request, less the idle pollers' rate over the same time. */
-export function perRequest(before: Map<string, number>, after: Map<string, number>, idle: Map<string, number>, idleMs: number, runMs: number, requests: number): Array<{ op: string; perRequest: number }> {
+export function perRequest(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  idle: Map<string, number>,
+  idleMs: number,
+  runMs: number,
+  requests: number,
+): Array<{ op: string; perRequest: number }> {
   const rows: Array<{ op: string; perRequest: number }> = [];
   for (const [op, count] of after) {
     const idleShare = ((idle.get(op) ?? 0) / idleMs) * runMs;

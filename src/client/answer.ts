@@ -44,7 +44,13 @@ export async function finalAnswer(
   if (problem !== undefined) throw problem;
   const requestId = response.headers.get(CORRELATION_HEADER);
   if (requestId === null) {
-    throw new UnexpectedAnswerError(response.url, response.status, body, undefined, `no ${CORRELATION_HEADER}: not an answer from the gateway`);
+    throw new UnexpectedAnswerError(
+      response.url,
+      response.status,
+      body,
+      undefined,
+      `no ${CORRELATION_HEADER}: not an answer from the gateway`,
+    );
   }
   return {
     status: response.status,

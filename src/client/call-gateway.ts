@@ -3,10 +3,10 @@
 // Browser-safe: fetch, Headers, AbortController and crypto.randomUUID from globalThis only.
 import { finalAnswer, type GatewayAnswer } from './answer.js';
 import { callSignal } from './call-signal.js';
+import { CORRELATION_HEADER } from './errors.js';
 import { pollToResult, type StatusListener } from './poll.js';
 import { clampDelay, parseRetryAfter } from './retry-after.js';
 import { exchange, type FetchLike } from './transport.js';
-import { CORRELATION_HEADER } from './errors.js';
 
 /** A request body: text, bytes, a Blob, or any other value, sent as JSON. */
 export type RequestBody = string | Uint8Array | ArrayBuffer | Blob | null | undefined | object | number | boolean;
@@ -51,7 +51,8 @@ function encodeBody(body: RequestBody, contentType: string | undefined): { body:
   // Copied so the bytes can't change between a send and its retry.
   if (body instanceof Uint8Array) return { body: new Uint8Array(body), contentType: contentType ?? 'application/octet-stream' };
   if (body instanceof ArrayBuffer) return { body: body.slice(0), contentType: contentType ?? 'application/octet-stream' };
-  if (typeof Blob !== 'undefined' && body instanceof Blob) return { body, contentType: contentType ?? (body.type || 'application/octet-stream') };
+  if (typeof Blob !== 'undefined' && body instanceof Blob)
+    return { body, contentType: contentType ?? (body.type || 'application/octet-stream') };
   return { body: JSON.stringify(body), contentType: contentType ?? 'application/json' };
 }
 
@@ -76,7 +77,12 @@ export function requestUrl(baseUrl: string, operation: string): string {
  * GatewayProblemError (GatewayTimeoutError for a 504), RequestEndedError, DeadlineExceededError,
  * GatewayUnreachableError, UnexpectedAnswerError, or the signal's reason when aborted.
  */
-export async function callGateway(baseUrl: string, operation: string, body?: RequestBody, options: CallOptions = {}): Promise<GatewayAnswer> {
+export async function callGateway(
+  baseUrl: string,
+  operation: string,
+  body?: RequestBody,
+  options: CallOptions = {},
+): Promise<GatewayAnswer> {
   // Field by field, so an option passed as `undefined` still gets its default (a spread would not).
   const o = {
     ...options,

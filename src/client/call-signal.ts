@@ -13,7 +13,8 @@ export function callSignal(outer: AbortSignal | undefined, deadlineMs: number | 
   const onAbort = (): void => controller.abort(outer?.reason);
   if (outer?.aborted === true) onAbort();
   else outer?.addEventListener('abort', onAbort, { once: true });
-  const timer = deadlineMs === undefined ? undefined : setTimeout(() => controller.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
+  const timer =
+    deadlineMs === undefined ? undefined : setTimeout(() => controller.abort(new DeadlineExceededError(deadlineMs)), deadlineMs);
   return {
     signal: controller.signal,
     dispose: () => {

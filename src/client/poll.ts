@@ -2,10 +2,10 @@
 // waiting `Retry-After` (between a floor and a cap) before each poll, until it answers 303; then
 // fetch the result. `fetch` follows the 303 itself (a browser cannot see a redirect's Location);
 // a 303 that reaches us anyway (a caller's fetch with `redirect: 'manual'`) is followed here.
-import { finalAnswer, readBytes, type GatewayAnswer } from './answer.js';
-import { CORRELATION_HEADER, gatewayProblem, RequestEndedError, UnexpectedAnswerError, type EndedStatus } from './errors.js';
+import { finalAnswer, type GatewayAnswer, readBytes } from './answer.js';
+import { CORRELATION_HEADER, type EndedStatus, gatewayProblem, RequestEndedError, UnexpectedAnswerError } from './errors.js';
 import { clampDelay, parseRetryAfter, sleep } from './retry-after.js';
-import { exchange, type Exchange } from './transport.js';
+import { type Exchange, exchange } from './transport.js';
 
 export type RequestStatus = 'Pending' | 'AwaitingReply' | 'Completed' | EndedStatus;
 
@@ -81,8 +81,10 @@ export async function pollToResult(location: string, firstDelayMs: number, plan:
     const final = resource.status !== 'Pending' && resource.status !== 'AwaitingReply';
     delayMs = nextDelay(response, plan);
     await plan.onStatus?.(resource, { poll, nextPollMs: final ? undefined : delayMs, requestId: resource.id });
-    if (ENDED.has(resource.status)) throw new RequestEndedError(resource.status as EndedStatus, resource.id, resource as unknown as Record<string, unknown>);
+    if (ENDED.has(resource.status))
+      throw new RequestEndedError(resource.status as EndedStatus, resource.id, resource as unknown as Record<string, unknown>);
     // The contract reports Completed as a 303 only; a 200 saying so has no result link to follow.
-    if (resource.status === 'Completed') throw new UnexpectedAnswerError(location, response.status, body, requestId, 'Completed without a 303 to the result');
+    if (resource.status === 'Completed')
+      throw new UnexpectedAnswerError(location, response.status, body, requestId, 'Completed without a 303 to the result');
   }
 }

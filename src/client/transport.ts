@@ -44,7 +44,13 @@ export async function exchange(url: string, init: RequestInit, via: Exchange, re
       // An abort surfaces from fetch as an error too; it is the caller's, never retried.
       if (signal.aborted) throw signal.reason;
       const reason = error instanceof Error ? error.message : String(error);
-      if (!retryable) throw new GatewayUnreachableError(url, attempt + 1, `${reason}; not retried: a repeated submit without an Idempotency-Key could dispatch twice`, { cause: error });
+      if (!retryable)
+        throw new GatewayUnreachableError(
+          url,
+          attempt + 1,
+          `${reason}; not retried: a repeated submit without an Idempotency-Key could dispatch twice`,
+          { cause: error },
+        );
       if (attempt >= policy.retries) throw new GatewayUnreachableError(url, attempt + 1, reason, { cause: error });
       const delayMs = backoffDelay(attempt, policy.backoffMs, policy.maxDelayMs);
       via.onRetry?.({ url, attempt: attempt + 1, delayMs, reason });

@@ -2,10 +2,11 @@
 // `abc.json` (content type from the blob, optional metadata `status`). Delivery, retries and
 // setting aside are in gateway/replies/ (start at blob-channel.ts); this file only wires the
 // trigger to it.
-import type { InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import type { DurableClient } from 'durable-functions';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InvocationContext } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';

@@ -1,8 +1,8 @@
 // DELETE /api/status/{id}: cancel a pending request. 202 because Durable termination is itself
 // asynchronous: the status resource (Location) turns Canceled once the runtime has applied it.
 import * as df from 'durable-functions';
-import { TERMINATE_REASON_CANCELED } from '../gateway/contract.js';
 import { getConfig } from '../gateway/config.js';
+import { TERMINATE_REASON_CANCELED } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
 import { httpEdge } from '../gateway/http-edge.js';

@@ -1,16 +1,17 @@
 // The orchestrator: dispatch the request, then wait for the reply event or the deadline,
 // whichever comes first. It replays, so it must stay deterministic: time comes only from
 // currentUtcDateTime, and no I/O happens here.
-import * as df from 'durable-functions';
+
 import type { OrchestrationContext, OrchestrationHandler } from 'durable-functions';
+import * as df from 'durable-functions';
 import {
   DISPATCH_ACTIVITY_NAME,
-  ORCHESTRATOR_NAME,
-  isClaimCheckNameFor,
-  REPLY_EVENT_NAME,
   type GatewayCustomStatus,
   type GatewayRequest,
+  isClaimCheckNameFor,
+  ORCHESTRATOR_NAME,
   type OrchestratorOutput,
+  REPLY_EVENT_NAME,
 } from '../gateway/contract.js';
 import { isReplyEnvelope } from '../gateway/contract-guards.js';
 

@@ -8,8 +8,8 @@ import { GatewayError } from '../gateway/errors.js';
 import { httpEdge } from '../gateway/http-edge.js';
 import { findRequest } from '../gateway/lookup.js';
 import { mapOutcome } from '../gateway/outcome.js';
-import { classifyRequest } from '../gateway/request-state.js';
 import { replyResponse } from '../gateway/replies/response.js';
+import { classifyRequest } from '../gateway/request-state.js';
 import { callerStatus } from '../gateway/status.js';
 
 export const getResult = httpEdge(async (request, client, _context, scope) => {
@@ -22,7 +22,11 @@ export const getResult = httpEdge(async (request, client, _context, scope) => {
     });
   }
   const config = getConfig();
-  return replyResponse(outcome.reply, { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer }, instance.id);
+  return replyResponse(
+    outcome.reply,
+    { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer },
+    instance.id,
+  );
 });
 
 df.app.client.http('getResult', {

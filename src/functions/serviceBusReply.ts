@@ -5,10 +5,11 @@
 //
 // Registered only when ServiceBusConnection is set, so a gateway without a namespace keeps
 // running on blobs alone instead of failing to index a trigger it cannot listen with.
-import { app, type InvocationContext } from '@azure/functions';
-import * as df from 'durable-functions';
-import type { DurableClient } from 'durable-functions';
+
 import { setTimeout as sleep } from 'node:timers/promises';
+import { app, type InvocationContext } from '@azure/functions';
+import type { DurableClient } from 'durable-functions';
+import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig, parseServiceBusSettings, SERVICE_BUS_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';

@@ -3,12 +3,12 @@
 import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
-import { TERMINATE_REASON_SYNC_EXPIRED, type GatewayRequest } from '../gateway/contract.js';
+import { type GatewayRequest, TERMINATE_REASON_SYNC_EXPIRED } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
-import { idSecret } from '../gateway/id-secret.js';
 import { httpEdge } from '../gateway/http-edge.js';
+import { idSecret } from '../gateway/id-secret.js';
 import { resourceUrl } from '../gateway/links.js';
-import { mapOutcome, syncWaitExpired, type HttpOutcome } from '../gateway/outcome.js';
+import { type HttpOutcome, mapOutcome, syncWaitExpired } from '../gateway/outcome.js';
 import { preferenceApplied } from '../gateway/prefer.js';
 import { replyResponse } from '../gateway/replies/response.js';
 import { readSubmission, startOrReuse } from '../gateway/submission.js';
@@ -25,39 +25,47 @@ async function expireSyncWait(durable: GatewayDurable, governing: GatewayRequest
   return mapOutcome(ended.result === 'finished' ? ended.state : { kind: 'timedOut', by: 'syncWait' }, id);
 }
 
-export const submitRequest = httpEdge(async (request, client, _context, scope) => {
-  const config = getConfig();
-  const blobs = blobStoreFor(config.storageConnection);
-  const submission = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
-  const { plan } = submission;
-  const id = submission.request.id;
-  scope.requestId = id;
-  const durable = new GatewayDurable(client);
-  const governing = await startOrReuse(durable, submission);
+export const submitRequest = httpEdge(
+  async (request, client, _context, scope) => {
+    const config = getConfig();
+    const blobs = blobStoreFor(config.storageConnection);
+    const submission = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
+    const { plan } = submission;
+    const id = submission.request.id;
+    scope.requestId = id;
+    const durable = new GatewayDurable(client);
+    const governing = await startOrReuse(durable, submission);
 
-  if (plan.waitMs > 0) {
-    let outcome = mapOutcome(await durable.waitForState(request, id, plan.waitMs, config.pollIntervalMs), id);
-    if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
-    if (outcome.kind === 'problem') throw outcome.error;
-    if (outcome.kind === 'reply') {
-      const applied = preferenceApplied(plan, false);
-      return replyResponse(outcome.reply, { blobs, replyBodiesContainer: config.replyBodiesContainer }, id, applied ? { 'Preference-Applied': applied } : {});
+    if (plan.waitMs > 0) {
+      let outcome = mapOutcome(await durable.waitForState(request, id, plan.waitMs, config.pollIntervalMs), id);
+      if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
+      if (outcome.kind === 'problem') throw outcome.error;
+      if (outcome.kind === 'reply') {
+        const applied = preferenceApplied(plan, false);
+        return replyResponse(
+          outcome.reply,
+          { blobs, replyBodiesContainer: config.replyBodiesContainer },
+          id,
+          applied ? { 'Preference-Applied': applied } : {},
+        );
+      }
     }
-  }
 
-  const headers: Record<string, string> = {
-    Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
-    'Retry-After': String(config.retryAfterSeconds),
-    'Content-Type': 'application/json',
-  };
-  const applied = preferenceApplied(plan, true);
-  if (applied !== undefined) headers['Preference-Applied'] = applied;
-  return {
-    status: 202,
-    headers,
-    body: JSON.stringify({ id, operation: governing.operation, createdAt: governing.createdAt }),
-  };
-}, { methods: ['GET', 'POST'] });
+    const headers: Record<string, string> = {
+      Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
+      'Retry-After': String(config.retryAfterSeconds),
+      'Content-Type': 'application/json',
+    };
+    const applied = preferenceApplied(plan, true);
+    if (applied !== undefined) headers['Preference-Applied'] = applied;
+    return {
+      status: 202,
+      headers,
+      body: JSON.stringify({ id, operation: governing.operation, createdAt: governing.createdAt }),
+    };
+  },
+  { methods: ['GET', 'POST'] },
+);
 
 df.app.client.http('submitRequest', {
   route: 'requests/{operation}',

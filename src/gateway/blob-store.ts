@@ -1,8 +1,9 @@
 // Adapter over @azure/storage-blob for the gateway's few blob moves. Every read and delete is
 // pinned to an ETag, so a blob replaced in the meantime is never mistaken for the one decided
 // on, and a move is copy-then-delete, so a failure half way leaves two copies, never none.
-import { BlobServiceClient, RestError, type ContainerClient } from '@azure/storage-blob';
+
 import type { Readable } from 'node:stream';
+import { BlobServiceClient, type ContainerClient, RestError } from '@azure/storage-blob';
 import { clientCache } from './client-cache.js';
 
 export interface StoredBlob {
@@ -123,7 +124,11 @@ export class BlobStore {
    * Idempotent: a copy already at `target` (a retried copy) is kept, never overwritten. Answers
    * the copy, or undefined if the source version is gone.
    */
-  async copy(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<StoredBlob | undefined> {
+  async copy(
+    source: StoredBlob,
+    target: { container: string; name: string },
+    metadata: Record<string, string>,
+  ): Promise<StoredBlob | undefined> {
     const from = this.service.getContainerClient(source.container).getBlobClient(source.name);
     const to = (await this.container(target.container)).getBlockBlobClient(target.name);
     const download = await unlessGone(() => from.download(0, undefined, { conditions: { ifMatch: source.etag } }));
@@ -162,12 +167,16 @@ export class BlobStore {
    */
   async moveAside(source: StoredBlob, rejectedContainer: string, reason: string, detail: string): Promise<string> {
     const name = versionedName(source);
-    await this.move(source, { container: rejectedContainer, name }, {
-      reason: metadataValue(reason),
-      detail: metadataValue(detail),
-      originalcontainer: source.container,
-      originalname: metadataValue(source.name),
-    });
+    await this.move(
+      source,
+      { container: rejectedContainer, name },
+      {
+        reason: metadataValue(reason),
+        detail: metadataValue(detail),
+        originalcontainer: source.container,
+        originalname: metadataValue(source.name),
+      },
+    );
     return name;
   }
 }

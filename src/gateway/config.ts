@@ -95,7 +95,8 @@ function publicBaseUrl(env: Env): string | undefined {
   } catch {
     throw new ConfigError(setting, `"${raw}" is not an absolute URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(setting, `must be an http or https URL, got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConfigError(setting, `must be an http or https URL, got ${url.protocol}`);
   if (url.username || url.password || url.search || url.hash) {
     throw new ConfigError(setting, 'must not carry credentials, a query or a fragment');
   }
@@ -130,7 +131,10 @@ export function parseServiceBusSettings(env: Env): ServiceBusSettings | undefine
   const connection = env[SERVICE_BUS_CONNECTION_SETTING]?.trim();
   if (!connection) {
     if (env[`${SERVICE_BUS_CONNECTION_SETTING}__fullyQualifiedNamespace`]?.trim()) {
-      throw new ConfigError(SERVICE_BUS_CONNECTION_SETTING, 'identity-based connections are not supported by the gateway\'s sender; set a connection string');
+      throw new ConfigError(
+        SERVICE_BUS_CONNECTION_SETTING,
+        "identity-based connections are not supported by the gateway's sender; set a connection string",
+      );
     }
     return undefined;
   }
@@ -179,7 +183,10 @@ export function parseConfig(env: Env): GatewayConfig {
     serviceBus: parseServiceBusSettings(env),
   };
   if (config.requestChannel === 'servicebus' && config.serviceBus === undefined) {
-    throw new ConfigError(SERVICE_BUS_CONNECTION_SETTING, 'is not set (a Service Bus connection string); GATEWAY_REQUEST_CHANNEL=servicebus needs it');
+    throw new ConfigError(
+      SERVICE_BUS_CONNECTION_SETTING,
+      'is not set (a Service Bus connection string); GATEWAY_REQUEST_CHANNEL=servicebus needs it',
+    );
   }
   // A request blob landing in the replies container would be taken for a reply, and a reply set
   // aside into the replies container would trigger again, forever.

@@ -1,12 +1,7 @@
 // Runtime checks for the contract shapes. Everything read back from Durable state or an event
 // crossed a JSON boundary another process wrote, so it is `unknown` until one of these says so.
 // (The orchestrator's output is read in one place only: request-state.ts.)
-import type {
-  GatewayCustomStatus,
-  GatewayRequest,
-  ReplyEnvelope,
-  ReplyReference,
-} from './contract.js';
+import type { GatewayCustomStatus, GatewayRequest, ReplyEnvelope, ReplyReference } from './contract.js';
 
 type Fields = Record<string, unknown>;
 
@@ -61,9 +56,5 @@ export function isGatewayRequest(value: unknown): value is GatewayRequest {
 }
 
 export function isGatewayCustomStatus(value: unknown): value is GatewayCustomStatus {
-  return (
-    isObject(value) &&
-    (value.stage === 'Dispatching' || value.stage === 'AwaitingReply') &&
-    typeof value.since === 'string'
-  );
+  return isObject(value) && (value.stage === 'Dispatching' || value.stage === 'AwaitingReply') && typeof value.since === 'string';
 }

@@ -65,10 +65,7 @@ export function fingerprintRequest(parts: {
     .sort()
     .map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(parts.query[k] ?? '')}`)
     .join('&');
-  return createHash('sha256')
-    .update(`${parts.method}\n${parts.operation}\n${query}\n`, 'utf8')
-    .update(parts.body)
-    .digest('hex');
+  return createHash('sha256').update(`${parts.method}\n${parts.operation}\n${query}\n`, 'utf8').update(parts.body).digest('hex');
 }
 
 /** `application/json` or any `+json` type: the bodies the gateway checks parse as JSON. */

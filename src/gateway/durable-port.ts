@@ -9,9 +9,9 @@
 //   of management URLs while running → `waitForState` returns a RequestState, never its body.
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
-import { ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type GatewayRequest, type ReplyEnvelope } from './contract.js';
+import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
 import { completedOrTimeout } from './replies/local-completions.js';
-import { classifyRequest, isFinal, type FinalState, type InstanceSnapshot, type RequestState } from './request-state.js';
+import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
 
 export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; state: FinalState };
 export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };

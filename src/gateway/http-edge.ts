@@ -1,7 +1,7 @@
 // The one wrapper every HTTP function goes through: it turns every thrown value into
 // problem+json (errors.ts decides what is safe to show), logs what callers cannot see, and tags
 // every answer, errors included, with the request id once it is known.
-import { HttpResponse, type HttpRequest, type InvocationContext } from '@azure/functions';
+import { type HttpRequest, HttpResponse, type InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import { ensureError, GatewayError, renderProblem } from './errors.js';
 

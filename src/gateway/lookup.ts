@@ -1,8 +1,8 @@
 // The shared first step of the status, cancel and result calls: a valid id naming a known request.
 import { isRequestId } from './contract.js';
 import type { GatewayDurable } from './durable-port.js';
-import type { EdgeScope } from './http-edge.js';
 import { GatewayError } from './errors.js';
+import type { EdgeScope } from './http-edge.js';
 import type { InstanceSnapshot } from './request-state.js';
 
 export async function findRequest(

@@ -22,7 +22,9 @@ export function mapOutcome(state: RequestState, requestId: string): HttpOutcome 
       return { kind: 'reply', reply: state.reply };
     case 'timedOut':
       if (state.by === 'syncWait') return problem(syncWaitExpired(requestId));
-      return problem(new GatewayError('reply-timed-out', `The backend did not reply to request ${requestId} before its deadline.`, { requestId }));
+      return problem(
+        new GatewayError('reply-timed-out', `The backend did not reply to request ${requestId} before its deadline.`, { requestId }),
+      );
     case 'canceled':
       // Any termination but the sync expiry (a caller's DELETE, an operator): 409, the request
       // conflicts with its state.

@@ -42,9 +42,7 @@ function invalid(why: string): GatewayError {
 }
 
 function unquote(word: string): string {
-  return word.startsWith('"') && word.endsWith('"') && word.length >= 2
-    ? word.slice(1, -1).replace(/\\(.)/g, '$1')
-    : word;
+  return word.startsWith('"') && word.endsWith('"') && word.length >= 2 ? word.slice(1, -1).replace(/\\(.)/g, '$1') : word;
 }
 
 export function parsePrefer(header: string | null | undefined): Preferences {
@@ -85,7 +83,9 @@ export function planWait(prefs: Preferences, config: Pick<GatewayConfig, 'syncWa
     return applied === undefined ? { mode: 'async', waitMs: 0 } : { mode: 'async', waitMs: applied * 1000, appliedWaitSeconds: applied };
   }
   const seconds = applied ?? config.syncWaitSeconds;
-  return applied === undefined ? { mode: 'sync', waitMs: seconds * 1000 } : { mode: 'sync', waitMs: seconds * 1000, appliedWaitSeconds: applied };
+  return applied === undefined
+    ? { mode: 'sync', waitMs: seconds * 1000 }
+    : { mode: 'sync', waitMs: seconds * 1000, appliedWaitSeconds: applied };
 }
 
 /** The `Preference-Applied` value for the answer given, or undefined when nothing was honoured. */

@@ -3,7 +3,7 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from './blob-store.js';
 import type { GatewayConfig, ServiceBusSettings } from './config.js';
-import { isRequestId, type GatewayRequest } from './contract.js';
+import { type GatewayRequest, isRequestId } from './contract.js';
 import { serviceBusFor } from './servicebus-port.js';
 
 export interface RequestChannel {

@@ -1,7 +1,7 @@
 // The one reading of a request's state. Every caller-facing answer (the HTTP outcome, the status
 // resource, what happens to an incoming reply) is a small map over `classifyRequest`, so the
 // orchestrator's output shape and the terminate reasons are interpreted here and nowhere else.
-import { TERMINATE_REASON_SYNC_EXPIRED, type ReplyEnvelope } from './contract.js';
+import { type ReplyEnvelope, TERMINATE_REASON_SYNC_EXPIRED } from './contract.js';
 import { isGatewayCustomStatus, isReplyEnvelope } from './contract-guards.js';
 
 /** The part of a Durable status the gateway reads; built by the DurableClient adapter. */

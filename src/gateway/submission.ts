@@ -4,13 +4,13 @@ import type { HttpRequest } from '@azure/functions';
 import type { GatewayConfig } from './config.js';
 import {
   fingerprintRequest,
+  type GatewayRequest,
   isIdempotencyKey,
   isJsonMediaType,
   isOperation,
   isUtf8Json,
   newRequestId,
   requestIdFromIdempotencyKey,
-  type GatewayRequest,
 } from './contract.js';
 import { isGatewayRequest } from './contract-guards.js';
 import type { GatewayDurable } from './durable-port.js';

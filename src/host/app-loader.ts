@@ -1,11 +1,12 @@
 // Loads a Functions v4 app the way the Node worker does: its `main` files, registrations captured
 // through the `@azure/functions-core` shim, and the app's own copy of `@azure/functions`.
+
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
-import { globFiles } from './glob.js';
+import { type AppConfig, resolveBindingSettings } from './app-config.js';
 import { captureRegistrations } from './core-api-shim.js';
-import { resolveBindingSettings, type AppConfig } from './app-config.js';
+import { globFiles } from './glob.js';
 import { Registry } from './registry.js';
 
 /** The app's own `@azure/functions`: one copy only, or `instanceof HttpResponse` fails. */
@@ -30,12 +31,17 @@ export async function loadApp(config: AppConfig, log: (level: string, message: s
   const appRequire = createRequire(path.join(config.appDir, 'package.json'));
   const registry = new Registry();
   forgetAppModules(config.appDir);
-  await captureRegistrations(registry, (b) => resolveBindingSettings(b), (level, _cat, msg) => log(level, msg), async () => {
-    for (const file of files) {
-      if (file.endsWith('.mjs') || isEsmPackage(appRequire, file)) await nativeImport(pathToFileURL(file).href);
-      else appRequire(file);
-    }
-  });
+  await captureRegistrations(
+    registry,
+    (b) => resolveBindingSettings(b),
+    (level, _cat, msg) => log(level, msg),
+    async () => {
+      for (const file of files) {
+        if (file.endsWith('.mjs') || isEsmPackage(appRequire, file)) await nativeImport(pathToFileURL(file).href);
+        else appRequire(file);
+      }
+    },
+  );
   const library = appRequire('@azure/functions') as FunctionsLibrary;
   return { registry, library, files };
 }

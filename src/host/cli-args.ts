@@ -96,7 +96,8 @@ function parsePorts(text: string): CliArgs['azuritePorts'] {
   const ports = text.split(',').map((p) => numberOr(p.trim(), '--azurite-ports'));
   if (ports.length === 1 && ports[0] === 0) return { blob: 0, queue: 0, table: 0 };
   const [blob, queue, table] = ports;
-  if (ports.length !== 3 || blob === undefined || queue === undefined || table === undefined) throw new Error('--azurite-ports takes blob,queue,table ports (or 0 for free ports).');
+  if (ports.length !== 3 || blob === undefined || queue === undefined || table === undefined)
+    throw new Error('--azurite-ports takes blob,queue,table ports (or 0 for free ports).');
   return { blob, queue, table };
 }
 

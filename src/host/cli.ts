@@ -5,10 +5,10 @@ import path from 'node:path';
 import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
-import { startHost, type RunningHost } from './host.js';
-import { resolveLocalStorage, type LocalStorage } from './local-emulators.js';
 import { describeFunctions } from './function-list.js';
+import { type RunningHost, startHost } from './host.js';
 import { connectionSettingValue, loadConnectionStrings } from './host-settings.js';
+import { type LocalStorage, resolveLocalStorage } from './local-emulators.js';
 
 /** `npm start`: embedded emulators (unless settings point elsewhere), then the host, until Ctrl-C. */
 async function main(): Promise<void> {
@@ -42,7 +42,11 @@ async function main(): Promise<void> {
 
   let storage: LocalStorage;
   if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage', notices: [] };
-  else storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, { location: args.azuriteDir && path.resolve(args.azuriteDir), ports: args.azuritePorts });
+  else
+    storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, {
+      location: args.azuriteDir && path.resolve(args.azuriteDir),
+      ports: args.azuritePorts,
+    });
   for (const notice of storage.notices) console.log(notice);
   if (storage.started) {
     stoppers.push(() => storage.started!.stop());
@@ -82,9 +86,15 @@ function serviceBusProvider(appDir: string, stoppers: (() => Promise<void>)[]): 
   return () =>
     (started ??= (async () => {
       const configFile = path.join(appDir, 'servicebus-emulator.json');
-      const bus = await startServiceBusEmulator({ port: defaultEmulatorPort, topology: fs.existsSync(configFile) ? configFile : undefined, dataDir: path.join(appDir, '.servicebus') });
+      const bus = await startServiceBusEmulator({
+        port: defaultEmulatorPort,
+        topology: fs.existsSync(configFile) ? configFile : undefined,
+        dataDir: path.join(appDir, '.servicebus'),
+      });
       stoppers.push(() => bus.stop());
-      console.log(`Service Bus: embedded local endpoint on 127.0.0.1:${bus.port}${fs.existsSync(configFile) ? ' (servicebus-emulator.json)' : ''}; messages kept in .servicebus/.`);
+      console.log(
+        `Service Bus: embedded local endpoint on 127.0.0.1:${bus.port}${fs.existsSync(configFile) ? ' (servicebus-emulator.json)' : ''}; messages kept in .servicebus/.`,
+      );
       return bus.connectionString;
     })());
 }

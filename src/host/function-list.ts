@@ -9,7 +9,9 @@ import { describeKeys } from './http/front-setup.js';
  * uses that this host does not run or apply (functions refused for a binding, host.json settings
  * not applied), so nothing is silently ignored.
  */
-export function describeFunctions(host: Pick<RunningHost, 'functions' | 'routes' | 'url'> & Partial<Pick<RunningHost, 'keys' | 'keysWhy' | 'notSupported'>>): string {
+export function describeFunctions(
+  host: Pick<RunningHost, 'functions' | 'routes' | 'url'> & Partial<Pick<RunningHost, 'keys' | 'keysWhy' | 'notSupported'>>,
+): string {
   const lines = ['', 'Functions:', ''];
   for (const fn of host.functions) {
     const route = host.routes.find((r) => r.fn === fn);

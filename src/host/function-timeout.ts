@@ -7,9 +7,17 @@ import type { Registry } from './registry.js';
  * blob retried). JavaScript cannot be cancelled from outside: the handler's promise keeps running
  * in the background, where the real host would restart the worker process.
  */
-export function enforceFunctionTimeout(registry: Registry, timeoutMs: number, timeoutText: string, log: (level: string, message: string) => void): () => void {
+export function enforceFunctionTimeout(
+  registry: Registry,
+  timeoutMs: number,
+  timeoutText: string,
+  log: (level: string, message: string) => void,
+): () => void {
   return registry.addHook('preInvocation', (core) => {
-    const pre = core as { invocationContext: { functionName: string; invocationId: string }; functionCallback: (...args: unknown[]) => unknown };
+    const pre = core as {
+      invocationContext: { functionName: string; invocationId: string };
+      functionCallback: (...args: unknown[]) => unknown;
+    };
     const callback = pre.functionCallback;
     pre.functionCallback = (...args: unknown[]) => {
       let timer: NodeJS.Timeout | undefined;

@@ -48,7 +48,14 @@ export function segmentToRegExp(segment: string): RegExp {
     else if (c === '{') {
       const close = segment.indexOf('}', i);
       if (close < 0) throw new Error(`Unclosed "{" in glob segment "${segment}".`);
-      re += '(?:' + segment.slice(i + 1, close).split(',').map(escape).join('|') + ')';
+      re +=
+        '(?:' +
+        segment
+          .slice(i + 1, close)
+          .split(',')
+          .map(escape)
+          .join('|') +
+        ')';
       i = close;
     } else re += escape(c);
   }

@@ -21,7 +21,18 @@ export interface HostSettings {
 }
 
 /** Keys that change nothing an app can observe locally (bundles: every binding is built in). */
-const QUIET_TOP = new Set(['version', 'extensionBundle', 'logging', 'aggregator', 'healthMonitor', 'watchDirectories', 'watchFiles', 'managedDependency', 'extensions', 'functionTimeout']);
+const QUIET_TOP = new Set([
+  'version',
+  'extensionBundle',
+  'logging',
+  'aggregator',
+  'healthMonitor',
+  'watchDirectories',
+  'watchFiles',
+  'managedDependency',
+  'extensions',
+  'functionTimeout',
+]);
 const APPLIED: Record<string, Set<string>> = {
   http: new Set(['routePrefix']),
   durableTask: new Set(['hubName', 'storageProvider', 'maxConcurrentActivityFunctions', 'maxConcurrentOrchestratorFunctions']),
@@ -50,13 +61,22 @@ export function readHostSettings(appDir: string): HostSettings {
   const timeout = hostJson.functionTimeout;
   const settings: HostSettings = {
     durable: {
-      maxConcurrentActivityFunctions: positiveInt(durableJson.maxConcurrentActivityFunctions, 'extensions.durableTask.maxConcurrentActivityFunctions'),
-      maxConcurrentOrchestratorFunctions: positiveInt(durableJson.maxConcurrentOrchestratorFunctions, 'extensions.durableTask.maxConcurrentOrchestratorFunctions'),
+      maxConcurrentActivityFunctions: positiveInt(
+        durableJson.maxConcurrentActivityFunctions,
+        'extensions.durableTask.maxConcurrentActivityFunctions',
+      ),
+      maxConcurrentOrchestratorFunctions: positiveInt(
+        durableJson.maxConcurrentOrchestratorFunctions,
+        'extensions.durableTask.maxConcurrentOrchestratorFunctions',
+      ),
     },
     serviceBus: {
       maxConcurrentCalls: positiveInt(bus.maxConcurrentCalls, 'extensions.serviceBus.maxConcurrentCalls'),
       prefetchCount: positiveInt(bus.prefetchCount, 'extensions.serviceBus.prefetchCount', 0),
-      maxAutoLockRenewalMs: bus.maxAutoLockRenewalDuration === undefined ? undefined : timeSpanMs(bus.maxAutoLockRenewalDuration, 'extensions.serviceBus.maxAutoLockRenewalDuration'),
+      maxAutoLockRenewalMs:
+        bus.maxAutoLockRenewalDuration === undefined
+          ? undefined
+          : timeSpanMs(bus.maxAutoLockRenewalDuration, 'extensions.serviceBus.maxAutoLockRenewalDuration'),
     },
     notApplied,
   };
@@ -71,7 +91,12 @@ export function readHostSettings(appDir: string): HostSettings {
   }
   settings.localHttpPort = positiveInt(hostSection.LocalHttpPort, 'local.settings.json Host.LocalHttpPort', 0);
   if (typeof hostSection.CORS === 'string' && hostSection.CORS.trim()) {
-    settings.cors = { origins: hostSection.CORS.split(',').map((o) => o.trim()).filter(Boolean), credentials: hostSection.CORSCredentials === true };
+    settings.cors = {
+      origins: hostSection.CORS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      credentials: hostSection.CORSCredentials === true,
+    };
   }
   return settings;
 }
@@ -85,7 +110,12 @@ export function loadConnectionStrings(appDir: string, env: NodeJS.ProcessEnv = p
   const local = asRecord(readJson(path.join(appDir, 'local.settings.json')));
   const applied: string[] = [];
   for (const [name, value] of Object.entries(asRecord(local.ConnectionStrings))) {
-    const text = typeof value === 'string' ? value : typeof asRecord(value).ConnectionString === 'string' ? (asRecord(value).ConnectionString as string) : undefined;
+    const text =
+      typeof value === 'string'
+        ? value
+        : typeof asRecord(value).ConnectionString === 'string'
+          ? (asRecord(value).ConnectionString as string)
+          : undefined;
     const key = `ConnectionStrings:${name}`;
     if (text === undefined || env[key] !== undefined) continue;
     env[key] = text;
@@ -110,7 +140,8 @@ export function timeSpanMs(value: unknown, where: string): number {
 function positiveInt(value: unknown, where: string, min = 1): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < min) throw new Error(`${where} must be a whole number >= ${min}, got ${JSON.stringify(value)}.`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min)
+    throw new Error(`${where} must be a whole number >= ${min}, got ${JSON.stringify(value)}.`);
   return n;
 }
 

@@ -3,29 +3,30 @@
  * what it cannot run, and wires the HTTP front, the Durable engine, trigger listeners and output
  * bindings over one storage account; stops them in order.
  */
-import path from 'node:path';
+
 import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { ServiceBusClient } from '@azure/service-bus';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
 import { loadApp } from './app-loader.js';
-import { Invoker } from './invoker.js';
-import { assertStorageReachable, createStorageClients, type StorageClients } from './storage/connection.js';
-import { createDurableRuntime } from './durable/durable-runtime.js';
-import { clientBindingData, WEBHOOK_PATH, type ClientBindingUrls } from './durable/client-binding.js';
-import { handleManagementCall } from './durable/management-api.js';
-import type { HttpFront, FrontTimeouts } from './http/http-front.js';
-import { startFronts } from './http/front-setup.js';
-import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
-import { adminMount } from './http/admin-api.js';
-import { createTriggerListeners } from './triggers/index.js';
-import { ensureLocalServiceBus } from './local-emulators.js';
-import { serviceBusConnectionString, settingName } from './triggers/servicebus-trigger.js';
-import { connectionSettingValue, loadConnectionStrings, readHostSettings } from './host-settings.js';
 import { describeUnsupported, removeUnsupported } from './bindings/binding-support.js';
 import { installOutputBindings } from './bindings/output-bindings.js';
+import { type ClientBindingUrls, clientBindingData, WEBHOOK_PATH } from './durable/client-binding.js';
+import { createDurableRuntime } from './durable/durable-runtime.js';
+import { handleManagementCall } from './durable/management-api.js';
 import { enforceFunctionTimeout } from './function-timeout.js';
-import { ServiceBusClient } from '@azure/service-bus';
-import type { TriggerListener } from './triggers/trigger-listener.js';
+import { connectionSettingValue, loadConnectionStrings, readHostSettings } from './host-settings.js';
+import { adminMount } from './http/admin-api.js';
+import { startFronts } from './http/front-setup.js';
+import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
+import type { FrontTimeouts, HttpFront } from './http/http-front.js';
+import { Invoker } from './invoker.js';
+import { ensureLocalServiceBus } from './local-emulators.js';
 import type { RegisteredFunction } from './registry.js';
+import { assertStorageReachable, createStorageClients, type StorageClients } from './storage/connection.js';
+import { createTriggerListeners } from './triggers/index.js';
+import { serviceBusConnectionString, settingName } from './triggers/servicebus-trigger.js';
+import type { TriggerListener } from './triggers/trigger-listener.js';
 
 export type HostLog = (level: string, message: string) => void;
 
@@ -82,7 +83,9 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const notSupported = settings.notApplied.map((key) => `${key}: not applied by the local host.`);
   const connectionString = o.storageConnectionString ?? connectionSettingValue(config.storageSetting);
   if (!connectionString) {
-    throw new Error(`App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`);
+    throw new Error(
+      `App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`,
+    );
   }
   const storage = createStorageClients(connectionString);
   await assertStorageReachable(storage, config.storageSetting);
@@ -94,12 +97,16 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     notSupported.push(`WEBSITE_TIME_ZONE (${process.env.WEBSITE_TIME_ZONE}): not applied; timer schedules run in UTC here.`);
   }
   if (settings.serviceBus.prefetchCount !== undefined) {
-    notSupported.push('host.json extensions.serviceBus.prefetchCount: not applied (the JavaScript Service Bus SDK has no prefetch; it asks for maxConcurrentCalls messages at a time).');
+    notSupported.push(
+      'host.json extensions.serviceBus.prefetchCount: not applied (the JavaScript Service Bus SDK has no prefetch; it asks for maxConcurrentCalls messages at a time).',
+    );
   }
   for (const line of notSupported) log('warn', line);
-  if (settings.functionTimeoutMs !== undefined) enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
+  if (settings.functionTimeoutMs !== undefined)
+    enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
   const busClients = new Map<string, ServiceBusClient>();
-  const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined);
+  const hostStorageFor = (setting: string | undefined): StorageClients =>
+    storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined);
   installOutputBindings(app.registry, {
     storage: hostStorageFor,
     serviceBus: (setting) => {
@@ -112,14 +119,26 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   // The worker runs appStart before any invocation.
   await app.registry.runHooks('appStart', { hookData: {}, appHookData: {} });
   const invoker = new Invoker(app.registry, app.library, (level, fn, msg) => log(level, `[${fn}] ${msg}`));
-  const durable = await createDurableRuntime({ storage, hubName: config.hubName, registry: app.registry, invoker, log, appDir, dataDir: o.durableDataDir, leaseMs: o.leaseMs });
+  const durable = await createDurableRuntime({
+    storage,
+    hubName: config.hubName,
+    registry: app.registry,
+    invoker,
+    log,
+    appDir,
+    dataDir: o.durableDataDir,
+    leaseMs: o.leaseMs,
+  });
   const engine = durable.engine;
 
   const hostId = createHash('sha256').update(appDir).digest('hex').slice(0, 16);
   const busSettings = [...app.registry.functions.values()].flatMap((fn) =>
-    fn.bindings.filter((b) => b.type === 'serviceBusTrigger' || (b.type === 'serviceBus' && b.direction === 'out')).map((b) => settingName(b.connection)),
+    fn.bindings
+      .filter((b) => b.type === 'serviceBusTrigger' || (b.type === 'serviceBus' && b.direction === 'out'))
+      .map((b) => settingName(b.connection)),
   );
-  for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus)) log('info', `Setting ${name} → the local Service Bus endpoint.`);
+  for (const name of await ensureLocalServiceBus(busSettings, o.provideServiceBus))
+    log('info', `Setting ${name} → the local Service Bus endpoint.`);
   const listeners = createTriggerListeners(app.registry, {
     invoker,
     storage: hostStorageFor,
@@ -146,7 +165,13 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     hostId,
     webhookPath: WEBHOOK_PATH,
     management: (call, sub) =>
-      handleManagementCall(engine, app.registry, urls, { method: call.method, path: sub, query: call.url.searchParams, body: call.body, headers: call.headers }),
+      handleManagementCall(engine, app.registry, urls, {
+        method: call.method,
+        path: sub,
+        query: call.url.searchParams,
+        body: call.body,
+        headers: call.headers,
+      }),
     admin: adminMount(app.registry, invoker, listeners, log),
     log,
   });
@@ -200,10 +225,15 @@ function storageFor(setting: string | undefined, hostSetting: string, hostStorag
 }
 
 /** The Durable engine has no concurrency options yet (it is being rewritten): say so rather than ignore them. */
-function durableSettingsNotApplied(durable: { maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number }): string[] {
+function durableSettingsNotApplied(durable: {
+  maxConcurrentActivityFunctions?: number;
+  maxConcurrentOrchestratorFunctions?: number;
+}): string[] {
   return Object.entries(durable)
     .filter(([, v]) => v !== undefined)
-    .map(([key, v]) => `host.json extensions.durableTask.${key} (${String(v)}): not applied; the local Durable engine has no such limit yet.`);
+    .map(
+      ([key, v]) => `host.json extensions.durableTask.${key} (${String(v)}): not applied; the local Durable engine has no such limit yet.`,
+    );
 }
 
 export type { TriggerListener };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FunctionsLibrary } from './app-loader.js';
-import type { BindingDef, Registry, RegisteredFunction } from './registry.js';
+import type { BindingDef, RegisteredFunction, Registry } from './registry.js';
 
 export type LogLine = (level: string, functionName: string, message: string) => void;
 
@@ -44,7 +44,10 @@ export class Invoker {
     }
     const post = { invocationContext: context, inputs: pre.inputs, result, error, hookData };
     await this.registry.runHooks('postInvocation', post);
-    if (post.error) throw post.error instanceof Error ? post.error : new Error(`Function ${fn.name} threw a non-Error value: ${JSON.stringify(post.error)}`);
+    if (post.error)
+      throw post.error instanceof Error
+        ? post.error
+        : new Error(`Function ${fn.name} threw a non-Error value: ${JSON.stringify(post.error)}`);
     return post.result;
   }
 

@@ -2,9 +2,9 @@
 // (with orphan detection) and the Service Bus settings the embedded endpoint fills.
 import net from 'node:net';
 import path from 'node:path';
-import { startAzurite, type RunningAzurite } from './storage/azurite.js';
-import { developmentConnectionString } from './storage/connection.js';
+import { type RunningAzurite, startAzurite } from './storage/azurite.js';
 import { removePidFile, stopOrphanAzurite, writePidFile } from './storage/azurite-pidfile.js';
+import { developmentConnectionString } from './storage/connection.js';
 
 export interface LocalStorage {
   connectionString: string;
@@ -30,7 +30,12 @@ const DEV_PORTS = { blob: 10000, queue: 10001, table: 10002 };
  * embedded one (data in `<appDir>/.azurite`, git-ignored) on those ports. A previous run's
  * embedded Azurite still running on the data folder is stopped first, and said so, never reused.
  */
-export async function resolveLocalStorage(appDir: string, setting: string | undefined, allowStart: boolean, options: EmbeddedStorageOptions = {}): Promise<LocalStorage> {
+export async function resolveLocalStorage(
+  appDir: string,
+  setting: string | undefined,
+  allowStart: boolean,
+  options: EmbeddedStorageOptions = {},
+): Promise<LocalStorage> {
   const wantsDev = !setting || /UseDevelopmentStorage\s*=\s*true/i.test(setting);
   if (!wantsDev) return { connectionString: setting, description: 'storage from the app setting', notices: [] };
   const ports = options.ports ?? DEV_PORTS;
@@ -41,7 +46,8 @@ export async function resolveLocalStorage(appDir: string, setting: string | unde
     if (orphan) notices.push(orphan);
   }
   const connectionString = developmentConnectionString(ports);
-  if (ports.blob !== 0 && (await isListening(ports.blob))) return { connectionString, description: `Azurite already running on ${ports.blob}-${ports.table}`, notices };
+  if (ports.blob !== 0 && (await isListening(ports.blob)))
+    return { connectionString, description: `Azurite already running on ${ports.blob}-${ports.table}`, notices };
   if (!allowStart) return { connectionString, description: 'development storage (not started: --no-emulators)', notices };
   const azurite = await startAzurite({ location, blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table });
   writePidFile(location, azurite.pid);
@@ -52,7 +58,12 @@ export async function resolveLocalStorage(appDir: string, setting: string | unde
       removePidFile(location, azurite.pid);
     },
   };
-  return { connectionString: azurite.connectionString, started, description: `embedded Azurite (pid ${azurite.pid}, data in ${location})`, notices };
+  return {
+    connectionString: azurite.connectionString,
+    started,
+    description: `embedded Azurite (pid ${azurite.pid}, data in ${location})`,
+    notices,
+  };
 }
 
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -78,7 +89,11 @@ export function localServiceBusPort(connectionString: string): number | undefine
  * name a local emulator that isn't running: `provide` starts the embedded endpoint (once) and
  * returns its connection string. Settings that point at Azure are left alone.
  */
-export async function ensureLocalServiceBus(settingNames: string[], provide: (() => Promise<string>) | undefined, env = process.env): Promise<string[]> {
+export async function ensureLocalServiceBus(
+  settingNames: string[],
+  provide: (() => Promise<string>) | undefined,
+  env = process.env,
+): Promise<string[]> {
   const filled: string[] = [];
   for (const name of new Set(settingNames)) {
     const value = env[name];

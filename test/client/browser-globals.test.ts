@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
 import { uniqueOperation } from '../e2e/gateway-client.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 
 const DIST = path.join(__dirname, '../../dist/src');
 
@@ -50,7 +50,10 @@ function loadInBrowserContext(): Record<string, unknown> {
     const module = { exports: {} as Record<string, unknown> };
     cache.set(file, module.exports);
     type ModuleWrapper = (exports: unknown, require: (specifier: string) => unknown, module: unknown) => void;
-    const wrapper = vm.compileFunction(fs.readFileSync(file, 'utf8'), ['exports', 'require', 'module'], { parsingContext: context, filename: file }) as ModuleWrapper;
+    const wrapper = vm.compileFunction(fs.readFileSync(file, 'utf8'), ['exports', 'require', 'module'], {
+      parsingContext: context,
+      filename: file,
+    }) as ModuleWrapper;
     const requireRelative = (specifier: string): Record<string, unknown> => {
       if (!specifier.startsWith('.')) throw new Error(`${path.relative(DIST, file)} requires "${specifier}", which no browser has`);
       return load(path.resolve(path.dirname(file), specifier));
@@ -63,7 +66,9 @@ function loadInBrowserContext(): Record<string, unknown> {
 }
 
 it('the built client runs with web globals only and gets its answer from the real gateway', async () => {
-  const client = loadInBrowserContext() as { callGateway: (...args: unknown[]) => Promise<{ status: number; text(): string; idempotencyKey: string }> };
+  const client = loadInBrowserContext() as {
+    callGateway: (...args: unknown[]) => Promise<{ status: number; text(): string; idempotencyKey: string }>;
+  };
   const operation = uniqueOperation('browser');
   const answer = await client.callGateway(stack.url, operation, { from: 'a page' }, { respondAsync: true, idempotencyKey: true });
   expect(answer.status).toBe(200);

@@ -10,8 +10,8 @@ import {
   GatewayUnreachableError,
   type StatusResource,
 } from '../../src/client/index.js';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
 import { dispatched, nextRequest, reply, uniqueOperation } from '../e2e/gateway-client.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { startTapProxy, type TapProxy } from './tap-proxy.js';
 
 const PROBLEM_PREFIX = 'urn:sync-over-async-gateway:problem:';
@@ -61,7 +61,13 @@ describe('callGateway, answered sync', () => {
     await reply(stack, request.id, csv, { contentType: 'text/csv; charset=iso-8859-1', status: 201 });
 
     const answer = await answering;
-    expect(answer).toMatchObject({ status: 201, contentType: 'text/csv; charset=iso-8859-1', requestId: request.id, mode: 'sync', polls: 0 });
+    expect(answer).toMatchObject({
+      status: 201,
+      contentType: 'text/csv; charset=iso-8859-1',
+      requestId: request.id,
+      mode: 'sync',
+      polls: 0,
+    });
     expect(Buffer.from(answer.body).equals(csv)).toBe(true);
     const [submit] = proxy.requestsTo(`/api/requests/${operation}`);
     expect(submit?.headers.prefer).toBe('wait=20');
@@ -111,18 +117,23 @@ describe('callGateway, answered async', () => {
     let id = '';
     let sentAtAbort = -1;
     const error = await rejection(
-      callGateway(proxy.url, operation, {}, {
-        respondAsync: true,
-        signal: controller.signal,
-        onStatus: (resource) => {
-          id = resource.id;
-          // A zero timer fires after the client has started its wait for the next poll (Retry-After: 1 s).
-          setTimeout(() => {
-            sentAtAbort = proxy.requestsTo(`/api/status/${id}`).length;
-            controller.abort();
-          }, 0);
+      callGateway(
+        proxy.url,
+        operation,
+        {},
+        {
+          respondAsync: true,
+          signal: controller.signal,
+          onStatus: (resource) => {
+            id = resource.id;
+            // A zero timer fires after the client has started its wait for the next poll (Retry-After: 1 s).
+            setTimeout(() => {
+              sentAtAbort = proxy.requestsTo(`/api/status/${id}`).length;
+              controller.abort();
+            }, 0);
+          },
         },
-      }),
+      ),
     );
     expect((error as Error).name).toBe('AbortError');
     expect(sentAtAbort).toBe(1);
@@ -137,7 +148,12 @@ describe('callGateway, answered async', () => {
     const backend = replyWhenAwaiting(Buffer.from('"fine"'), { contentType: 'application/json' });
     proxy.once('GET', '/api/status/', { kind: 'respond', status: 503, headers: { 'retry-after': '1' } });
     const retries: string[] = [];
-    const answer = await callGateway(proxy.url, operation, {}, { respondAsync: true, onStatus: backend.onStatus, onRetry: (r) => retries.push(r.reason) });
+    const answer = await callGateway(
+      proxy.url,
+      operation,
+      {},
+      { respondAsync: true, onStatus: backend.onStatus, onRetry: (r) => retries.push(r.reason) },
+    );
     expect(answer.json()).toBe('fine');
     expect(retries).toEqual(['HTTP 503']);
     const polls = proxy.requestsTo(`/api/status/${answer.requestId}`);
@@ -154,7 +170,13 @@ describe('callGateway, gateway problems', () => {
     const [submit] = proxy.requestsTo(`/api/requests/${operation}`);
     const id = submit?.responseHeaders?.['x-correlation-id'];
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(error).toMatchObject({ status: 504, code: 'sync-wait-expired', type: `${PROBLEM_PREFIX}sync-wait-expired`, title: 'Synchronous wait expired', requestId: id });
+    expect(error).toMatchObject({
+      status: 504,
+      code: 'sync-wait-expired',
+      type: `${PROBLEM_PREFIX}sync-wait-expired`,
+      title: 'Synchronous wait expired',
+      requestId: id,
+    });
     expect((error as GatewayTimeoutError).detail).not.toBe('');
   });
 
@@ -173,7 +195,12 @@ describe('callGateway, gateway problems', () => {
     // The id behind a key is an HMAC under the gateway's secret: the first submit's answer names it.
     const id = first.headers.get('x-correlation-id') ?? '';
     expect(id).not.toBe('');
-    expect(error).toMatchObject({ status: 422, code: 'idempotency-key-reused', type: `${PROBLEM_PREFIX}idempotency-key-reused`, requestId: id });
+    expect(error).toMatchObject({
+      status: 422,
+      code: 'idempotency-key-reused',
+      type: `${PROBLEM_PREFIX}idempotency-key-reused`,
+      requestId: id,
+    });
     expect((error as GatewayProblemError).detail).toContain(id);
     expect(proxy.requestsTo(`/api/requests/${operation}`)).toHaveLength(1);
   });
@@ -184,7 +211,12 @@ describe('callGateway, retries', () => {
     const operation = uniqueOperation('client-reset');
     proxy.once('POST', `/api/requests/${operation}`, { kind: 'reset-after-forward' });
     const backend = replyWhenAwaiting(Buffer.from('{"once":true}'), { contentType: 'application/json' });
-    const answer = await callGateway(proxy.url, operation, { r: 1 }, { respondAsync: true, idempotencyKey: true, retryBackoffMs: 50, onStatus: backend.onStatus });
+    const answer = await callGateway(
+      proxy.url,
+      operation,
+      { r: 1 },
+      { respondAsync: true, idempotencyKey: true, retryBackoffMs: 50, onStatus: backend.onStatus },
+    );
 
     expect(answer.json()).toEqual({ once: true });
     const key = answer.idempotencyKey ?? '';

@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
 import { readBlobs, uniqueOperation } from '../e2e/gateway-client.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 
 const SCRIPT = path.join(__dirname, '../../dist/scripts/call.js');
 

@@ -1,7 +1,8 @@
 // A gateway that isn't there: a real port that refuses connections (a server opened and closed
 // again). Shows the retry budget is spent and then reported, and that bad options fail at once.
-import net from 'node:net';
+
 import type { AddressInfo } from 'node:net';
+import net from 'node:net';
 import { beforeAll, expect, it } from 'vitest';
 import { callGateway, GatewayUnreachableError } from '../../src/client/index.js';
 
@@ -17,12 +18,17 @@ beforeAll(async () => {
 
 it('retries a keyed submit on refused connections (default budget even when passed undefined), then reports every attempt', async () => {
   const retried: number[] = [];
-  const error: unknown = await callGateway(closedUrl, 'op', {}, {
-    idempotencyKey: 'k-1',
-    retries: undefined,
-    retryBackoffMs: 1,
-    onRetry: (r) => retried.push(r.attempt),
-  }).catch((e: unknown) => e);
+  const error: unknown = await callGateway(
+    closedUrl,
+    'op',
+    {},
+    {
+      idempotencyKey: 'k-1',
+      retries: undefined,
+      retryBackoffMs: 1,
+      onRetry: (r) => retried.push(r.attempt),
+    },
+  ).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(GatewayUnreachableError);
   expect(error).toMatchObject({ attempts: 4, url: `${closedUrl}/api/requests/op` });
   expect(retried).toEqual([1, 2, 3]);

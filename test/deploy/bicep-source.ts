@@ -55,7 +55,10 @@ function unquote(raw: string): string {
 }
 
 class Reader {
-  constructor(private readonly text: string, public pos: number) {}
+  constructor(
+    private readonly text: string,
+    public pos: number,
+  ) {}
 
   private skip(newlines: boolean): void {
     const pattern = newlines ? /[\s,]/ : /[ \t\r]/;

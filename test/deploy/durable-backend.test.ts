@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBicep, varValue } from './bicep-source.js';
-import { readRepoFile, ROOT } from './settings-sources.js';
+import { ROOT, readRepoFile } from './settings-sources.js';
 
 type Json = Record<string, unknown>;
 type HostJson = { extensions: { durableTask: Json & { hubName?: string; storageProvider?: Json } } };
@@ -29,7 +29,11 @@ describe('host.dts.json', () => {
   it('uses the azureManaged provider with the connection setting function-app.bicep writes', () => {
     const provider = dtsJson.extensions.durableTask.storageProvider;
     expect(provider?.type).toBe('azureManaged');
-    expect(readRepoFile('infra/app/function-app.bicep')).toMatch(new RegExp(`\\b${String(provider?.connectionStringName)}: 'Endpoint=\\$\\{schedulerEndpoint\\};Authentication=ManagedIdentity;ClientID=\\$\\{identityClientId\\}'`));
+    expect(readRepoFile('infra/app/function-app.bicep')).toMatch(
+      new RegExp(
+        `\\b${String(provider?.connectionStringName)}: 'Endpoint=\\$\\{schedulerEndpoint\\};Authentication=ManagedIdentity;ClientID=\\$\\{identityClientId\\}'`,
+      ),
+    );
   });
 
   it('names the task hub the scheduler is given', () => {
@@ -48,7 +52,11 @@ describe('infra/hooks/select-host-json.sh (azd prepackage/postpackage)', () => {
     return dir;
   };
   const run = (cwd: string, step: string, backend?: string) =>
-    spawnSync('sh', [script, step], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, ...(backend ? { DURABLE_BACKEND: backend } : {}) } });
+    spawnSync('sh', [script, step], {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...(backend ? { DURABLE_BACKEND: backend } : {}) },
+    });
   const host = (cwd: string) => readFileSync(join(cwd, 'host.json'), 'utf8');
 
   afterEach(() => {

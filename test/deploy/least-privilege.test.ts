@@ -5,7 +5,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isObject, readBicep, varValue } from './bicep-source.js';
-import { readRepoFile, ROOT } from './settings-sources.js';
+import { ROOT, readRepoFile } from './settings-sources.js';
 
 // Azure's built-in role definition ids (the same in every tenant).
 const BUILT_IN_ROLES: Record<string, string> = {
@@ -20,7 +20,9 @@ const BUILT_IN_ROLES: Record<string, string> = {
 };
 
 const infraFiles = (dir = join(ROOT, 'infra')): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? infraFiles(join(dir, e.name)) : /\.(bicep|json)$/.test(e.name) ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? infraFiles(join(dir, e.name)) : /\.(bicep|json)$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
 
 describe('the identity gets only the roles it needs', () => {
   const rbac = readBicep(readRepoFile('infra/app/rbac.bicep'));
@@ -31,7 +33,11 @@ describe('the identity gets only the roles it needs', () => {
   });
 
   it('the app identity: blob owner, queue and table contributor, Service Bus send and receive, metrics, the task hub', () => {
-    const grants = [...rbac.source.matchAll(/resource (app\w+) '[^']+' = (?:if \([^)]*\) )?(?:\[\s*for role in (\w+):)?[\s\S]*?roleDefinitionId: [^\n]*?(?:roles\.(\w+)|role)\)\s*\n\s*principalId: (\w+)/g)].map((m) => ({
+    const grants = [
+      ...rbac.source.matchAll(
+        /resource (app\w+) '[^']+' = (?:if \([^)]*\) )?(?:\[\s*for role in (\w+):)?[\s\S]*?roleDefinitionId: [^\n]*?(?:roles\.(\w+)|role)\)\s*\n\s*principalId: (\w+)/g,
+      ),
+    ].map((m) => ({
       resource: m[1],
       roles: m[2] ?? m[3],
       principal: m[4],
@@ -46,7 +52,11 @@ describe('the identity gets only the roles it needs', () => {
       const value = varValue(rbac, list);
       return Array.isArray(value) ? value.map((v) => (typeof v === 'object' && v !== null && 'text' in v ? v.text : v)) : [];
     };
-    expect(names('storageRoles')).toEqual(['roles.storageBlobDataOwner', 'roles.storageQueueDataContributor', 'roles.storageTableDataContributor']);
+    expect(names('storageRoles')).toEqual([
+      'roles.storageBlobDataOwner',
+      'roles.storageQueueDataContributor',
+      'roles.storageTableDataContributor',
+    ]);
     expect(names('serviceBusRoles')).toEqual(['roles.serviceBusDataSender', 'roles.serviceBusDataReceiver']);
   });
 
@@ -61,7 +71,9 @@ describe('no keys, local authentication off', () => {
   it('no file in infra/ reads or writes a key', () => {
     for (const path of infraFiles()) {
       const text = readRepoFile(path.slice(ROOT.length + 1));
-      expect(text, path).not.toMatch(/\blist(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets)\s*\(|AccountKey=|SharedAccessKey|primaryKey|@secure\(\)/i);
+      expect(text, path).not.toMatch(
+        /\blist(Keys|ConnectionStrings|AccountSas|ServiceSas|Secrets)\s*\(|AccountKey=|SharedAccessKey|primaryKey|@secure\(\)/i,
+      );
     }
   });
 
@@ -79,14 +91,18 @@ describe('no keys, local authentication off', () => {
     expect(readRepoFile('infra/app/servicebus.bicep')).toMatch(/disableLocalAuth: true/);
     expect(readRepoFile('infra/app/monitoring.bicep')).toMatch(/DisableLocalAuth: true/);
     const app = readRepoFile('infra/app/function-app.bicep');
-    expect([...app.matchAll(/'basicPublishingCredentialsPolicies' = \{\s*name: '(\w+)'\s*properties: \{\s*allow: false/g)].map((m) => m[1])).toEqual(['ftp', 'scm']);
+    expect(
+      [...app.matchAll(/'basicPublishingCredentialsPolicies' = \{\s*name: '(\w+)'\s*properties: \{\s*allow: false/g)].map((m) => m[1]),
+    ).toEqual(['ftp', 'scm']);
     expect(app).toMatch(/APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=\$\{identityClientId\};Authorization=AAD'/);
   });
 
   it('the Flex Consumption app reads its package with the identity and runs Node 20', () => {
     const app = readRepoFile('infra/app/function-app.bicep');
     expect(app).toMatch(/name: 'FC1'\s*tier: 'FlexConsumption'/);
-    expect(app).toMatch(/type: 'blobContainer'[\s\S]*?authentication: \{\s*type: 'UserAssignedIdentity'\s*userAssignedIdentityResourceId: identityId/);
+    expect(app).toMatch(
+      /type: 'blobContainer'[\s\S]*?authentication: \{\s*type: 'UserAssignedIdentity'\s*userAssignedIdentityResourceId: identityId/,
+    );
     expect(app).toMatch(/scaleAndConcurrency: \{\s*maximumInstanceCount: maximumInstanceCount\s*instanceMemoryMB: instanceMemoryMB/);
     expect(app).toMatch(/runtime: \{\s*name: 'node'\s*version: '20'/);
   });

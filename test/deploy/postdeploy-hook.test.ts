@@ -29,7 +29,10 @@ describe('infra/hooks/postdeploy.sh (azd postdeploy)', () => {
     const log = join(dir, 'az.log');
     const az = join(dir, 'az');
     // One line per call, arguments separated by a tab.
-    writeFileSync(az, `#!/bin/sh\nprintf '%s\\t' "$@" >> '${log}'\necho >> '${log}'\ncase "$1 $2" in\n  "functionapp keys") printf '%s\\n' '${key}' ;;\nesac\n`);
+    writeFileSync(
+      az,
+      `#!/bin/sh\nprintf '%s\\t' "$@" >> '${log}'\necho >> '${log}'\ncase "$1 $2" in\n  "functionapp keys") printf '%s\\n' '${key}' ;;\nesac\n`,
+    );
     chmodSync(az, 0o755);
     const result = spawnSync('sh', [join(ROOT, 'infra/hooks/postdeploy.sh')], {
       encoding: 'utf8',
@@ -37,7 +40,10 @@ describe('infra/hooks/postdeploy.sh (azd postdeploy)', () => {
     });
     const calls = (() => {
       try {
-        return readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split('\t').filter(Boolean));
+        return readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => line.split('\t').filter(Boolean));
       } catch {
         return [];
       }
@@ -48,13 +54,27 @@ describe('infra/hooks/postdeploy.sh (azd postdeploy)', () => {
   it('subscribes BlobCreated in the replies container to the blobReply webhook with the blobs_extension key', () => {
     const result = run('s3cr3t-key');
     expect(result.status).toBe(0);
-    expect(result.calls[0]).toEqual(['functionapp', 'keys', 'list', '--resource-group', 'rg-test', '--name', 'func-abc', '--query', 'systemKeys.blobs_extension', '--output', 'tsv']);
+    expect(result.calls[0]).toEqual([
+      'functionapp',
+      'keys',
+      'list',
+      '--resource-group',
+      'rg-test',
+      '--name',
+      'func-abc',
+      '--query',
+      'systemKeys.blobs_extension',
+      '--output',
+      'tsv',
+    ]);
     const create = result.calls[1] ?? [];
     const option = (name: string) => create[create.indexOf(name) + 1];
     expect(create.slice(0, 4)).toEqual(['eventgrid', 'system-topic', 'event-subscription', 'create']);
     expect(option('--system-topic-name')).toBe('evgt-blobs-abc');
     expect(option('--endpoint-type')).toBe('webhook');
-    expect(option('--endpoint')).toBe('https://func-abc.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.blobReply&code=s3cr3t-key');
+    expect(option('--endpoint')).toBe(
+      'https://func-abc.azurewebsites.net/runtime/webhooks/blobs?functionName=Host.Functions.blobReply&code=s3cr3t-key',
+    );
     expect(option('--included-event-types')).toBe('Microsoft.Storage.BlobCreated');
     expect(option('--subject-begins-with')).toBe('/blobServices/default/containers/replies/');
     expect(result.stdout + result.stderr).not.toContain('s3cr3t-key');

@@ -56,7 +56,8 @@ export function emulatorTopology(json: unknown): Topology {
     for (const sub of list(topic.Subscriptions, `${topicPath} Subscriptions`)) {
       const subPath = `${topicPath}/subscriptions/${String(sub.Name)}`;
       topology.set(subPath, canonical(sub.Properties));
-      for (const rule of list(sub.Rules, `${subPath} Rules`)) topology.set(`${subPath}/rules/${String(rule.Name)}`, emulatorRule(rule.Properties));
+      for (const rule of list(sub.Rules, `${subPath} Rules`))
+        topology.set(`${subPath}/rules/${String(rule.Name)}`, emulatorRule(rule.Properties));
     }
   }
   return topology;
@@ -105,7 +106,9 @@ export function topologyDifferences(emulator: Topology, bicep: Topology): string
     }
     for (const key of new Set([...Object.keys(properties), ...Object.keys(other)])) {
       if (!isDeepStrictEqual(properties[key], other[key])) {
-        problems.push(`${path} ${key}: servicebus-emulator.json ${JSON.stringify(properties[key])}, servicebus.bicep ${JSON.stringify(other[key])}`);
+        problems.push(
+          `${path} ${key}: servicebus-emulator.json ${JSON.stringify(properties[key])}, servicebus.bicep ${JSON.stringify(other[key])}`,
+        );
       }
     }
   }
@@ -115,7 +118,8 @@ export function topologyDifferences(emulator: Topology, bicep: Topology): string
   // ARM gives each subscription a match-all $Default rule; filters only filter if one of them replaces it.
   const withRules = new Set([...bicep.keys()].filter((p) => p.includes('/rules/')).map((p) => p.slice(0, p.indexOf('/rules/'))));
   for (const sub of withRules) {
-    if (!bicep.has(`${sub}/rules/$Default`)) problems.push(`${sub}: has rules but none named $Default, so Azure keeps its match-all default rule beside them`);
+    if (!bicep.has(`${sub}/rules/$Default`))
+      problems.push(`${sub}: has rules but none named $Default, so Azure keeps its match-all default rule beside them`);
   }
   return problems;
 }

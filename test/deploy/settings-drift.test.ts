@@ -7,9 +7,9 @@
 // Defaults are asked of config.ts itself: a value is the default when setting it changes nothing
 // parseConfig returns, so the test follows config.ts however it computes a default.
 import { describe, expect, it } from 'vitest';
-import { varValue, readBicep } from './bicep-source.js';
+import { readBicep, varValue } from './bicep-source.js';
 import { bicepTopology, emulatorTopology, topologyDifferences } from './servicebus-topology.js';
-import { findDrift, type Drift } from './settings-drift.js';
+import { type Drift, findDrift } from './settings-drift.js';
 import { notTheDefault, readBicepSettings, readReadmeSettings, readRepoFile, settingsReadBy } from './settings-sources.js';
 
 /**
@@ -74,16 +74,18 @@ describe('app settings: config.ts, local.settings.sample.json, README.md and inf
   });
 
   it('README tables are read whatever their formatting, numbers with separators included', () => {
-    const rows = readReadmeSettings([
-      '| Setting | Default | Meaning |',
-      '|:--|--:|---|',
-      '| `GATEWAY_MAX_BODY_BYTES` | 1 048 576 | largest body |',
-      '|`GATEWAY_REQUEST_CHANNEL`|`blob`||',
-      '',
-      '| call | answer |',
-      '|---|---|',
-      '| `GATEWAY_NOT_A_SETTING_TABLE` | x |',
-    ].join('\n'));
+    const rows = readReadmeSettings(
+      [
+        '| Setting | Default | Meaning |',
+        '|:--|--:|---|',
+        '| `GATEWAY_MAX_BODY_BYTES` | 1 048 576 | largest body |',
+        '|`GATEWAY_REQUEST_CHANNEL`|`blob`||',
+        '',
+        '| call | answer |',
+        '|---|---|',
+        '| `GATEWAY_NOT_A_SETTING_TABLE` | x |',
+      ].join('\n'),
+    );
     expect(rows).toEqual([
       { setting: 'GATEWAY_MAX_BODY_BYTES', default: '1048576', meaning: 'largest body' },
       { setting: 'GATEWAY_REQUEST_CHANNEL', default: 'blob', meaning: '' },
@@ -98,7 +100,9 @@ describe('Service Bus topology: servicebus-emulator.json and infra/app/servicebu
 
   it('same queues, topics, subscriptions and rules, with the same properties', () => {
     expect(topologyDifferences(emulator, bicep)).toEqual([]);
-    expect([...bicep.keys()]).toEqual(expect.arrayContaining(['queues/replies-rejected', 'topics/requests/subscriptions/backend', 'topics/replies/subscriptions/gateway']));
+    expect([...bicep.keys()]).toEqual(
+      expect.arrayContaining(['queues/replies-rejected', 'topics/requests/subscriptions/backend', 'topics/replies/subscriptions/gateway']),
+    );
   });
 
   it('the entities the gateway settings name by default are there', () => {
@@ -121,17 +125,28 @@ describe('Service Bus topology: servicebus-emulator.json and infra/app/servicebu
       ['rule', 'rules', 'Microsoft.ServiceBus/namespaces/topics/subscriptions/rules@'],
     ] as const) {
       expect(servicebus.resources.get(symbol)).toMatch(new RegExp(`^${type.replace(/[./]/g, '\\$&')}\\d{4}-\\d{2}-\\d{2}$`));
-      expect(servicebus.source).toMatch(new RegExp(`resource ${symbol} '[^']+' = \\[\\s*for item in ${list}:[\\s\\S]*?properties: item\\.properties`));
+      expect(servicebus.source).toMatch(
+        new RegExp(`resource ${symbol} '[^']+' = \\[\\s*for item in ${list}:[\\s\\S]*?properties: item\\.properties`),
+      );
     }
   });
 
   it('a difference in a rule, a property or a name is found and named', () => {
     const withRule = (filter: Record<string, unknown>) => ({
       UserConfig: {
-        Namespaces: [{
-          Topics: [{ Name: 't', Subscriptions: [{ Name: 's', Rules: [{ Name: '$Default', Properties: { FilterType: 'Correlation', CorrelationFilter: filter } }] }] }],
-          Queues: [{ Name: 'q', Properties: { MaxDeliveryCount: 10, ForwardTo: '' } }],
-        }],
+        Namespaces: [
+          {
+            Topics: [
+              {
+                Name: 't',
+                Subscriptions: [
+                  { Name: 's', Rules: [{ Name: '$Default', Properties: { FilterType: 'Correlation', CorrelationFilter: filter } }] },
+                ],
+              },
+            ],
+            Queues: [{ Name: 'q', Properties: { MaxDeliveryCount: 10, ForwardTo: '' } }],
+          },
+        ],
       },
     });
     const source = readBicep(`var queues = [

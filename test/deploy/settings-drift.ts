@@ -3,13 +3,13 @@
 // and infra/ (main.bicep's gatewaySettingDefaults, function-app.bicep's identity-based
 // connections). Every finding names the place, the setting and what is wrong with it.
 import {
+  type ConfigSettings,
   describeValue,
   notTheDefault,
   readBicepSettings,
   readReadmeSettings,
   readRepoFile,
   readSample,
-  type ConfigSettings,
 } from './settings-sources.js';
 
 export type Place = 'local.settings.sample.json' | 'README.md' | 'infra/main.bicep' | 'infra/app/function-app.bicep';
@@ -46,7 +46,8 @@ export function findDrift(config: ConfigSettings): Drift[] {
     if (!sample.help[setting]?.trim()) add('local.settings.sample.json', setting, 'meaning', 'no SettingsHelp entry');
   }
   for (const setting of Object.keys(sample.values)) {
-    if (setting.startsWith('GATEWAY_') && !known.has(setting)) add('local.settings.sample.json', setting, 'unknown', 'in Values, but config.ts does not read it');
+    if (setting.startsWith('GATEWAY_') && !known.has(setting))
+      add('local.settings.sample.json', setting, 'unknown', 'in Values, but config.ts does not read it');
   }
 
   const rows = readReadmeSettings(readRepoFile('README.md'));
@@ -63,7 +64,12 @@ export function findDrift(config: ConfigSettings): Drift[] {
       if (why !== undefined) add('README.md', setting, 'default', `the table says "${row.default}": ${why}`);
     } else if (!CONNECTION_HAS_NO_DEFAULT.test(row.default)) {
       // config.ts gives a connection no default: it is required, or leaving it unset turns a feature off.
-      add('README.md', setting, 'default', `the table says "${row.default}", but config.ts has no default for a connection (write "none (required)" or "unset (…)")`);
+      add(
+        'README.md',
+        setting,
+        'default',
+        `the table says "${row.default}", but config.ts has no default for a connection (write "none (required)" or "unset (…)")`,
+      );
     }
   }
   for (const row of rows) {
@@ -74,7 +80,8 @@ export function findDrift(config: ConfigSettings): Drift[] {
   for (const setting of config.gateway) {
     const value = bicep.gatewayDefaults[setting];
     if (value === undefined) add('infra/main.bicep', setting, 'missing', 'not in gatewaySettingDefaults');
-    else if (typeof value !== 'string') add('infra/main.bicep', setting, 'default', `${describeValue(value)}: app settings are strings, write the default as one`);
+    else if (typeof value !== 'string')
+      add('infra/main.bicep', setting, 'default', `${describeValue(value)}: app settings are strings, write the default as one`);
     else {
       const why = notTheDefault(setting, value);
       if (why !== undefined) add('infra/main.bicep', setting, 'default', `gatewaySettingDefaults has '${value}': ${why}`);
@@ -87,10 +94,12 @@ export function findDrift(config: ConfigSettings): Drift[] {
   for (const setting of config.connections) {
     const form = bicep.connectionSettings;
     const where = 'infra/app/function-app.bicep';
-    if (form[setting] !== undefined) add(where, setting, 'unknown', 'set as a connection string; use the identity-based <name>__* settings');
+    if (form[setting] !== undefined)
+      add(where, setting, 'unknown', 'set as a connection string; use the identity-based <name>__* settings');
     const endpoint = ['accountName', 'blobServiceUri', 'fullyQualifiedNamespace'].find((k) => form[`${setting}__${k}`] !== undefined);
     if (endpoint === undefined) add(where, setting, 'missing', `no ${setting}__accountName, __blobServiceUri or __fullyQualifiedNamespace`);
-    if (form[`${setting}__credential`] !== 'managedidentity') add(where, setting, 'missing', `${setting}__credential is not 'managedidentity'`);
+    if (form[`${setting}__credential`] !== 'managedidentity')
+      add(where, setting, 'missing', `${setting}__credential is not 'managedidentity'`);
     if (form[`${setting}__clientId`] === undefined) add(where, setting, 'missing', `no ${setting}__clientId (the user-assigned identity)`);
   }
   return drift;

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseConfig } from '../../src/gateway/config.js';
-import { BicepExpression, isObject, readBicep, varValue, type BicepValue } from './bicep-source.js';
+import { BicepExpression, type BicepValue, isObject, readBicep, varValue } from './bicep-source.js';
 
 export const ROOT = join(__dirname, '..', '..');
 
@@ -22,7 +22,10 @@ export interface ConfigSettings {
 
 // TS source without comments, strings kept (a '//' inside a string stays).
 function stripTsComments(source: string): string {
-  return source.replace(/('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|\/\/[^\n]*|\/\*[\s\S]*?\*\//g, (all, str: string | undefined) => str ?? '');
+  return source.replace(
+    /('(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"|`(?:\\.|[^`\\])*`)|\/\/[^\n]*|\/\*[\s\S]*?\*\//g,
+    (all, str: string | undefined) => str ?? '',
+  );
 }
 
 /**
@@ -80,7 +83,9 @@ export function notTheDefault(setting: string, value: string): string | undefine
   if (isDeepStrictEqual(baseline, changed)) return undefined;
   const before = flatten(baseline);
   const after = flatten(changed);
-  const diffs = [...after].filter(([k, v]) => !isDeepStrictEqual(before.get(k), v)).map(([k, v]) => `${k}: ${String(before.get(k))} → ${String(v)}`);
+  const diffs = [...after]
+    .filter(([k, v]) => !isDeepStrictEqual(before.get(k), v))
+    .map(([k, v]) => `${k}: ${String(before.get(k))} → ${String(v)}`);
   return `config.ts's default differs (${diffs.join(', ')})`;
 }
 
@@ -101,7 +106,12 @@ export interface ReadmeRow {
 }
 
 function cells(line: string): string[] {
-  return line.trim().replace(/^\|/, '').replace(/\|$/, '').split(/(?<!\\)\|/).map((c) => c.trim());
+  return line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
 }
 
 /**

@@ -8,8 +8,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { readBicep, type BicepFile } from './bicep-source.js';
-import { readRepoFile, ROOT } from './settings-sources.js';
+import { type BicepFile, readBicep } from './bicep-source.js';
+import { ROOT, readRepoFile } from './settings-sources.js';
 
 type Json = Record<string, unknown>;
 
@@ -31,7 +31,9 @@ describe('azure.yaml', () => {
       expect(AZD_LANGUAGES, name).toContain(service.language);
       const project = join(ROOT, String(service.project));
       expect(statSync(project).isDirectory(), `${name}.project`).toBe(true);
-      expect(existsSync(join(project, 'package.json')) && existsSync(join(project, 'host.json')), `${name}.project holds the app`).toBe(true);
+      expect(existsSync(join(project, 'package.json')) && existsSync(join(project, 'host.json')), `${name}.project holds the app`).toBe(
+        true,
+      );
     }
   });
 
@@ -40,18 +42,44 @@ describe('azure.yaml', () => {
   });
 
   it('.funcignore keeps the built app and its package files in the upload, and leaves tests and local state out', () => {
-    const patterns = readRepoFile('.funcignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const patterns = readRepoFile('.funcignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     // Only plain names and *.ext globs are used, so a literal match per path segment is exact enough.
     const ignored = (path: string) =>
-      patterns.some((p) => path.split('/').some((_, i, parts) => {
-        const prefix = parts.slice(0, i + 1).join('/');
-        const glob = new RegExp(`^${p.replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
-        return glob.test(prefix) || glob.test(parts[i] ?? '');
-      }));
-    for (const kept of ['dist/src/functions/submitRequest.js', 'host.json', 'host.dts.json', 'package.json', 'package-lock.json', 'src/gateway/config.ts', 'tsconfig.build.json']) {
+      patterns.some((p) =>
+        path.split('/').some((_, i, parts) => {
+          const prefix = parts.slice(0, i + 1).join('/');
+          const glob = new RegExp(
+            `^${p
+              .replace(/\/$/, '')
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')}$`,
+          );
+          return glob.test(prefix) || glob.test(parts[i] ?? '');
+        }),
+      );
+    for (const kept of [
+      'dist/src/functions/submitRequest.js',
+      'host.json',
+      'host.dts.json',
+      'package.json',
+      'package-lock.json',
+      'src/gateway/config.ts',
+      'tsconfig.build.json',
+    ]) {
       expect(ignored(kept), kept).toBe(false);
     }
-    for (const left of ['node_modules/durable-functions/package.json', 'test/deploy/yaml.test.ts', '.azurite/__blobstorage__', 'local.settings.json', '.azure/dev/.env', 'infra/main.bicep', 'README.md']) {
+    for (const left of [
+      'node_modules/durable-functions/package.json',
+      'test/deploy/yaml.test.ts',
+      '.azurite/__blobstorage__',
+      'local.settings.json',
+      '.azure/dev/.env',
+      'infra/main.bicep',
+      'README.md',
+    ]) {
       expect(ignored(left), left).toBe(true);
     }
   });
@@ -67,7 +95,9 @@ describe('azure.yaml', () => {
 
   it('every hook runs a script that exists and is executable', () => {
     const hookSets = [object(azure.hooks), ...Object.values(services).map((s) => object(object(s).hooks))];
-    const runs = hookSets.flatMap((hooks) => Object.values(hooks).flatMap((hook) => Object.values(object(hook)).map((platform) => String(object(platform).run))));
+    const runs = hookSets.flatMap((hooks) =>
+      Object.values(hooks).flatMap((hook) => Object.values(object(hook)).map((platform) => String(object(platform).run))),
+    );
     expect(runs.length).toBeGreaterThanOrEqual(3);
     for (const run of runs) {
       const script = join(ROOT, run.split(/\s+/)[0] ?? '');
@@ -82,7 +112,8 @@ describe('.github/workflows/ci.yml', () => {
   const jobs = object(workflow.jobs);
   const steps = (job: string) => (object(jobs[job]).steps as Json[] | undefined) ?? [];
   const runs = (job: string) => steps(job).map((s) => (typeof s.run === 'string' ? s.run.trim() : ''));
-  const uses = (job: string, action: string) => steps(job).find((s) => typeof s.uses === 'string' && s.uses.toLowerCase().startsWith(`${action.toLowerCase()}@`));
+  const uses = (job: string, action: string) =>
+    steps(job).find((s) => typeof s.uses === 'string' && s.uses.toLowerCase().startsWith(`${action.toLowerCase()}@`));
 
   it('runs on pull requests and on pushes', () => {
     // YAML 1.2 (the parser's default, as on GitHub) keeps `on` a key, not a boolean.
@@ -95,12 +126,16 @@ describe('.github/workflows/ci.yml', () => {
     for (const [id, value] of Object.entries(jobs)) {
       expect(object(value)['runs-on'], id).toEqual(expect.any(String));
       expect(steps(id).length, id).toBeGreaterThan(0);
-      for (const step of steps(id)) expect(typeof step.uses === 'string' || typeof step.run === 'string', `${id}: ${JSON.stringify(step)}`).toBe(true);
+      for (const step of steps(id))
+        expect(typeof step.uses === 'string' || typeof step.run === 'string', `${id}: ${JSON.stringify(step)}`).toBe(true);
     }
   });
 
   it('the test job runs exactly what .ci/run runs, on Node 20', () => {
-    const ciRun = readRepoFile('.ci/run').split('\n').map((l) => l.trim()).filter((l) => l.startsWith('npm '));
+    const ciRun = readRepoFile('.ci/run')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('npm '));
     expect(ciRun.length).toBeGreaterThanOrEqual(3);
     expect(runs('test').filter((r) => r.startsWith('npm '))).toEqual(ciRun);
     expect(String(object(uses('test', 'actions/setup-node')?.with)['node-version'])).toBe('20');
@@ -128,7 +163,9 @@ describe('.github/workflows/ci.yml', () => {
 });
 
 function bicepFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? bicepFiles(join(dir, e.name)) : e.name.endsWith('.bicep') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? bicepFiles(join(dir, e.name)) : e.name.endsWith('.bicep') ? [join(dir, e.name)] : [],
+  );
 }
 
 describe('infra/ Bicep (structure; the compiler is not installable here)', () => {
@@ -136,7 +173,9 @@ describe('infra/ Bicep (structure; the compiler is not installable here)', () =>
   const name = (path: string) => relative(ROOT, path);
 
   it('finds main.bicep and its modules', () => {
-    expect([...files.keys()].map(name)).toEqual(expect.arrayContaining(['infra/main.bicep', 'infra/app/function-app.bicep', 'infra/app/servicebus.bicep', 'infra/app/rbac.bicep']));
+    expect([...files.keys()].map(name)).toEqual(
+      expect.arrayContaining(['infra/main.bicep', 'infra/app/function-app.bicep', 'infra/app/servicebus.bicep', 'infra/app/rbac.bicep']),
+    );
   });
 
   it('every module path exists and gets exactly the params it declares, the required ones included', () => {
@@ -147,9 +186,15 @@ describe('infra/ Bicep (structure; the compiler is not installable here)', () =>
         expect(declared, `${name(path)}: module ${module.symbol} → ${module.path}`).toBeDefined();
         const given = Object.keys(module.params);
         const where = `${name(path)}: module ${module.symbol}`;
-        expect(given.filter((p) => !declared?.params.some((d) => d.name === p)), `${where} passes params ${name(target)} does not declare`).toEqual([]);
+        expect(
+          given.filter((p) => !declared?.params.some((d) => d.name === p)),
+          `${where} passes params ${name(target)} does not declare`,
+        ).toEqual([]);
         const required = (declared?.params ?? []).filter((d) => !d.hasDefault).map((d) => d.name);
-        expect(required.filter((p) => !given.includes(p)), `${where} leaves required params out`).toEqual([]);
+        expect(
+          required.filter((p) => !given.includes(p)),
+          `${where} leaves required params out`,
+        ).toEqual([]);
       }
     }
   });

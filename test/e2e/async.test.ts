@@ -1,8 +1,9 @@
 // The asynchronous request-reply contract and Idempotency-Key, over real HTTP: 202 + Location,
 // the status resource while pending and once replied (303), the result, cancel, deadlines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import {
+  type Answer,
   call,
   dispatched,
   expectProblem,
@@ -14,7 +15,6 @@ import {
   statusBecomes,
   submit,
   uniqueOperation,
-  type Answer,
 } from './gateway-client.js';
 
 // Async requests give up after this long; short so the deadline test is quick, long enough for
@@ -95,7 +95,11 @@ describe('Prefer: respond-async', () => {
   });
 
   it('unknown ids: 404 from status, results and cancel', async () => {
-    for (const [method, route] of [['GET', 'status'], ['GET', 'results'], ['DELETE', 'status']] as const) {
+    for (const [method, route] of [
+      ['GET', 'status'],
+      ['GET', 'results'],
+      ['DELETE', 'status'],
+    ] as const) {
       expectProblem(await call(stack, `${route}/no-such-request`, { method }), 404, 'request-not-found', 'no-such-request');
     }
   });

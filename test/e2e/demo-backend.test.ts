@@ -2,8 +2,8 @@
 // as `npm start` + `npm run backend` run it: one request, then 200 sync callers at once.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
-import { dispatched, expectEachAnsweredWithItsOwnReply, readBlobs, submit, uniqueOperation, type DemoReply } from './gateway-client.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
+import { type DemoReply, dispatched, expectEachAnsweredWithItsOwnReply, readBlobs, submit, uniqueOperation } from './gateway-client.js';
 
 let stack: GatewayStack;
 

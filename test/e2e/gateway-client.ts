@@ -58,7 +58,12 @@ export async function call(stack: GatewayStack, route: string, options: CallOpti
   return answer;
 }
 
-export function submit(stack: GatewayStack, operation: string, body: string | Buffer = '{}', headers: Record<string, string> = {}): Promise<Answer> {
+export function submit(
+  stack: GatewayStack,
+  operation: string,
+  body: string | Buffer = '{}',
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return call(stack, `requests/${operation}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -86,7 +91,11 @@ export function location(resource: 'status' | 'results', id: string): string {
 
 /** The request id the gateway derives from an Idempotency-Key, from the secret it keeps in storage. */
 export async function idForKey(stack: GatewayStack, key: string): Promise<string> {
-  const secret = await idSecret(blobStoreFor(stack.connectionString), stack.settings.GATEWAY_CONTAINER ?? 'gateway', stack.connectionString);
+  const secret = await idSecret(
+    blobStoreFor(stack.connectionString),
+    stack.settings.GATEWAY_CONTAINER ?? 'gateway',
+    stack.connectionString,
+  );
   return requestIdFromIdempotencyKey(key, secret);
 }
 
@@ -126,7 +135,9 @@ export type RequestBlob = BlobCopy & { id: string };
 
 /** Every request dispatched for `operation` so far (still in the requests container). */
 export async function dispatched(stack: GatewayStack, operation: string): Promise<RequestBlob[]> {
-  const blobs = await readBlobs(stack, stack.settings.GATEWAY_REQUESTS_CONTAINER ?? 'requests', { where: (m) => m.operation === operation });
+  const blobs = await readBlobs(stack, stack.settings.GATEWAY_REQUESTS_CONTAINER ?? 'requests', {
+    where: (m) => m.operation === operation,
+  });
   return blobs.map((blob) => ({ ...blob, id: blob.name }));
 }
 
@@ -156,7 +167,12 @@ export async function reply(stack: GatewayStack, id: string, body: string | Buff
 }
 
 /** Waits for the dispatch of `operation`, then answers it: a backend for one request. */
-export async function answerNext(stack: GatewayStack, operation: string, body: string | Buffer, options: ReplyOptions = {}): Promise<RequestBlob> {
+export async function answerNext(
+  stack: GatewayStack,
+  operation: string,
+  body: string | Buffer,
+  options: ReplyOptions = {},
+): Promise<RequestBlob> {
   const request = await nextRequest(stack, operation);
   await reply(stack, request.id, body, options);
   return request;
@@ -165,15 +181,22 @@ export async function answerNext(stack: GatewayStack, operation: string, body: s
 /** The replies set aside under reply blob `name` (one per version), once there is one. */
 export function setAside(stack: GatewayStack, name: string): Promise<BlobCopy[]> {
   const container = stack.settings.GATEWAY_REJECTED_CONTAINER ?? 'replies-rejected';
-  return eventually(async () => {
-    const found = await readBlobs(stack, container, { prefix: `${name}/` });
-    return found.length > 0 ? found : undefined;
-  }, 15_000, `reply ${name} to be set aside`);
+  return eventually(
+    async () => {
+      const found = await readBlobs(stack, container, { prefix: `${name}/` });
+      return found.length > 0 ? found : undefined;
+    },
+    15_000,
+    `reply ${name} to be set aside`,
+  );
 }
 
 /** Whether reply blob `name` is (still) in the replies container. */
 export function replyExists(stack: GatewayStack, name: string): Promise<boolean> {
-  return stack.blobs.getContainerClient(stack.settings.GATEWAY_REPLIES_CONTAINER ?? 'replies').getBlobClient(name).exists();
+  return stack.blobs
+    .getContainerClient(stack.settings.GATEWAY_REPLIES_CONTAINER ?? 'replies')
+    .getBlobClient(name)
+    .exists();
 }
 
 export interface DurableStatus {
@@ -193,11 +216,15 @@ export async function durableStatus(stack: GatewayStack, id: string): Promise<Du
 
 /** Waits until the status resource reports `status`, polling as a client would; `Completed` is the 303. */
 export function statusBecomes(stack: GatewayStack, id: string, status: string): Promise<Answer> {
-  return eventually(async () => {
-    const answer = await call(stack, `status/${id}`);
-    const now = answer.status === 303 ? 'Completed' : answer.status === 200 ? answer.json().status : `HTTP ${answer.status}`;
-    return now === status ? answer : undefined;
-  }, 15_000, `request ${id} to become ${status}`);
+  return eventually(
+    async () => {
+      const answer = await call(stack, `status/${id}`);
+      const now = answer.status === 303 ? 'Completed' : answer.status === 200 ? answer.json().status : `HTTP ${answer.status}`;
+      return now === status ? answer : undefined;
+    },
+    15_000,
+    `request ${id} to become ${status}`,
+  );
 }
 
 /** The demo backend's answer: an echo of the request. */

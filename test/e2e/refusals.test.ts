@@ -2,7 +2,7 @@
 // `type`, carries the request id where one exists, and nothing is dispatched for it. And no
 // answer, refusal or not, names a Durable management URL or key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { call, dispatched, expectProblem, location, nextRequest, submit, uniqueOperation } from './gateway-client.js';
 
 const MAX_BODY_BYTES = 4096;
@@ -87,7 +87,11 @@ describe('request ids in routes', () => {
     ['an encoded NUL', 'a%00b'],
   ];
   it.each(invalid)('%s: 400 invalid-request-id from status, results and cancel, id not echoed', async (_what, id) => {
-    for (const [method, route] of [['GET', 'status'], ['GET', 'results'], ['DELETE', 'status']] as const) {
+    for (const [method, route] of [
+      ['GET', 'status'],
+      ['GET', 'results'],
+      ['DELETE', 'status'],
+    ] as const) {
       const answer = await call(stack, `${route}/${id}`, { method });
       expectProblem(answer, 400, 'invalid-request-id');
       expect(answer.headers.get('x-correlation-id')).toBeNull();

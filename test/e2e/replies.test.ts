@@ -2,7 +2,7 @@
 // the loser of a race) is set aside with its reason and its bytes, never dropped and never
 // allowed to replace an answer; a reply too large for Durable state travels by reference.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 import {
   answerNext,
@@ -63,7 +63,10 @@ describe('replies that cannot be delivered', () => {
   it('a second reply under the same name as a large answer is set aside; the answer stays', async () => {
     const large = Buffer.alloc(Number(stack.settings.GATEWAY_INLINE_REPLY_BYTES) + 1, 0x41);
     const operation = uniqueOperation('overwrite');
-    const [answer, { id }] = await Promise.all([submit(stack, operation), answerNext(stack, operation, large, { contentType: 'text/plain' })]);
+    const [answer, { id }] = await Promise.all([
+      submit(stack, operation),
+      answerNext(stack, operation, large, { contentType: 'text/plain' }),
+    ]);
     expect(answer.body.equals(large)).toBe(true);
 
     await reply(stack, id, 'second', { contentType: 'text/plain' });
@@ -112,7 +115,9 @@ describe('replies that cannot be delivered', () => {
   ])('%s is set aside as malformed', async (_what, name, body, metadata) => {
     const replies = stack.blobs.getContainerClient('replies');
     await replies.createIfNotExists();
-    await replies.getBlockBlobClient(name).upload(body, body.length, { metadata, blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await replies
+      .getBlockBlobClient(name)
+      .upload(body, body.length, { metadata, blobHTTPHeaders: { blobContentType: 'application/json' } });
     const [aside] = await setAside(stack, name);
     expect(aside?.metadata).toMatchObject({ reason: 'malformed', originalname: name, ...metadata });
     expect(aside?.body.toString()).toBe(body);
@@ -126,12 +131,14 @@ describe('replies too large for Durable state', () => {
   ])('a reply %s', async (_what, extra, carried) => {
     const body = Buffer.alloc(Number(stack.settings.GATEWAY_INLINE_REPLY_BYTES) + extra, 0x5a);
     const operation = uniqueOperation('limit');
-    const [answer, { id }] = await Promise.all([submit(stack, operation), answerNext(stack, operation, body, { contentType: 'text/plain' })]);
+    const [answer, { id }] = await Promise.all([
+      submit(stack, operation),
+      answerNext(stack, operation, body, { contentType: 'text/plain' }),
+    ]);
     expect(answer.body.equals(body)).toBe(true);
     const { reply: envelope } = (await durableStatus(stack, id)).output as { reply: Record<string, unknown> };
     expect(Object.keys(envelope)).toContain(carried);
   });
-
 
   it('a 5 MB binary reply is answered byte for byte, sync and from results, by reference', async () => {
     // Deterministic bytes (a fixed LCG), so every run scans and compares the same body.

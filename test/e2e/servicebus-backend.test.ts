@@ -6,16 +6,20 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
+import { type ServiceBusStack, startServiceBusStack } from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
-import { expectEachAnsweredWithItsOwnReply, submit, uniqueOperation, type DemoReply } from './gateway-client.js';
+import { type DemoReply, expectEachAnsweredWithItsOwnReply, submit, uniqueOperation } from './gateway-client.js';
 
 let stack: ServiceBusStack;
 
 beforeAll(async () => {
   // 200 callers on a 2-core machine: a wait long enough for the last of them, and status polls
   // at a realistic pace (each poll is an HTTP round trip to the Durable API).
-  stack = await startServiceBusStack({ GATEWAY_SYNC_WAIT_SECONDS: '100', GATEWAY_MAX_SYNC_WAIT_SECONDS: '120', GATEWAY_POLL_INTERVAL_MS: '250' });
+  stack = await startServiceBusStack({
+    GATEWAY_SYNC_WAIT_SECONDS: '100',
+    GATEWAY_MAX_SYNC_WAIT_SECONDS: '120',
+    GATEWAY_POLL_INTERVAL_MS: '250',
+  });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -32,7 +36,12 @@ describe('200 concurrent sync requests over Service Bus', () => {
       const dispatchedHere = stack.requests.filter((m) => m.subject === operation);
       // Each dispatched once: as many messages as requests, no id twice.
       expect(dispatchedHere).toHaveLength(200);
-      expectEachAnsweredWithItsOwnReply(operation, nonces, answers, new Map(dispatchedHere.map((m) => [String(m.correlationId), m.body as Buffer])));
+      expectEachAnsweredWithItsOwnReply(
+        operation,
+        nonces,
+        answers,
+        new Map(dispatchedHere.map((m) => [String(m.correlationId), m.body as Buffer])),
+      );
       expect(stack.rejected).toEqual([]);
     } finally {
       await stopBackend();

@@ -7,7 +7,13 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nextRequestMessage, rejectedReplies, sendToReplyTopic, startServiceBusStack, type ServiceBusStack } from '../support/servicebus-stack.js';
+import {
+  nextRequestMessage,
+  rejectedReplies,
+  type ServiceBusStack,
+  sendToReplyTopic,
+  startServiceBusStack,
+} from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
 import { call, durableStatus, expectProblem, location, reply, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
 
@@ -24,7 +30,13 @@ const gateway = () => stack.gateway;
 
 /** A reply message for request `id`: correlationId = id, the given content type and properties. */
 function replyFor(id: string, body: string | Buffer, contentType: string, applicationProperties: Record<string, string | number> = {}) {
-  return { body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body, contentType, correlationId: id, messageId: randomUUID(), applicationProperties };
+  return {
+    body: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
+    contentType,
+    correlationId: id,
+    messageId: randomUUID(),
+    applicationProperties,
+  };
 }
 
 /** A sync request answered over the reply topic with `body`; resolves with its id once the caller has the answer. */
@@ -65,7 +77,13 @@ describe('a request over Service Bus', () => {
 
     // What the backend received: the body bytes as sent, and where and how to answer.
     expect(Buffer.isBuffer(request.body) && request.body.toString('utf8')).toBe(requestBody);
-    expect(request).toMatchObject({ messageId: id, correlationId: id, subject: operation, replyTo: 'replies', contentType: 'application/json' });
+    expect(request).toMatchObject({
+      messageId: id,
+      correlationId: id,
+      subject: operation,
+      replyTo: 'replies',
+      contentType: 'application/json',
+    });
     expect(request.applicationProperties).toMatchObject({ requestId: id, operation, method: 'POST' });
     expect(Date.parse(String(request.applicationProperties?.deadline))).toBeGreaterThan(Date.now());
   });
@@ -75,7 +93,11 @@ describe('a request over Service Bus', () => {
     const [answer] = await Promise.all([
       submit(gateway(), operation),
       nextRequestMessage(stack, operation).then((m) =>
-        sendToReplyTopic(stack, { body: Buffer.from('{"via":"property"}'), contentType: 'application/json', applicationProperties: { requestId: String(m.correlationId), status: '202' } }),
+        sendToReplyTopic(stack, {
+          body: Buffer.from('{"via":"property"}'),
+          contentType: 'application/json',
+          applicationProperties: { requestId: String(m.correlationId), status: '202' },
+        }),
       ),
     ]);
     expect(answer.status).toBe(202);
@@ -103,13 +125,20 @@ describe('a request over Service Bus', () => {
     // A malformed reply is set aside with the very bytes the function was given.
     const probeId = `probe-${randomUUID()}`;
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x80, 0x7b]);
-    await sendToReplyTopic(stack, { body: bytes, contentType: 'application/octet-stream', messageId: probeId, applicationProperties: { requestId: '../probe' } });
+    await sendToReplyTopic(stack, {
+      body: bytes,
+      contentType: 'application/octet-stream',
+      messageId: probeId,
+      applicationProperties: { requestId: '../probe' },
+    });
     const [probe] = await rejectedReplies(stack, probeId);
     expect(Buffer.isBuffer(probe?.body) && probe.body.equals(bytes)).toBe(true);
     const operation = uniqueOperation('sbbinary');
     const [answer] = await Promise.all([
       submit(gateway(), operation),
-      nextRequestMessage(stack, operation).then((m) => sendToReplyTopic(stack, replyFor(String(m.correlationId), bytes, 'application/octet-stream'))),
+      nextRequestMessage(stack, operation).then((m) =>
+        sendToReplyTopic(stack, replyFor(String(m.correlationId), bytes, 'application/octet-stream')),
+      ),
     ]);
     expect(answer.body.equals(bytes)).toBe(true);
   });
@@ -187,7 +216,11 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
   it.each([
     ['an id outside the alphabet', { correlationId: 'abc/../def' }, /correlationId is not a valid request id/],
     ['no id at all', {}, /no correlationId and no requestId/],
-    ['a status that is not an HTTP final status', { correlationId: 'abc', applicationProperties: { status: 'soon' } }, /status is not a final HTTP status/],
+    [
+      'a status that is not an HTTP final status',
+      { correlationId: 'abc', applicationProperties: { status: 'soon' } },
+      /status is not a final HTTP status/,
+    ],
   ])('malformed: %s', async (_label, fields, description) => {
     const messageId = randomUUID();
     await sendToReplyTopic(stack, { body: Buffer.from('{}'), contentType: 'application/json', messageId, ...fields });
@@ -214,7 +247,11 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
     try {
       expect(await dlq.peekMessages(10)).toEqual([]);
       const live = stack.client.createReceiver('replies', 'gateway');
-      await eventually(async () => ((await live.peekMessages(10)).length === 0 ? true : undefined), 10_000, 'the gateway subscription to be drained');
+      await eventually(
+        async () => ((await live.peekMessages(10)).length === 0 ? true : undefined),
+        10_000,
+        'the gateway subscription to be drained',
+      );
       await live.close();
     } finally {
       await dlq.close();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNC_DEADLINE_MARGIN_MS } from '../../src/gateway/submission.js';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import {
   answerNext,
   call,
@@ -173,7 +173,15 @@ describe('scripts/reply.ts', () => {
       const waiting = submit(stack, operation);
       const { id } = await nextRequest(stack, operation);
       const script = path.join(__dirname, '../../dist/scripts/reply.js');
-      const { stdout } = await promisify(execFile)(process.execPath, [script, id, `@${file}`, '--status', '203', '--connection', stack.connectionString]);
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        script,
+        id,
+        `@${file}`,
+        '--status',
+        '203',
+        '--connection',
+        stack.connectionString,
+      ]);
       expect(stdout).toContain(`replies/${id}`);
       const answer = await waiting;
       expect(answer.status).toBe(203);

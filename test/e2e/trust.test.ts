@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 import {
   call,
@@ -46,7 +46,7 @@ async function raiseReply(id: string, payload: unknown): Promise<void> {
 }
 
 describe('a forged reply event', () => {
-  it('whose claim check points at another request\'s blob is refused: the result never streams it', async () => {
+  it("whose claim check points at another request's blob is refused: the result never streams it", async () => {
     const operation = uniqueOperation('forged');
     const secret = `{"card":"4111-1111-1111-1111","nonce":"${Math.random()}"}`;
     const victim = await acceptedId(operation, secret);
@@ -67,10 +67,16 @@ describe('a forged reply event', () => {
     // Into the right container but under another request's name: refused too.
     await raiseReply(mine, forged('reply-bodies', `${victim}/x`));
 
-    await eventually(async () => {
-      const status = (await (await fetch(stack.management(`instances/${mine}`))).json()) as { customStatus?: { refusedReplies?: number } };
-      return status.customStatus?.refusedReplies === 2 ? true : undefined;
-    }, 15_000, 'both forged events to be refused');
+    await eventually(
+      async () => {
+        const status = (await (await fetch(stack.management(`instances/${mine}`))).json()) as {
+          customStatus?: { refusedReplies?: number };
+        };
+        return status.customStatus?.refusedReplies === 2 ? true : undefined;
+      },
+      15_000,
+      'both forged events to be refused',
+    );
     const status = await call(stack, `status/${mine}`);
     expect(status.json().status).toBe('AwaitingReply');
     const result = await call(stack, `results/${mine}`);

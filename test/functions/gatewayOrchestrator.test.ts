@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayOrchestrator } from '../../src/functions/gatewayOrchestrator.js';
 import type { GatewayRequest, ReplyEnvelope } from '../../src/gateway/contract.js';
-import { ActionType, event, EventType, played, runEpisode, type HistoryEvent } from './orchestrator-harness.js';
+import { ActionType, EventType, event, type HistoryEvent, played, runEpisode } from './orchestrator-harness.js';
 
 const t0 = new Date('2025-01-01T00:00:00.000Z');
 const t1 = new Date('2025-01-01T00:00:01.000Z');
@@ -103,11 +103,16 @@ describe('gatewayOrchestrator', () => {
     expect(timer?.fireAt).toBe(new Date(t1.getTime() + 3_600_000).toISOString());
   });
 
-  it('a reply event whose claim check is not this request\'s own is refused; the real reply still wins', async () => {
+  it("a reply event whose claim check is not this request's own is refused; the real reply still wins", async () => {
     const forged = { ...reply, body: undefined, ref: { container: 'requests', blobName: 'req-2', size: 7, etag: '"0x2"' } };
     const refusedOnly = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged)], request);
     expect(refusedOnly.isDone).toBe(false);
-    expect(refusedOnly.customStatus).toEqual({ stage: 'AwaitingReply', since: t1.toISOString(), deadline: deadline.toISOString(), refusedReplies: 1 });
+    expect(refusedOnly.customStatus).toEqual({
+      stage: 'AwaitingReply',
+      since: t1.toISOString(),
+      deadline: deadline.toISOString(),
+      refusedReplies: 1,
+    });
     const own = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-1.json/0x1', size: 7, etag: '"0x1"' } };
     const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), replyRaised(own)], request);
     expect(state.isDone).toBe(true);

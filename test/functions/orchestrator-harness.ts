@@ -1,9 +1,10 @@
 // Golden-history replay harness: runs an orchestrator the way durable-functions' own
 // registration does (createOrchestrator wraps the generator in the SDK's listener) over a
 // history array, and returns the OrchestratorState it emits.
+
+import { createRequire } from 'node:module';
 import { InvocationContext } from '@azure/functions';
 import type { OrchestrationHandler } from 'durable-functions';
-import { createRequire } from 'node:module';
 
 const requireFromHere = createRequire(__filename);
 // The same helper `df.app.orchestration` uses; not exported from the package root.

@@ -4,7 +4,8 @@ import { loadEmulatorConfigFile } from '../../src/emulators/servicebus/index.js'
 import { parseConfig, parseServiceBusSettings } from '../../src/gateway/config.js';
 import { ConfigError } from '../../src/gateway/errors.js';
 
-const connection = 'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
+const connection =
+  'Endpoint=sb://localhost;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=SAS_KEY_VALUE;UseDevelopmentEmulator=true;';
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', ServiceBusConnection: connection };
 
 function settingOf(parse: () => unknown): string {
@@ -49,7 +50,12 @@ describe('Service Bus settings', () => {
       GATEWAY_REJECTED_REPLY_QUEUE: 'orders-rejected',
     });
     expect(config.requestChannel).toBe('servicebus');
-    expect(config.serviceBus).toMatchObject({ requestTopic: 'orders/in', replyTopic: 'orders.out', replySubscription: 'gw_1', rejectedQueue: 'orders-rejected' });
+    expect(config.serviceBus).toMatchObject({
+      requestTopic: 'orders/in',
+      replyTopic: 'orders.out',
+      replySubscription: 'gw_1',
+      rejectedQueue: 'orders-rejected',
+    });
     expect(Object.isFrozen(config.serviceBus)).toBe(true);
   });
 
@@ -66,7 +72,9 @@ describe('Service Bus settings', () => {
 
   it('a request topic that is also the reply topic is refused (requests would be taken for replies), whatever the case', () => {
     expect(settingOf(() => parseServiceBusSettings({ ...base, GATEWAY_REQUEST_TOPIC: 'Replies' }))).toBe('GATEWAY_REQUEST_TOPIC');
-    expect(settingOf(() => parseServiceBusSettings({ ...base, GATEWAY_REJECTED_REPLY_QUEUE: 'requests' }))).toBe('GATEWAY_REJECTED_REPLY_QUEUE');
+    expect(settingOf(() => parseServiceBusSettings({ ...base, GATEWAY_REJECTED_REPLY_QUEUE: 'requests' }))).toBe(
+      'GATEWAY_REJECTED_REPLY_QUEUE',
+    );
   });
 
   it('claim-check blobs may not land in the replies container (the blob trigger would judge them)', () => {
@@ -74,7 +82,9 @@ describe('Service Bus settings', () => {
   });
 
   it('an identity-based connection is named as unsupported rather than ignored', () => {
-    expect(settingOf(() => parseServiceBusSettings({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }))).toBe('ServiceBusConnection');
+    expect(settingOf(() => parseServiceBusSettings({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }))).toBe(
+      'ServiceBusConnection',
+    );
   });
 
   it('the servicebus channel without a connection names ServiceBusConnection', () => {

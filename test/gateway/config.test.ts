@@ -39,7 +39,13 @@ describe('parseConfig', () => {
     expect(parseConfig(base).publicBaseUrl).toBeUndefined();
     expect(parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: 'https://api.example.com' }).publicBaseUrl).toBe('https://api.example.com/');
     expect(parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: 'https://example.com/gw' }).publicBaseUrl).toBe('https://example.com/gw/');
-    for (const bad of ['example.com', 'ftp://example.com/', 'https://u:p@example.com/', 'https://example.com/?a=1', 'https://example.com/#x']) {
+    for (const bad of [
+      'example.com',
+      'ftp://example.com/',
+      'https://u:p@example.com/',
+      'https://example.com/?a=1',
+      'https://example.com/#x',
+    ]) {
       expect(() => parseConfig({ ...base, GATEWAY_PUBLIC_BASE_URL: bad }), bad).toThrow(/GATEWAY_PUBLIC_BASE_URL/);
     }
   });
@@ -53,7 +59,12 @@ describe('parseConfig', () => {
   });
 
   it('reads overrides', () => {
-    const config = parseConfig({ ...base, GATEWAY_SYNC_WAIT_SECONDS: '5', GATEWAY_REQUEST_CHANNEL: 'none', GATEWAY_REPLIES_CONTAINER: 'answers' });
+    const config = parseConfig({
+      ...base,
+      GATEWAY_SYNC_WAIT_SECONDS: '5',
+      GATEWAY_REQUEST_CHANNEL: 'none',
+      GATEWAY_REPLIES_CONTAINER: 'answers',
+    });
     expect(config).toMatchObject({ syncWaitSeconds: 5, requestChannel: 'none', repliesContainer: 'answers' });
   });
 

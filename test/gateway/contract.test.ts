@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   fingerprintRequest,
+  isClaimCheckNameFor,
   isIdempotencyKey,
   isOperation,
   isRequestId,
   newRequestId,
-  isClaimCheckNameFor,
   requestIdFromIdempotencyKey,
 } from '../../src/gateway/contract.js';
 import { isReplyEnvelope } from '../../src/gateway/contract-guards.js';

@@ -12,7 +12,13 @@ export class FakeBlobs implements Pick<BlobStore, 'describe' | 'read' | 'copy' |
   readonly containers = new Map<string, Map<string, Entry>>();
   private version = 0;
 
-  put(container: string, name: string, content: string | Buffer, contentType = 'application/json', metadata: Record<string, string> = {}): string {
+  put(
+    container: string,
+    name: string,
+    content: string | Buffer,
+    contentType = 'application/json',
+    metadata: Record<string, string> = {},
+  ): string {
     const etag = `"0x${++this.version}"`;
     const bytes = typeof content === 'string' ? Buffer.from(content) : content;
     this.bucket(container).set(name, { bytes, contentType, metadata, etag });
@@ -44,7 +50,8 @@ export class FakeBlobs implements Pick<BlobStore, 'describe' | 'read' | 'copy' |
   copy(source: StoredBlob, target: { container: string; name: string }, metadata: Record<string, string>): Promise<StoredBlob | undefined> {
     const entry = this.get(source.container, source.name);
     if (!entry || entry.etag !== source.etag) return Promise.resolve(undefined);
-    if (!this.get(target.container, target.name)) this.put(target.container, target.name, entry.bytes, entry.contentType, { ...entry.metadata, ...metadata });
+    if (!this.get(target.container, target.name))
+      this.put(target.container, target.name, entry.bytes, entry.contentType, { ...entry.metadata, ...metadata });
     return this.describe(target.container, target.name);
   }
 

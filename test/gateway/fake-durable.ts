@@ -2,7 +2,7 @@
 // throws on 404, raiseEvent/terminate resolve silently on a finished instance (HTTP 410), and
 // waitForCompletionOrCreateCheckStatusResponse answers the same mixed shapes. Only for the races
 // a real stack cannot be made to produce on demand (test/e2e/ covers the rest for real).
-import { HttpResponse, type HttpRequest } from '@azure/functions';
+import { type HttpRequest, HttpResponse } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus, StartNewOptions, WaitForCompletionOptions } from 'durable-functions';
 import type { DurableClientLike } from '../../src/gateway/durable-port.js';
 
@@ -72,7 +72,8 @@ export class FakeDurableClient implements DurableClientLike {
     _options?: WaitForCompletionOptions,
   ): Promise<HttpResponse> {
     const status = await this.getStatus(instanceId);
-    const json = (code: number, body: unknown) => new HttpResponse({ status: code, jsonBody: body, headers: { 'Content-Type': 'application/json' } });
+    const json = (code: number, body: unknown) =>
+      new HttpResponse({ status: code, jsonBody: body, headers: { 'Content-Type': 'application/json' } });
     switch (status.runtimeStatus as string) {
       case 'Completed':
         return json(200, status.output);
@@ -82,7 +83,10 @@ export class FakeDurableClient implements DurableClientLike {
       case 'Failed':
         return json(500, status);
       default:
-        return json(202, { id: instanceId, statusQueryGetUri: `http://localhost/runtime/webhooks/durabletask/instances/${instanceId}?code=SECRET` });
+        return json(202, {
+          id: instanceId,
+          statusQueryGetUri: `http://localhost/runtime/webhooks/durabletask/instances/${instanceId}?code=SECRET`,
+        });
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isJsonMediaType, type GatewayRequest } from '../../src/gateway/contract.js';
+import { type GatewayRequest, isJsonMediaType } from '../../src/gateway/contract.js';
 import { GatewayError } from '../../src/gateway/errors.js';
 import { startOrReuse } from '../../src/gateway/submission.js';
 
@@ -10,8 +10,17 @@ import { startOrReuse } from '../../src/gateway/submission.js';
 describe('startOrReuse', () => {
   it('a start failure that is not a lost race is rethrown, not taken for reuse', async () => {
     const request = {
-      id: 'k-id', operation: 'echo', method: 'POST', contentType: 'application/json', body: '', bodyHash: 'h1', query: {},
-      replyTo: 'replies', waitMode: 'sync', deadlineMs: 1000, createdAt: 't',
+      id: 'k-id',
+      operation: 'echo',
+      method: 'POST',
+      contentType: 'application/json',
+      body: '',
+      bodyHash: 'h1',
+      query: {},
+      replyTo: 'replies',
+      waitMode: 'sync',
+      deadlineMs: 1000,
+      createdAt: 't',
     } satisfies GatewayRequest;
     const port = {
       inspect: () => Promise.resolve(undefined),

@@ -1,11 +1,11 @@
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobClient, BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunningHost } from '../../src/host/host.js';
-import { captureLog, eventually, startTestHost, useTestAzurite, type CapturedLog } from '../support/stack.js';
+import { type CapturedLog, captureLog, eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/blob-app');
 const SETTING_CONTAINER = 'from-setting';
@@ -26,7 +26,11 @@ const calls = (fn: string, name?: string): Call[] =>
 
 /** Waits until `fn` has run `count` times (for blob `name`, by its {name} token), and returns those calls. */
 function waitForCalls(fn: string, name?: string, count = 1, timeoutMs = 10_000): Promise<Call[]> {
-  return eventually(() => (calls(fn, name).length >= count ? calls(fn, name) : undefined), timeoutMs, `${count} call(s) of ${fn}${name ? ` for ${name}` : ''}`);
+  return eventually(
+    () => (calls(fn, name).length >= count ? calls(fn, name) : undefined),
+    timeoutMs,
+    `${count} call(s) of ${fn}${name ? ` for ${name}` : ''}`,
+  );
 }
 
 const azurite = useTestAzurite();
@@ -52,7 +56,11 @@ afterEach(async () => {
   await host?.stop();
 });
 
-async function upload(blobPath: string, content: string, options: { metadata?: Record<string, string>; contentType?: string } = {}): Promise<string> {
+async function upload(
+  blobPath: string,
+  content: string,
+  options: { metadata?: Record<string, string>; contentType?: string } = {},
+): Promise<string> {
   const [container = '', ...rest] = blobPath.split('/');
   const containerClient = blobs.getContainerClient(container);
   await containerClient.createIfNotExists();
@@ -71,7 +79,11 @@ async function upload(blobPath: string, content: string, options: { metadata?: R
 async function pollHasPassed(fn: string, container: string, under = ''): Promise<void> {
   const barrier = `${container}/${under}zz-barrier-${randomUUID()}.txt`;
   await upload(barrier, 'barrier');
-  await eventually(() => ((fixture.__blobCalls ?? []).some((c) => c.fn === fn && c.triggerMetadata.blobTrigger === barrier) ? true : undefined), 10_000, `${fn} to see ${barrier}`);
+  await eventually(
+    () => ((fixture.__blobCalls ?? []).some((c) => c.fn === fn && c.triggerMetadata.blobTrigger === barrier) ? true : undefined),
+    10_000,
+    `${fn} to see ${barrier}`,
+  );
   await sleep(200);
 }
 
@@ -87,7 +99,7 @@ async function downloadsOf(blobName: string, during: () => Promise<void>): Promi
 }
 
 describe('blob trigger: which blobs fire', () => {
-  it('fires once for a new blob, with its bytes as a Buffer and the real host\'s trigger metadata', async () => {
+  it("fires once for a new blob, with its bytes as a Buffer and the real host's trigger metadata", async () => {
     const etag = await upload('uploads/hello.txt', 'hello blob', { metadata: { Author: 'ada' }, contentType: 'text/plain' });
     const [call] = await waitForCalls('onUpload', 'hello.txt');
     expect(call?.isBuffer).toBe(true);
@@ -140,23 +152,31 @@ describe('blob trigger: which blobs fire', () => {
       ['v2', v2],
     ]);
     // One receipt per version, at the real host's path blobreceipts/{hostId}/{functionId}/{etag}/{container}/{blob}.
-    const receipts = await eventually(async () => {
-      const names: string[] = [];
-      for await (const item of blobs.getContainerClient('azure-webjobs-hosts').listBlobsFlat({ prefix: 'blobreceipts/' })) {
-        if (item.name.endsWith('/uploads/versioned.txt')) names.push(item.name);
-      }
-      return names.length === 2 ? names : undefined;
-    }, 5_000, 'two receipts');
+    const receipts = await eventually(
+      async () => {
+        const names: string[] = [];
+        for await (const item of blobs.getContainerClient('azure-webjobs-hosts').listBlobsFlat({ prefix: 'blobreceipts/' })) {
+          if (item.name.endsWith('/uploads/versioned.txt')) names.push(item.name);
+        }
+        return names.length === 2 ? names : undefined;
+      },
+      5_000,
+      'two receipts',
+    );
     const shape = /^blobreceipts\/[0-9a-f]{16}\/Host\.Functions\.onUpload\/("[^"/]+")\/uploads\/versioned\.txt$/;
     expect(receipts.map((r) => shape.exec(r)?.[1]).sort()).toEqual([v1, v2].sort());
   });
 
   it('hands token values through the worker\'s conversion: a blob named "42" binds {name} as the number 42', async () => {
     await upload('uploads/42', 'numeric name');
-    const [call] = await eventually(() => {
-      const found = calls('onUpload').filter((c) => c.triggerMetadata.blobTrigger === 'uploads/42');
-      return found.length ? found : undefined;
-    }, 10_000, 'uploads/42');
+    const [call] = await eventually(
+      () => {
+        const found = calls('onUpload').filter((c) => c.triggerMetadata.blobTrigger === 'uploads/42');
+        return found.length ? found : undefined;
+      },
+      10_000,
+      'uploads/42',
+    );
     expect(call?.triggerMetadata.name).toBe(42);
   });
 
@@ -191,17 +211,30 @@ describe('blob trigger: which blobs fire', () => {
 });
 
 describe('blob trigger: failures, admin calls, concurrency', () => {
-  it('retries a failing function 5 times, then writes the real host\'s poison message and leaves the blob', async () => {
+  it("retries a failing function 5 times, then writes the real host's poison message and leaves the blob", async () => {
     const etag = await upload('failing/bad.txt', 'poison me');
     const poison = QueueServiceClient.fromConnectionString(azurite.connectionString).getQueueClient('webjobs-blobtrigger-poison');
-    const message = await eventually(async () => {
-      if (!(await poison.exists())) return undefined;
-      const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 });
-      const bodies = peekedMessageItems.map((m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Record<string, unknown>);
-      return bodies.find((b) => b.BlobName === 'bad.txt');
-    }, 15_000, 'a poison message for failing/bad.txt');
+    const message = await eventually(
+      async () => {
+        if (!(await poison.exists())) return undefined;
+        const { peekedMessageItems } = await poison.peekMessages({ numberOfMessages: 32 });
+        const bodies = peekedMessageItems.map(
+          (m) => JSON.parse(Buffer.from(m.messageText, 'base64').toString('utf8')) as Record<string, unknown>,
+        );
+        return bodies.find((b) => b.BlobName === 'bad.txt');
+      },
+      15_000,
+      'a poison message for failing/bad.txt',
+    );
 
-    expect(message).toEqual({ Type: 'BlobTrigger', FunctionId: 'Host.Functions.alwaysFails', BlobType: 'BlockBlob', ContainerName: 'failing', BlobName: 'bad.txt', ETag: etag });
+    expect(message).toEqual({
+      Type: 'BlobTrigger',
+      FunctionId: 'Host.Functions.alwaysFails',
+      BlobType: 'BlockBlob',
+      ContainerName: 'failing',
+      BlobName: 'bad.txt',
+      ETag: etag,
+    });
     expect(calls('alwaysFails', 'bad.txt')).toHaveLength(5);
     const failures = log.lines.filter((l) => l.level === 'error' && l.message.includes('failing/bad.txt'));
     expect(failures.map((l) => /attempt (\d) of 5/.exec(l.message)?.[1])).toEqual(['1', '2', '3', '4', '5']);
@@ -215,10 +248,16 @@ describe('blob trigger: failures, admin calls, concurrency', () => {
   it('runs a blob function once for the blob path given to the admin API', async () => {
     await upload('uploads/admin.txt', 'by admin');
     await waitForCalls('onUpload', 'admin.txt');
-    const res = await fetch(`${host.url}/admin/functions/onUpload`, { method: 'POST', body: JSON.stringify({ input: 'uploads/admin.txt' }) });
+    const res = await fetch(`${host.url}/admin/functions/onUpload`, {
+      method: 'POST',
+      body: JSON.stringify({ input: 'uploads/admin.txt' }),
+    });
     expect(res.status).toBe(202);
     await waitForCalls('onUpload', 'admin.txt', 2);
-    expect(calls('onUpload', 'admin.txt')[1]).toMatchObject({ content: 'by admin', triggerMetadata: { name: 'admin.txt', blobTrigger: 'uploads/admin.txt' } });
+    expect(calls('onUpload', 'admin.txt')[1]).toMatchObject({
+      content: 'by admin',
+      triggerMetadata: { name: 'admin.txt', blobTrigger: 'uploads/admin.txt' },
+    });
   });
 
   it('runs at most 16 invocations at once and each blob once', async () => {
@@ -229,7 +268,11 @@ describe('blob trigger: failures, admin calls, concurrency', () => {
     await waitForCalls('slow', undefined, names.length, 15_000);
     expect(active.max).toBeGreaterThan(1);
     expect(active.max).toBeLessThanOrEqual(16);
-    expect(calls('slow').map((c) => c.triggerMetadata.name).sort()).toEqual(names);
+    expect(
+      calls('slow')
+        .map((c) => c.triggerMetadata.name)
+        .sort(),
+    ).toEqual(names);
   });
 
   it('never runs the same blob twice at once: an overwrite during an invocation fires after it', async () => {

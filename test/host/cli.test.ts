@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
-import { startHostProcess } from '../support/host-process.js';
 import { parseCliArgs } from '../../src/host/cli-args.js';
 import { startAzurite } from '../../src/host/storage/azurite.js';
+import { startHostProcess } from '../support/host-process.js';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 const repoRoot = path.join(__dirname, '../..');
 
@@ -23,8 +23,12 @@ function killIfAlive(pid: number | undefined): void {
 }
 
 /** The CLI with embedded Azurite on free ports and its own data folder: what `npm start` runs, isolated. */
-async function startWithEmbeddedAzurite(dataDir: string): Promise<{ proc: Awaited<ReturnType<typeof startHostProcess>>; azuritePid: number }> {
-  const proc = await startHostProcess([appDir, '--port', '0', '--azurite-ports', '0', '--azurite-dir', dataDir], { AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+async function startWithEmbeddedAzurite(
+  dataDir: string,
+): Promise<{ proc: Awaited<ReturnType<typeof startHostProcess>>; azuritePid: number }> {
+  const proc = await startHostProcess([appDir, '--port', '0', '--azurite-ports', '0', '--azurite-dir', dataDir], {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+  });
   const pid = /embedded Azurite \(pid (\d+)/.exec(proc.output())?.[1];
   if (!pid) {
     proc.child.kill('SIGKILL');
@@ -77,10 +81,14 @@ describe('host CLI as a process', () => {
     await proc.exited;
     const host = await startTestHost(azurite, { appDir, leaseMs: 1_000 });
     try {
-      const done = await eventually(async () => {
-        const s = await statusOf(host.url, id);
-        return s.runtimeStatus === 'Completed' ? s : undefined;
-      }, 20_000, 'the orphaned activity to be re-run');
+      const done = await eventually(
+        async () => {
+          const s = await statusOf(host.url, id);
+          return s.runtimeStatus === 'Completed' ? s : undefined;
+        },
+        20_000,
+        'the orphaned activity to be re-run',
+      );
       expect(done.output).toBe('slept 5000');
     } finally {
       await host.stop();
@@ -107,7 +115,7 @@ describe('no orphans: the embedded Azurite dies with the host', () => {
     }
   });
 
-  it('a start that finds a previous run\'s Azurite on its data folder says so and stops it', async () => {
+  it("a start that finds a previous run's Azurite on its data folder says so and stops it", async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'azurite-orphan-'));
     // Stands for an orphan the watchdog could not catch: an Azurite on this data folder, with its pid file.
     const orphan = await startAzurite({ location: dataDir });
@@ -116,7 +124,9 @@ describe('no orphans: the embedded Azurite dies with the host', () => {
     try {
       const started = await startWithEmbeddedAzurite(dataDir);
       azuritePid = started.azuritePid;
-      expect(started.proc.output()).toContain(`Found the embedded Azurite of a previous run still running (pid ${orphan.pid}, data in ${dataDir}); stopped it`);
+      expect(started.proc.output()).toContain(
+        `Found the embedded Azurite of a previous run still running (pid ${orphan.pid}, data in ${dataDir}); stopped it`,
+      );
       expect(isAlive(orphan.pid)).toBe(false);
       expect(azuritePid).not.toBe(orphan.pid);
       expect(fs.readFileSync(path.join(dataDir, 'azurite.pid'), 'utf8').trim()).toBe(String(azuritePid));
@@ -149,7 +159,9 @@ describe('no orphans: the embedded Azurite dies with the host', () => {
 describe('start banner', () => {
   it('lists nothing unsupported for the gateway app', async () => {
     // The committed sample settings, as npm start's first run copies them; on blobs alone (no Service Bus namespace).
-    const sample = JSON.parse(fs.readFileSync(path.join(repoRoot, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+    const sample = JSON.parse(fs.readFileSync(path.join(repoRoot, 'local.settings.sample.json'), 'utf8')) as {
+      Values: Record<string, string>;
+    };
     const { ServiceBusConnection: _bus, ...values } = sample.Values;
     const proc = await startHostProcess([repoRoot, '--port', '0', '--storage', azurite.connectionString, '--no-emulators'], values);
     try {

@@ -1,11 +1,11 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningAzurite } from '../../src/host/storage/azurite.js';
-import { eventually, startTestAzurite } from '../support/stack.js';
 import { CLI } from '../support/host-process.js';
+import { eventually, startTestAzurite } from '../support/stack.js';
 
 /**
  * The commit log against SIGKILL: real host processes (the CLI) over real Azurite, killed with
@@ -35,10 +35,14 @@ interface Proc {
 
 /** The host CLI as a child process; unlike test/support's helper, callable before it listens (the lease wait). */
 function spawnHost(dataDir: string, env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [CLI, appDir, '--port', '0', '--storage', azurite.connectionString, '--data-dir', dataDir, '--lease-ms', '1000'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, appDir, '--port', '0', '--storage', azurite.connectionString, '--data-dir', dataDir, '--lease-ms', '1000'],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -87,7 +91,10 @@ async function status(base: string, id: string, history = false): Promise<Status
 }
 
 async function start(base: string, name: string, id: string, input?: unknown): Promise<void> {
-  const res = await fetch(api(base, `orchestrators/${name}/${id}`), { method: 'POST', body: input === undefined ? '' : JSON.stringify(input) });
+  const res = await fetch(api(base, `orchestrators/${name}/${id}`), {
+    method: 'POST',
+    body: input === undefined ? '' : JSON.stringify(input),
+  });
   expect(res.status).toBe(202);
 }
 
@@ -97,16 +104,20 @@ async function raise(base: string, id: string, value: unknown): Promise<number> 
 
 async function all<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
 }
 
 async function countRunning(base: string, prefix: string): Promise<number> {
   let n = 0;
   let token: string | null = null;
   do {
-    const res: Response = await fetch(api(base, 'instances/?runtimeStatus=Running&top=1000'), { headers: token ? { 'x-ms-continuation-token': token } : {} });
+    const res: Response = await fetch(api(base, 'instances/?runtimeStatus=Running&top=1000'), {
+      headers: token ? { 'x-ms-continuation-token': token } : {},
+    });
     n += ((await res.json()) as { instanceId: string }[]).filter((s) => s.instanceId.startsWith(prefix)).length;
     token = res.headers.get('x-ms-continuation-token');
   } while (token);
@@ -147,7 +158,11 @@ describe('SIGKILL and the commit log', () => {
     await all(waiting, 25, (id) => start(base1, 'waitEvent', id));
     // Long enough that every activity is still running when the host dies.
     await all(working, 25, (id) => start(base1, 'slowWork', id, 6_000));
-    await eventually(async () => ((await countRunning(base1, 'wait-')) === 200 && (await countRunning(base1, 'work-')) === 50 ? true : undefined), 30_000, 'all 250 to run');
+    await eventually(
+      async () => ((await countRunning(base1, 'wait-')) === 200 && (await countRunning(base1, 'work-')) === 50 ? true : undefined),
+      30_000,
+      'all 250 to run',
+    );
     await kill9(first);
 
     const second = spawnHost(dir);
@@ -155,7 +170,11 @@ describe('SIGKILL and the commit log', () => {
     await all(waiting, 25, async (id) => {
       expect(await raise(base2, id, id)).toBe(202);
     });
-    await eventually(async () => ((await countRunning(base2, 'wait-')) + (await countRunning(base2, 'work-')) === 0 ? true : undefined), 40_000, 'all 250 to finish');
+    await eventually(
+      async () => ((await countRunning(base2, 'wait-')) + (await countRunning(base2, 'work-')) === 0 ? true : undefined),
+      40_000,
+      'all 250 to finish',
+    );
     for (const id of waiting) {
       const s = await status(base2, id, true);
       expect(s.runtimeStatus).toBe('Completed');
@@ -181,7 +200,12 @@ describe('SIGKILL and the commit log', () => {
     await eventually(async () => ((await countRunning(base1, 'window-')) === 20 ? true : undefined), 30_000, 'all 20 to run');
     // Every raise is written and fsynced at once, then held 1.5 s before its 202: kill inside that window.
     const acknowledged: string[] = [];
-    const raises = ids.map((id) => raise(base1, id, `first ${id}`).then((code) => void (code === 202 && acknowledged.push(id)), () => undefined));
+    const raises = ids.map((id) =>
+      raise(base1, id, `first ${id}`).then(
+        (code) => void (code === 202 && acknowledged.push(id)),
+        () => undefined,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 700));
     await kill9(slow);
     await Promise.all(raises);
@@ -200,10 +224,14 @@ describe('SIGKILL and the commit log', () => {
       expect(await raise(base2, id, `second ${id}`)).toBe(202);
     }
     for (const id of ids) {
-      const s = await eventually(async () => {
-        const st = await status(base2, id, true);
-        return st.runtimeStatus === 'Completed' ? st : undefined;
-      }, 20_000, `${id} to complete`);
+      const s = await eventually(
+        async () => {
+          const st = await status(base2, id, true);
+          return st.runtimeStatus === 'Completed' ? st : undefined;
+        },
+        20_000,
+        `${id} to complete`,
+      );
       expect(s.output).toEqual({ got: `${survived.includes(id) ? 'first' : 'second'} ${id}` });
       expect(count(s, EVENT_RAISED)).toBe(1);
     }
@@ -218,7 +246,10 @@ describe('SIGKILL and the commit log', () => {
     await eventually(async () => ((await status(base1, 'handed-over')).runtimeStatus === 'Running' ? true : undefined));
 
     const second = spawnHost(dir);
-    const outcome = await Promise.race([second.listening.then(() => 'listening'), new Promise((r) => setTimeout(() => r('waiting'), 4_000))]);
+    const outcome = await Promise.race([
+      second.listening.then(() => 'listening'),
+      new Promise((r) => setTimeout(() => r('waiting'), 4_000)),
+    ]);
     expect(outcome).toBe('waiting');
     expect(second.output()).toMatch(/owned by another host/);
     // The owner goes on serving meanwhile.

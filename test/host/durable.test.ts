@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningHost } from '../../src/host/host.js';
 import { hubResources } from '../../src/host/durable/durable-runtime.js';
+import type { RunningHost } from '../../src/host/host.js';
 import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
@@ -39,10 +39,14 @@ async function status(id: string): Promise<Status> {
 }
 
 function finished(id: string, timeoutMs = 10_000): Promise<Status> {
-  return eventually(async () => {
-    const s = await status(id);
-    return ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
-  }, timeoutMs, `instance ${id} to finish`);
+  return eventually(
+    async () => {
+      const s = await status(id);
+      return ['Completed', 'Failed', 'Terminated'].includes(s.runtimeStatus) ? s : undefined;
+    },
+    timeoutMs,
+    `instance ${id} to finish`,
+  );
 }
 
 async function raise(id: string, name: string, data: unknown): Promise<number> {
@@ -113,10 +117,14 @@ describe('orchestrations', () => {
     expect(done.output).toEqual({ winner: 'event', value: 'now' });
     // A cancelled timer's queue message would otherwise wake the instance two minutes from now.
     const control = host.storage.queues.getQueueClient(hubResources(host.hubName).controlQueue);
-    const props = await eventually(async () => {
-      const p = await control.getProperties();
-      return p.approximateMessagesCount === 0 ? p : undefined;
-    }, 5_000, 'the control queue to empty');
+    const props = await eventually(
+      async () => {
+        const p = await control.getProperties();
+        return p.approximateMessagesCount === 0 ? p : undefined;
+      },
+      5_000,
+      'the control queue to empty',
+    );
     expect(props.approximateMessagesCount).toBe(0);
   });
 
@@ -234,7 +242,9 @@ describe('management API status codes', () => {
     let token: string | null = null;
     let pages = 0;
     do {
-      const res: Response = await fetch(api('instances/?runtimeStatus=Running&top=2'), { headers: token ? { 'x-ms-continuation-token': token } : {} });
+      const res: Response = await fetch(api('instances/?runtimeStatus=Running&top=2'), {
+        headers: token ? { 'x-ms-continuation-token': token } : {},
+      });
       expect(res.status).toBe(200);
       seen.push(...((await res.json()) as { instanceId: string }[]).map((s) => s.instanceId));
       token = res.headers.get('x-ms-continuation-token');

@@ -2,8 +2,8 @@
 // reaches the engine (sync and async requests complete), while the management API it relies on
 // refuses callers without the system key. Real host, real Azurite, real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayStack, type GatewayStack } from '../support/gateway-stack.js';
 import { answerNext, call, nextRequest, reply, statusBecomes, submit, uniqueOperation } from '../e2e/gateway-client.js';
+import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 
 let stack: GatewayStack;
 
@@ -18,7 +18,10 @@ describe('the gateway with keys enforced', () => {
   it('serves its anonymous routes, and its durable client still starts, waits and reads', async () => {
     expect(stack.host.keys).toBeDefined();
     const operation = uniqueOperation('keyed');
-    const [answer] = await Promise.all([submit(stack, operation, '{"k": 1}'), answerNext(stack, operation, '{"ok": true}', { contentType: 'application/json' })]);
+    const [answer] = await Promise.all([
+      submit(stack, operation, '{"k": 1}'),
+      answerNext(stack, operation, '{"ok": true}', { contentType: 'application/json' }),
+    ]);
     expect(answer.status).toBe(200);
     expect(answer.json()).toEqual({ ok: true });
 
@@ -33,7 +36,10 @@ describe('the gateway with keys enforced', () => {
 
   it('answers 401 on the management API without the system key, and the instance with it', async () => {
     const operation = uniqueOperation('keyed-mgmt');
-    const [, request] = await Promise.all([submit(stack, operation, '{}'), answerNext(stack, operation, '{}', { contentType: 'application/json' })]);
+    const [, request] = await Promise.all([
+      submit(stack, operation, '{}'),
+      answerNext(stack, operation, '{}', { contentType: 'application/json' }),
+    ]);
     const bare = await fetch(stack.management(`instances/${request.id}`));
     expect(bare.status).toBe(401);
     const systemKey = stack.host.keys!.systemKeys.durabletask_extension!;

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
+import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import { eventually, startTestAzurite, startTestHost } from '../support/stack.js';
 
 /** Group commit and purge, through the management API of an in-process host over real Azurite. */
@@ -39,10 +39,14 @@ async function status(id: string, history = false): Promise<{ code: number; body
 }
 
 function completed(id: string, history = false): Promise<Status> {
-  return eventually(async () => {
-    const s = await status(id, history);
-    return s.body.runtimeStatus === 'Completed' ? s.body : undefined;
-  }, 30_000, `${id} to complete`);
+  return eventually(
+    async () => {
+      const s = await status(id, history);
+      return s.body.runtimeStatus === 'Completed' ? s.body : undefined;
+    },
+    30_000,
+    `${id} to complete`,
+  );
 }
 
 // OrchestratorStarted 12, ExecutionStarted 0, OrchestratorCompleted 13, EventRaised 15, ExecutionCompleted 1.
@@ -85,9 +89,14 @@ describe('purge', () => {
     expect((await fetch(api('orchestrators/waitEvent/purge-running'), { method: 'POST' })).status).toBe(202);
     for (const id of ids) await completed(id);
 
-    const none = await fetch(api(`instances/?createdTimeTo=${encodeURIComponent(new Date(Date.parse(from) - 60_000).toISOString())}&runtimeStatus=Completed`), { method: 'DELETE' });
+    const none = await fetch(
+      api(`instances/?createdTimeTo=${encodeURIComponent(new Date(Date.parse(from) - 60_000).toISOString())}&runtimeStatus=Completed`),
+      { method: 'DELETE' },
+    );
     expect(none.status).toBe(404);
-    const res = await fetch(api(`instances/?createdTimeFrom=${encodeURIComponent(from)}&runtimeStatus=Completed,Running`), { method: 'DELETE' });
+    const res = await fetch(api(`instances/?createdTimeFrom=${encodeURIComponent(from)}&runtimeStatus=Completed,Running`), {
+      method: 'DELETE',
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ instancesDeleted: 5 });
     for (const id of ids) expect((await status(id)).code).toBe(404);

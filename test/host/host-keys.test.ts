@@ -4,11 +4,11 @@
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
+import { parseCliArgs } from '../../src/host/cli-args.js';
+import { describeFunctions } from '../../src/host/function-list.js';
 import type { RunningHost } from '../../src/host/host.js';
 import { keysRequired } from '../../src/host/http/authorize.js';
-import { describeFunctions } from '../../src/host/function-list.js';
-import { parseCliArgs } from '../../src/host/cli-args.js';
+import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import { startTestAzurite, startTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/keys-app');
@@ -40,7 +40,7 @@ async function expectUnauthorized(res: Response): Promise<void> {
 }
 
 describe('keys', () => {
-  it('keeps them in azure-webjobs-secrets/{hostId}/host.json in the real host\'s HostSecrets shape', async () => {
+  it("keeps them in azure-webjobs-secrets/{hostId}/host.json in the real host's HostSecrets shape", async () => {
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('azure-webjobs-secrets');
     const names: string[] = [];
     for await (const b of container.listBlobsFlat()) names.push(b.name);

@@ -6,8 +6,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import type { RunningHost } from '../../src/host/host.js';
+import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import { startTestAzurite, startTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
@@ -25,7 +25,8 @@ afterAll(async () => {
 });
 
 /** How often the fixture's echo function has run (its preInvocation hook records each call). */
-const echoRuns = (): number => (((globalThis as Record<string, unknown>).__fixtureHooks as string[] | undefined) ?? []).filter((h) => h === 'pre:echo').length;
+const echoRuns = (): number =>
+  (((globalThis as Record<string, unknown>).__fixtureHooks as string[] | undefined) ?? []).filter((h) => h === 'pre:echo').length;
 
 interface Raw {
   status: number;
@@ -42,7 +43,10 @@ function exchange(head: string | Buffer, drip?: () => string): Promise<Raw> {
     const socket = net.connect(host.port, '127.0.0.1', () => socket.write(head));
     let data = Buffer.alloc(0);
     const timer = drip ? setInterval(() => socket.writable && socket.write(drip()), 100) : undefined;
-    const guard = setTimeout(() => finish(new Error(`no complete answer within ${GUARD_MS} ms; got ${JSON.stringify(data.toString('latin1'))}`)), GUARD_MS);
+    const guard = setTimeout(
+      () => finish(new Error(`no complete answer within ${GUARD_MS} ms; got ${JSON.stringify(data.toString('latin1'))}`)),
+      GUARD_MS,
+    );
     const finish = (err?: Error): void => {
       clearTimeout(guard);
       clearInterval(timer);
@@ -83,9 +87,12 @@ const get = (hostLine: string | undefined, target = '/api/files/x', version = '1
   `GET ${target} HTTP/${version}\r\n${hostLine === undefined ? '' : `Host:${hostLine}\r\n`}Connection: close\r\n\r\n`;
 
 describe('a malformed Host header', () => {
-  it.each([' a b', ' [', ' 127.0.0.1:99999', '', ' exa mple.com:80', ' host:port'])('Host:%s → 400 problem+json naming the header', async (value) => {
-    expectProblem(await exchange(get(value)), 400, /Host header/);
-  });
+  it.each([' a b', ' [', ' 127.0.0.1:99999', '', ' exa mple.com:80', ' host:port'])(
+    'Host:%s → 400 problem+json naming the header',
+    async (value) => {
+      expectProblem(await exchange(get(value)), 400, /Host header/);
+    },
+  );
 
   it('a missing Host on HTTP/1.1 is a 400 problem+json; HTTP/1.0 may omit it', async () => {
     expectProblem(await exchange(get(undefined)), 400, /Host header is missing/);
@@ -122,7 +129,11 @@ describe('slow and broken clients', () => {
 
   it('a body shorter than its Content-Length → 408 problem+json, the function never runs', async () => {
     const before = echoRuns();
-    expectProblem(await exchange('PUT /api/echo/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc'), 408, /No body bytes arrived .*\(3 received of 10 declared\)/);
+    expectProblem(
+      await exchange('PUT /api/echo/abc HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc'),
+      408,
+      /No body bytes arrived .*\(3 received of 10 declared\)/,
+    );
     expect(echoRuns()).toBe(before);
   });
 

@@ -17,7 +17,11 @@ function occurrences(expression: string, from: string, count: number): string[] 
 // Expectations follow the NCRONTAB examples in the Functions timer trigger documentation.
 describe('NCRONTAB parser', () => {
   it('"*/5 * * * * *" fires every five seconds, strictly after the given time', () => {
-    expect(occurrences('*/5 * * * * *', '2026-01-01T10:00:00Z', 3)).toEqual(['2026-01-01T10:00:05Z', '2026-01-01T10:00:10Z', '2026-01-01T10:00:15Z']);
+    expect(occurrences('*/5 * * * * *', '2026-01-01T10:00:00Z', 3)).toEqual([
+      '2026-01-01T10:00:05Z',
+      '2026-01-01T10:00:10Z',
+      '2026-01-01T10:00:15Z',
+    ]);
     expect(occurrences('*/5 * * * * *', '2026-01-01T10:00:03.500Z', 1)).toEqual(['2026-01-01T10:00:05Z']);
   });
 
@@ -28,14 +32,24 @@ describe('NCRONTAB parser', () => {
 
   it('ranges, lists and stepped ranges: "0 0 9-17/4 * * *", "0 5,8,10 * * * *"', () => {
     expect(occurrences('0 0 9-17/4 * * *', '2026-01-01T00:00:00Z', 4)).toEqual([
-      '2026-01-01T09:00:00Z', '2026-01-01T13:00:00Z', '2026-01-01T17:00:00Z', '2026-01-02T09:00:00Z',
+      '2026-01-01T09:00:00Z',
+      '2026-01-01T13:00:00Z',
+      '2026-01-01T17:00:00Z',
+      '2026-01-02T09:00:00Z',
     ]);
-    expect(occurrences('0 5,8,10 * * * *', '2026-01-01T00:06:00Z', 3)).toEqual(['2026-01-01T00:08:00Z', '2026-01-01T00:10:00Z', '2026-01-01T01:05:00Z']);
+    expect(occurrences('0 5,8,10 * * * *', '2026-01-01T00:06:00Z', 3)).toEqual([
+      '2026-01-01T00:08:00Z',
+      '2026-01-01T00:10:00Z',
+      '2026-01-01T01:05:00Z',
+    ]);
   });
 
   it('"a/n" runs from a to the end of the field in steps of n', () => {
     expect(occurrences('10/20 * * * * *', '2026-01-01T00:00:00Z', 4)).toEqual([
-      '2026-01-01T00:00:10Z', '2026-01-01T00:00:30Z', '2026-01-01T00:00:50Z', '2026-01-01T00:01:10Z',
+      '2026-01-01T00:00:10Z',
+      '2026-01-01T00:00:30Z',
+      '2026-01-01T00:00:50Z',
+      '2026-01-01T00:01:10Z',
     ]);
   });
 
@@ -53,7 +67,11 @@ describe('NCRONTAB parser', () => {
   });
 
   it('next occurrence across month ends: day 31 skips short months, Feb 29 waits for a leap year', () => {
-    expect(occurrences('0 0 0 31 * *', '2026-01-31T12:00:00Z', 3)).toEqual(['2026-03-31T00:00:00Z', '2026-05-31T00:00:00Z', '2026-07-31T00:00:00Z']);
+    expect(occurrences('0 0 0 31 * *', '2026-01-31T12:00:00Z', 3)).toEqual([
+      '2026-03-31T00:00:00Z',
+      '2026-05-31T00:00:00Z',
+      '2026-07-31T00:00:00Z',
+    ]);
     expect(occurrences('0 0 0 29 2 *', '2026-01-01T00:00:00Z', 1)).toEqual(['2028-02-29T00:00:00Z']);
     expect(occurrences('59 59 23 * * *', '2026-02-28T23:59:59Z', 1)).toEqual(['2026-03-01T23:59:59Z']);
   });

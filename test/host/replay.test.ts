@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadApp, type LoadedApp } from '../../src/host/app-loader.js';
 import { readAppConfig } from '../../src/host/app-config.js';
-import { Invoker } from '../../src/host/invoker.js';
-import { runEpisode } from '../../src/host/durable/orchestration-runner.js';
+import { type LoadedApp, loadApp } from '../../src/host/app-loader.js';
 import { ActionType, idTakingActions } from '../../src/host/durable/actions.js';
-import { event, EventType, type HistoryEvent } from '../../src/host/durable/history.js';
+import { EventType, event, type HistoryEvent } from '../../src/host/durable/history.js';
+import { runEpisode } from '../../src/host/durable/orchestration-runner.js';
+import { Invoker } from '../../src/host/invoker.js';
 
 /**
  * Golden-history replay: histories as the engine writes them, replayed through the SDK's own
@@ -29,7 +29,10 @@ function replay(name: string, input: unknown, history: HistoryEvent[]) {
   return runEpisode(invoker, fn, 'golden', JSON.stringify(input), history);
 }
 
-const started = (name: string, input: unknown) => [event(EventType.OrchestratorStarted, {}, t0), event(EventType.ExecutionStarted, { Name: name, Input: JSON.stringify(input) }, t0)];
+const started = (name: string, input: unknown) => [
+  event(EventType.OrchestratorStarted, {}, t0),
+  event(EventType.ExecutionStarted, { Name: name, Input: JSON.stringify(input) }, t0),
+];
 
 describe('golden histories', () => {
   it('chain: the first episode schedules the first activity and sets the custom status', async () => {
@@ -41,7 +44,11 @@ describe('golden histories', () => {
 
   it('chain: a completed task resumes the code with its result; actions are re-emitted prefix-stable', async () => {
     const history = [
-      ...played([...started('chain', ['a', 'b']), event(EventType.TaskScheduled, { EventId: 0, Name: 'hello' }, t0), event(EventType.OrchestratorCompleted, {}, t0)]),
+      ...played([
+        ...started('chain', ['a', 'b']),
+        event(EventType.TaskScheduled, { EventId: 0, Name: 'hello' }, t0),
+        event(EventType.OrchestratorCompleted, {}, t0),
+      ]),
       event(EventType.OrchestratorStarted, {}, at(10)),
       event(EventType.TaskCompleted, { TaskScheduledId: 0, Result: JSON.stringify('Hello, a!') }, at(10)),
     ];
@@ -59,7 +66,11 @@ describe('golden histories', () => {
 
   it('race: when the event wins, the orchestration completes and the timer action turns cancelled', async () => {
     const history = [
-      ...played([...started('race', { timeoutMs: 1000 }), event(EventType.TimerCreated, { EventId: 0, FireAt: at(1000).toISOString() }, t0), event(EventType.OrchestratorCompleted, {}, t0)]),
+      ...played([
+        ...started('race', { timeoutMs: 1000 }),
+        event(EventType.TimerCreated, { EventId: 0, FireAt: at(1000).toISOString() }, t0),
+        event(EventType.OrchestratorCompleted, {}, t0),
+      ]),
       event(EventType.OrchestratorStarted, {}, at(5)),
       event(EventType.EventRaised, { Name: 'go', Input: JSON.stringify('yes') }, at(5)),
     ];
@@ -83,8 +94,14 @@ describe('golden histories', () => {
     const input = { key: 'g', failTimes: 1, maxAttempts: 3 };
     const history = [
       ...played(started('retrying', input)),
-      ...played([event(EventType.OrchestratorStarted, {}, at(10)), event(EventType.TaskFailed, { TaskScheduledId: 0, Reason: 'flaky attempt 1 failed', Details: '' }, at(10))]),
-      ...played([event(EventType.OrchestratorStarted, {}, at(60)), event(EventType.TimerFired, { TimerId: 1, FireAt: at(60).toISOString() }, at(60))]),
+      ...played([
+        event(EventType.OrchestratorStarted, {}, at(10)),
+        event(EventType.TaskFailed, { TaskScheduledId: 0, Reason: 'flaky attempt 1 failed', Details: '' }, at(10)),
+      ]),
+      ...played([
+        event(EventType.OrchestratorStarted, {}, at(60)),
+        event(EventType.TimerFired, { TimerId: 1, FireAt: at(60).toISOString() }, at(60)),
+      ]),
       event(EventType.OrchestratorStarted, {}, at(70)),
       event(EventType.TaskCompleted, { TaskScheduledId: 2, Result: JSON.stringify({ attempts: 2 }) }, at(70)),
     ];

@@ -1,14 +1,22 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../src/host/host.js';
-import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 import { startHost } from '../../src/host/host.js';
+import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
 const azurite = useTestAzurite();
 
-async function call(host: RunningHost, method: string, p: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${host.url}/runtime/webhooks/durabletask/${p}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+async function call(
+  host: RunningHost,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${host.url}/runtime/webhooks/durabletask/${p}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
@@ -46,25 +54,33 @@ describe('state survives a host restart (it lives in Azurite)', () => {
 
     const second = await startTestHost(azurite, { appDir });
     try {
-      const done = await eventually(async () => {
-        const s = await call(second, 'GET', `instances/${id}`);
-        return s.json.runtimeStatus === 'Completed' ? s.json : undefined;
-      }, 15_000, 'the timer to fire');
+      const done = await eventually(
+        async () => {
+          const s = await call(second, 'GET', `instances/${id}`);
+          return s.json.runtimeStatus === 'Completed' ? s.json : undefined;
+        },
+        15_000,
+        'the timer to fire',
+      );
       expect(done.output).toBe('woke');
     } finally {
       await second.stop();
     }
   });
-
 });
 
 describe('start-up failures', () => {
   it('names the setting when storage is unreachable', async () => {
-    const dead = 'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;';
-    await expect(startHost({ appDir, port: 0, storageConnectionString: dead, log: () => undefined })).rejects.toThrow(/AzureWebJobsStorage is unreachable/);
+    const dead =
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;TableEndpoint=http://127.0.0.1:9/devstoreaccount1;';
+    await expect(startHost({ appDir, port: 0, storageConnectionString: dead, log: () => undefined })).rejects.toThrow(
+      /AzureWebJobsStorage is unreachable/,
+    );
   });
 
   it('says what is wrong with an app folder that has no package.json main', async () => {
-    await expect(startHost({ appDir: __dirname, port: 0, storageConnectionString: azurite.connectionString, log: () => undefined })).rejects.toThrow(/package.json/);
+    await expect(
+      startHost({ appDir: __dirname, port: 0, storageConnectionString: azurite.connectionString, log: () => undefined }),
+    ).rejects.toThrow(/package.json/);
   });
 });

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileRoute } from '../../src/host/http/route-template.js';
 
-const takes = (template: string, value: string): boolean => compileRoute(`x/${template}`).match(`/x/${encodeURIComponent(value)}`) !== undefined;
+const takes = (template: string, value: string): boolean =>
+  compileRoute(`x/${template}`).match(`/x/${encodeURIComponent(value)}`) !== undefined;
 
 describe('route constraints', () => {
   it('int is 32-bit and long is 64-bit, both signed', () => {

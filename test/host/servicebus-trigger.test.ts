@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import type { RunningHost } from '../../src/host/host.js';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
 
 interface Seen {
@@ -20,7 +20,10 @@ let client: ServiceBusClient;
 beforeAll(async () => {
   bus = await startServiceBusEmulator({
     port: 0,
-    topology: { queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }], topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }] },
+    topology: {
+      queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }],
+      topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }],
+    },
   });
   process.env.ServiceBusConnection = bus.connectionString;
   process.env.SB_QUEUE = 'work';
@@ -51,14 +54,20 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     const call = await eventually(() => seen().find((s) => s.meta.messageId === 'm-1'), 10_000, 'the queue function');
     expect(call.fn).toBe('onQueue');
     expect(call.message).toEqual({ hello: 'world' });
-    expect(call.meta).toMatchObject({ correlationId: 'corr-1', subject: 'greeting', replyTo: 'replies', deliveryCount: 1, applicationProperties: { requestId: 'r-1', status: 201 } });
+    expect(call.meta).toMatchObject({
+      correlationId: 'corr-1',
+      subject: 'greeting',
+      replyTo: 'replies',
+      deliveryCount: 1,
+      applicationProperties: { requestId: 'r-1', status: 201 },
+    });
     // Completed: nothing left to peek once the settlement went through.
     const receiver = client.createReceiver('work');
     await eventually(async () => ((await receiver.peekMessages(10)).length === 0 ? true : undefined), 5_000, 'the queue to be empty');
     await receiver.close();
   });
 
-  it('adds the extension\'s other binding data and converts it as the Node worker does (strings JSON-parsed, nested keys camel-cased)', async () => {
+  it("adds the extension's other binding data and converts it as the Node worker does (strings JSON-parsed, nested keys camel-cased)", async () => {
     const sender = client.createSender('work');
     const before = Date.now();
     await sender.sendMessages({
@@ -73,7 +82,11 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     const call = await eventually(() => seen().find((s) => s.meta.messageId === 12345), 10_000, 'the message with id 12345');
     // fromRpcTriggerMetadata: the string "12345" parses as JSON, so the app sees a number, as on Azure.
     expect(call.meta.messageId).toBe(12345);
-    expect(call.meta).toMatchObject({ partitionKey: 'pk-1', replyToSessionId: 'reply-session', applicationProperties: { status: 201, requestId: 'r-2' } });
+    expect(call.meta).toMatchObject({
+      partitionKey: 'pk-1',
+      replyToSessionId: 'reply-session',
+      applicationProperties: { status: 201, requestId: 'r-2' },
+    });
     const enqueued = Date.parse(call.meta.enqueuedTimeUtc as string);
     expect(enqueued).toBeGreaterThanOrEqual(before - 1_000);
     expect(Date.parse(call.meta.expiresAtUtc as string) - enqueued).toBe(60_000);
@@ -88,10 +101,15 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     const receiver = client.createReceiver('forwarded', { receiveMode: 'receiveAndDelete', skipParsingBodyAsJson: true });
     try {
       const got: string[] = [];
-      await eventually(async () => {
-        for (const m of await receiver.receiveMessages(2, { maxWaitTimeInMs: 500 })) got.push(Buffer.from(m.body as Uint8Array).toString('utf8'));
-        return got.length >= 2 ? true : undefined;
-      }, 10_000, 'two forwarded messages');
+      await eventually(
+        async () => {
+          for (const m of await receiver.receiveMessages(2, { maxWaitTimeInMs: 500 }))
+            got.push(Buffer.from(m.body as Uint8Array).toString('utf8'));
+          return got.length >= 2 ? true : undefined;
+        },
+        10_000,
+        'two forwarded messages',
+      );
       expect(got).toEqual([JSON.stringify({ forwarded: 'hello' }), 'second']);
     } finally {
       await receiver.close();
@@ -108,7 +126,9 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     expect(dead?.deadLetterReason).toBe('MaxDeliveryCountExceeded');
     await dlq.completeMessage(dead!);
     await dlq.close();
-    const counts = seen().filter((s) => s.meta.messageId === 'poison-1').map((s) => s.meta.deliveryCount);
+    const counts = seen()
+      .filter((s) => s.meta.messageId === 'poison-1')
+      .map((s) => s.meta.deliveryCount);
     expect(counts).toEqual([1, 2, 3]);
   });
 

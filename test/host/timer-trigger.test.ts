@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BlobServiceClient } from '@azure/storage-blob';
-import type { RunningAzurite } from '../../src/host/storage/azurite.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningHost } from '../../src/host/host.js';
-import { captureLog, eventually, startTestAzurite, startTestHost, type CapturedLog } from '../support/stack.js';
+import type { RunningAzurite } from '../../src/host/storage/azurite.js';
+import { type CapturedLog, captureLog, eventually, startTestAzurite, startTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/timer-app');
 
@@ -12,7 +12,11 @@ const appDir = path.join(__dirname, '../fixtures/timer-app');
 interface TimerCall {
   fn: string;
   at: number;
-  timer: { isPastDue: boolean; schedule: { adjustForDST: boolean }; scheduleStatus: { last: string; next: string; lastUpdated: string } | null };
+  timer: {
+    isPastDue: boolean;
+    schedule: { adjustForDST: boolean };
+    scheduleStatus: { last: string; next: string; lastUpdated: string } | null;
+  };
 }
 const fixture = globalThis as unknown as { __timerCalls?: TimerCall[] };
 const calls = (fn: string, since = 0): TimerCall[] => (fixture.__timerCalls ?? []).filter((c) => c.fn === fn && c.at >= since);
@@ -49,7 +53,8 @@ afterEach(async () => {
 async function readStatus(fn: string): Promise<Record<string, string> | undefined> {
   const hosts = blobs.getContainerClient('azure-webjobs-hosts');
   for await (const item of hosts.listBlobsFlat({ prefix: 'timers/' })) {
-    if (item.name.endsWith(`/Host.Functions.${fn}/status`)) return JSON.parse((await hosts.getBlobClient(item.name).downloadToBuffer()).toString()) as Record<string, string>;
+    if (item.name.endsWith(`/Host.Functions.${fn}/status`))
+      return JSON.parse((await hosts.getBlobClient(item.name).downloadToBuffer()).toString()) as Record<string, string>;
   }
   return undefined;
 }
@@ -60,7 +65,11 @@ describe('timer trigger', () => {
     expect(first?.timer).toEqual({
       isPastDue: false,
       schedule: { adjustForDST: true },
-      scheduleStatus: { last: (expect.any(String) as unknown), next: (expect.any(String) as unknown), lastUpdated: (expect.any(String) as unknown) },
+      scheduleStatus: {
+        last: expect.any(String) as unknown,
+        next: expect.any(String) as unknown,
+        lastUpdated: expect.any(String) as unknown,
+      },
     });
     const last = new Date(first!.timer.scheduleStatus!.last);
     // "*/2 * * * * *": occurrences on even whole seconds, two seconds apart, each run's Next the following run's Last.
@@ -72,7 +81,7 @@ describe('timer trigger', () => {
     expect(Object.keys((first as unknown as { triggerMetadata: object }).triggerMetadata)).toEqual([]);
   });
 
-  it('keeps the schedule status in azure-webjobs-hosts/timers/{hostId}/{timer}/status, in the real host\'s shape', async () => {
+  it("keeps the schedule status in azure-webjobs-hosts/timers/{hostId}/{timer}/status, in the real host's shape", async () => {
     const [call] = await waitForCalls('everyTwoSeconds', 1);
     const status = await eventually(async () => {
       const s = await readStatus('everyTwoSeconds');
@@ -97,7 +106,9 @@ describe('timer trigger', () => {
 
   it('keeps firing after a failed invocation, logging the failure (timers are not retried)', async () => {
     await waitForCalls('alwaysFails', 2);
-    expect(log.lines.some((l) => l.level === 'error' && /alwaysFails \(timer\) failed: timer function failed on purpose/.test(l.message))).toBe(true);
+    expect(
+      log.lines.some((l) => l.level === 'error' && /alwaysFails \(timer\) failed: timer function failed on purpose/.test(l.message)),
+    ).toBe(true);
   });
 
   it('marks the first run after a restart that slept through an occurrence isPastDue, with the missed occurrence as Last', async () => {
@@ -119,7 +130,11 @@ describe('timer trigger', () => {
 
   it('runs a timer function once through POST /admin/functions/{name}, answering 202', async () => {
     await waitForCalls('onStartup', 1);
-    const res = await fetch(`${host!.url}/admin/functions/onStartup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"input":""}' });
+    const res = await fetch(`${host!.url}/admin/functions/onStartup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"input":""}',
+    });
     expect(res.status).toBe(202);
     const [, adminRun] = await waitForCalls('onStartup', 2);
     expect(adminRun?.timer.isPastDue).toBe(false);
@@ -147,7 +162,7 @@ describe('timer trigger', () => {
     }
   });
 
-  it('names WEBSITE_TIME_ZONE as not applied (schedules run in UTC, Azure\'s default) rather than ignoring it', async () => {
+  it("names WEBSITE_TIME_ZONE as not applied (schedules run in UTC, Azure's default) rather than ignoring it", async () => {
     await host!.stop();
     process.env.WEBSITE_TIME_ZONE = 'W. Europe Standard Time';
     try {

@@ -1,13 +1,14 @@
 // The whole gateway as it runs locally: real Azurite (in memory, ephemeral ports), the local
 // Functions host on port 0 over the repository root (so it loads the built app, `dist/`, the way
 // `npm start` does) and, if asked, the demo backend in-process. One per e2e test file.
-import path from 'node:path';
+
 import fs from 'node:fs';
+import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
+import { type BackendArgs, runBackend } from '../../scripts/demo-backend.js';
 import type { RunningHost } from '../../src/host/host.js';
 import type { RunningAzurite } from '../../src/host/storage/azurite.js';
-import { runBackend, type BackendArgs } from '../../scripts/demo-backend.js';
-import { captureLog, startTestAzurite, startTestHost, type CapturedLog } from './stack.js';
+import { type CapturedLog, captureLog, startTestAzurite, startTestHost } from './stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { runServiceBusBackend, type ServiceBusBackendArgs } from '../../scripts/demo-backend.js';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
-import { startGatewayStack, type GatewayStack } from './gateway-stack.js';
+import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
+import { type GatewayStack, startGatewayStack } from './gateway-stack.js';
 import { eventually } from './stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
@@ -64,7 +64,9 @@ export async function startServiceBusStack(settings: Record<string, string> = {}
       });
     }
 
-    const gateway = await startGatewayStack({ settings: { ...SERVICE_BUS_SETTINGS, ...settings, ServiceBusConnection: bus.connectionString } });
+    const gateway = await startGatewayStack({
+      settings: { ...SERVICE_BUS_SETTINGS, ...settings, ServiceBusConnection: bus.connectionString },
+    });
     stops.push(() => gateway.stop());
     return {
       gateway,
@@ -119,8 +121,12 @@ export async function sendToReplyTopic(stack: ServiceBusStack, message: ServiceB
 
 /** The replies set aside whose correlationId (or, failing that, messageId) is `key`, once there is one. */
 export function rejectedReplies(stack: ServiceBusStack, key: string, count = 1): Promise<ServiceBusReceivedMessage[]> {
-  return eventually(() => {
-    const found = stack.rejected.filter((m) => (m.correlationId ?? m.messageId) === key);
-    return found.length >= count ? found : undefined;
-  }, 20_000, `${count} rejected repl${count === 1 ? 'y' : 'ies'} for ${key}`);
+  return eventually(
+    () => {
+      const found = stack.rejected.filter((m) => (m.correlationId ?? m.messageId) === key);
+      return found.length >= count ? found : undefined;
+    },
+    20_000,
+    `${count} rejected repl${count === 1 ? 'y' : 'ies'} for ${key}`,
+  );
 }

@@ -1,8 +1,8 @@
 // What the host and gateway tests start: real Azurite and the local host on ephemeral ports,
 // a log to assert on, and a poll for conditions that settle asynchronously.
 import { afterAll, beforeAll } from 'vitest';
-import { startAzurite, type RunningAzurite } from '../../src/host/storage/azurite.js';
-import { startHost, type HostOptions, type RunningHost } from '../../src/host/host.js';
+import { type HostOptions, type RunningHost, startHost } from '../../src/host/host.js';
+import { type RunningAzurite, startAzurite } from '../../src/host/storage/azurite.js';
 
 /** Real Azurite (the npm package) on ephemeral ports, in memory; one per test file. */
 export async function startTestAzurite(): Promise<RunningAzurite> {
@@ -69,7 +69,11 @@ export async function startTestHost(azurite: RunningAzurite, options: Partial<Ho
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

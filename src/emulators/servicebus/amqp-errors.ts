@@ -53,10 +53,7 @@ export function entityNotFound(entityPath: string): AmqpFailure {
 }
 
 export function notImplemented(feature: string): AmqpFailure {
-  return new AmqpFailure(
-    Conditions.notImplemented,
-    `${feature} is not supported by the local Service Bus emulator.`,
-  );
+  return new AmqpFailure(Conditions.notImplemented, `${feature} is not supported by the local Service Bus emulator.`);
 }
 
 export function notAllowed(description: string): AmqpFailure {

@@ -1,6 +1,6 @@
 // The TCP side of the endpoint: rhea's server container, its connections and their sockets.
 import type { AddressInfo, Socket } from 'node:net';
-import { create_container, type Connection, type EventContext } from 'rhea';
+import { type Connection, create_container, type EventContext } from 'rhea';
 import type { DeliveryPump } from './delivery-pump.js';
 import type { EntityRegistry } from './entity-registry.js';
 import type { Journal } from './journal.js';

@@ -1,14 +1,7 @@
 // Subscription rules in Config.json. Correlation filters are honoured; SQL needs an expression
 // engine, so only the match-all `1=1` (the service's default rule) is accepted.
-import {
-  readObject,
-  readOptionalString,
-  readString,
-  rejectUnknownFields,
-  TopologyConfigError,
-  type Fields,
-} from './config-errors.js';
-import { readPropertyValues, type CorrelationFilter } from './correlation-filter.js';
+import { type Fields, readObject, readOptionalString, readString, rejectUnknownFields, TopologyConfigError } from './config-errors.js';
+import { type CorrelationFilter, readPropertyValues } from './correlation-filter.js';
 
 const correlationFields = {
   ContentType: 'contentType',
@@ -29,7 +22,10 @@ export function readConfigRule(value: unknown, field: string): CorrelationFilter
   const properties = readObject(rule.Properties, propertiesField);
   rejectUnknownFields(properties, ['FilterType', 'CorrelationFilter', 'SqlFilter', 'Action'], propertiesField);
   if (properties.Action !== undefined) {
-    const action = readOptionalString(readObject(properties.Action, `${propertiesField}.Action`).SqlExpression, `${propertiesField}.Action.SqlExpression`);
+    const action = readOptionalString(
+      readObject(properties.Action, `${propertiesField}.Action`).SqlExpression,
+      `${propertiesField}.Action.SqlExpression`,
+    );
     if (action?.trim()) throw new TopologyConfigError(`${propertiesField}.Action`, 'rule actions are not supported by the local emulator');
   }
   const filterType = readString(properties.FilterType, `${propertiesField}.FilterType`);

@@ -1,11 +1,6 @@
 // Correlation filters of subscription rules: which messages a subscription gets a copy of.
 import type { AmqpMessage } from './amqp-message.js';
-import {
-  readObject,
-  readOptionalString,
-  rejectUnknownFields,
-  TopologyConfigError,
-} from './config-errors.js';
+import { readObject, readOptionalString, rejectUnknownFields, TopologyConfigError } from './config-errors.js';
 
 /**
  * A subscription rule's correlation filter: every field given must equal the message's. The real

@@ -7,13 +7,7 @@ import { dispositionOfOutcome } from './dispositions.js';
 import type { Journal } from './journal.js';
 import { deliveryTagOf } from './lock-tokens.js';
 import type { MessageStore, ReceiveMode } from './message-store.js';
-import {
-  acceptedOutcome,
-  answerDrainAtZeroCredit,
-  attachNotYetWritten,
-  creditLimit,
-  rejectedOutcome,
-} from './rhea-link-internals.js';
+import { acceptedOutcome, answerDrainAtZeroCredit, attachNotYetWritten, creditLimit, rejectedOutcome } from './rhea-link-internals.js';
 
 /**
  * Moves messages from a store to one receiving client link as its credit allows, and turns the

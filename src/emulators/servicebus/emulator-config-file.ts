@@ -3,6 +3,7 @@
 // of being ignored, so a config that works here behaves the same against the official emulator.
 import { readFile } from 'node:fs/promises';
 import {
+  type Fields,
   readArray,
   readEntityName,
   readObject,
@@ -11,14 +12,13 @@ import {
   readOptionalString,
   rejectUnknownFields,
   TopologyConfigError,
-  type Fields,
 } from './config-errors.js';
 import { readConfigRule } from './config-rules.js';
 import { parseOptionalIsoDuration } from './iso-duration.js';
 import {
-  entityDefaults,
   type DuplicateDetectionSettings,
   type EntitySettings,
+  entityDefaults,
   type QueueDefinition,
   type SubscriptionDefinition,
   type TopicDefinition,
@@ -146,7 +146,10 @@ function rejectUnsupported(properties: Fields, field: string): void {
   }
   for (const forward of ['ForwardTo', 'ForwardDeadLetteredMessagesTo']) {
     if (readOptionalString(properties[forward], `${field}.${forward}`)) {
-      throw new TopologyConfigError(`${field}.${forward}`, 'auto-forwarding is not supported by the local emulator (use "" or leave it out)');
+      throw new TopologyConfigError(
+        `${field}.${forward}`,
+        'auto-forwarding is not supported by the local emulator (use "" or leave it out)',
+      );
     }
   }
 }

@@ -2,19 +2,19 @@
 // journal rows they load from and snapshot to.
 import { entityNotFound, notAllowed } from './amqp-errors.js';
 import { TopologyConfigError } from './config-errors.js';
-import { matchesCorrelationFilter, type CorrelationFilter } from './correlation-filter.js';
-import { formatEntityPath, parseEntityAddress, type EntityAddress } from './entity-address.js';
-import { memoryJournal, type Journal, type Row } from './journal.js';
+import { type CorrelationFilter, matchesCorrelationFilter } from './correlation-filter.js';
+import { type EntityAddress, formatEntityPath, parseEntityAddress } from './entity-address.js';
+import { type Journal, memoryJournal, type Row } from './journal.js';
 import { parseRowKey } from './journal-rows.js';
 import { MessageStore, type StoreSettings } from './message-store.js';
 import { SendTarget } from './send-target.js';
 import {
+  type EntitySettings,
   entityDefaults,
+  type QueueDefinition,
   readQueueDefinition,
   readSubscriptionDefinition,
   readTopicDefinition,
-  type EntitySettings,
-  type QueueDefinition,
   type SubscriptionDefinition,
   type TopicDefinition,
   type Topology,
@@ -204,4 +204,3 @@ export class EntityRegistry {
     }
   }
 }
-

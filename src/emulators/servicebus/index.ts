@@ -2,23 +2,23 @@
 import { listenForAmqp } from './amqp-listener.js';
 import { loadEmulatorConfigFile, parseEmulatorConfig } from './emulator-config-file.js';
 import { EntityRegistry } from './entity-registry.js';
-import { memoryJournal, openFileJournal, type Journal } from './journal.js';
+import { type Journal, memoryJournal, openFileJournal } from './journal.js';
 import { maxMessageSizeInBytes } from './link-router.js';
 import {
   defaultTopology,
-  validateTopology,
   type QueueDefinition,
   type SubscriptionDefinition,
   type TopicDefinition,
   type Topology,
+  validateTopology,
 } from './topology.js';
 
 export { TopologyConfigError } from './config-errors.js';
 export type { CorrelationFilter } from './correlation-filter.js';
 export { loadEmulatorConfigFile, parseEmulatorConfig } from './emulator-config-file.js';
 export { maxMessageSizeInBytes } from './link-router.js';
-export { defaultTopology, entityDefaults, validateTopology } from './topology.js';
 export type { EntitySettings, QueueDefinition, SubscriptionDefinition, TopicDefinition, Topology } from './topology.js';
+export { defaultTopology, entityDefaults, validateTopology } from './topology.js';
 
 export interface ServiceBusEmulatorOptions {
   /** 5672 (the AMQP port the SDK assumes for the development emulator) unless given; 0 = any free port. */
@@ -57,7 +57,8 @@ export async function startServiceBusEmulator(options: ServiceBusEmulatorOptions
   const log = options.log ?? (() => undefined);
   const topology = await resolveTopology(options.topology ?? defaultTopology);
   const maxBytes = options.maxMessageSizeInBytes ?? maxMessageSizeInBytes;
-  if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new RangeError(`maxMessageSizeInBytes: expected a positive integer, got ${maxBytes}`);
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0))
+    throw new RangeError(`maxMessageSizeInBytes: expected a positive integer, got ${maxBytes}`);
   let registry: EntityRegistry | undefined;
   let journal: Journal = memoryJournal;
   if (options.dataDir !== undefined) {
@@ -76,7 +77,14 @@ export async function startServiceBusEmulator(options: ServiceBusEmulatorOptions
     registry = new EntityRegistry(topology);
   }
   const loaded = registry;
-  const listener = await listenForAmqp({ host, port: options.port ?? defaultEmulatorPort, registry: loaded, journal, maxMessageSizeInBytes: maxBytes, log });
+  const listener = await listenForAmqp({
+    host,
+    port: options.port ?? defaultEmulatorPort,
+    registry: loaded,
+    journal,
+    maxMessageSizeInBytes: maxBytes,
+    log,
+  });
   log(`Service Bus emulator listening on ${host}:${listener.port}`);
   let stopped: Promise<void> | undefined;
   return {

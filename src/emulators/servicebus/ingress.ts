@@ -2,8 +2,8 @@
 // handed to its queue or topic, and answered `accepted` only once the journal holds it.
 import { randomUUID } from 'node:crypto';
 import type { EventContext, Receiver } from 'rhea';
-import { batchMessageFormat, unpackBatch, withoutDeliveryAnnotations, type AmqpMessage } from './amqp-message.js';
-import { internalError, messageSizeExceeded, notImplemented, toAmqpFailure, type AmqpFailure } from './amqp-errors.js';
+import { type AmqpFailure, internalError, messageSizeExceeded, notImplemented, toAmqpFailure } from './amqp-errors.js';
+import { type AmqpMessage, batchMessageFormat, unpackBatch, withoutDeliveryAnnotations } from './amqp-message.js';
 import type { SendTarget } from './entity-registry.js';
 import type { Journal } from './journal.js';
 import { encodeMessage } from './journal-rows.js';

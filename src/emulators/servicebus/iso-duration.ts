@@ -8,7 +8,10 @@ export function parseIsoDuration(value: unknown, field: string): number {
   if (typeof value !== 'string') throw new TopologyConfigError(field, 'expected an ISO 8601 duration such as "PT1M"');
   const match = pattern.exec(value);
   if (!match || value === 'P' || value.endsWith('T')) {
-    throw new TopologyConfigError(field, `'${value}' is not an ISO 8601 duration of weeks, days, hours, minutes and seconds (e.g. "PT1M", "PT30S")`);
+    throw new TopologyConfigError(
+      field,
+      `'${value}' is not an ISO 8601 duration of weeks, days, hours, minutes and seconds (e.g. "PT1M", "PT30S")`,
+    );
   }
   const [, weeks, days, hours, minutes, seconds] = match;
   const totalSeconds =

@@ -2,7 +2,7 @@
 // for its scheduled time), one per remembered message id (duplicate detection), one per sequence
 // counter. Keys start with a kind and the owner's lower-cased path, which never holds '|'.
 import { message as rheaMessage } from 'rhea';
-import { decodeMessage, type AmqpMessage } from './amqp-message.js';
+import { type AmqpMessage, decodeMessage } from './amqp-message.js';
 import type { Row } from './journal.js';
 
 export type RowKind = 'message' | 'scheduled' | 'seen' | 'counter';

@@ -7,7 +7,7 @@
 // line written before it is on disk. That is the fsync policy: nothing is acknowledged to a client
 // before the fdatasync of the batch holding it has returned.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 
 export type Row = Readonly<Record<string, unknown>>;

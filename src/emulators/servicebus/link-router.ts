@@ -1,6 +1,6 @@
 // Attach routing: what each link a client opens is for, and the refusals of what is not served.
 import type { link, Receiver, Sender } from 'rhea';
-import { entityNotFound, notImplemented, toAmqpFailure, type AmqpFailure } from './amqp-errors.js';
+import { type AmqpFailure, entityNotFound, notImplemented, toAmqpFailure } from './amqp-errors.js';
 import { DeliveryPump } from './delivery-pump.js';
 import { cbsAddress, entityOfManagementAddress, isManagementAddress } from './entity-address.js';
 import type { EntityRegistry } from './entity-registry.js';
@@ -42,8 +42,11 @@ export class LinkRouter {
         if (!this.options.registry.hasEntity(entityPath)) throw entityNotFound(entityPath);
         mirrorAttach(receiver);
         const journal = this.options.journal;
-        return serveRequests(receiver, managementHandler(this.options.registry, entityPath, this.options.maxMessageSizeInBytes), this.options.log, (callback) =>
-          journal.durable(callback),
+        return serveRequests(
+          receiver,
+          managementHandler(this.options.registry, entityPath, this.options.maxMessageSizeInBytes),
+          this.options.log,
+          (callback) => journal.durable(callback),
         );
       }
       const target = this.options.registry.sendTarget(address);

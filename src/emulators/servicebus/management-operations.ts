@@ -1,7 +1,8 @@
 // `<entity>/$management` operations. Replies use the camelCase status keys: the SDK's peek reads
 // `statusCode` by that name to tell "no messages" (204) from a list.
-import { decodeMessage } from './amqp-message.js';
+
 import { invalidField, messageSizeExceeded, notImplemented } from './amqp-errors.js';
+import { decodeMessage } from './amqp-message.js';
 import { dispositionOfManagementRequest } from './dispositions.js';
 import type { EntityRegistry } from './entity-registry.js';
 import { lockTokenOfUuid } from './lock-tokens.js';

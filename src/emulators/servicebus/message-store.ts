@@ -1,8 +1,9 @@
 // A queue's or subscription's messages (and each one's dead-letter queue): sequence order, peek
 // locks, delivery counts, time to live. Every change is also written to the journal, so a
 // restarted endpoint loads the same state (memory-only when the journal is).
-import { encodeForDelivery, withApplicationProperties, type AmqpMessage } from './amqp-message.js';
+
 import { lockLost, notAllowed, notImplemented } from './amqp-errors.js';
+import { type AmqpMessage, encodeForDelivery, withApplicationProperties } from './amqp-message.js';
 import type { Disposition } from './dispositions.js';
 import type { Journal, Row } from './journal.js';
 import { encodeMessage, messageOfRow, numberOfRow, rowKey, storedNumber } from './journal-rows.js';

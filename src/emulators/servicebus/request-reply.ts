@@ -1,7 +1,7 @@
 // Request/response over AMQP links, as $cbs and $management use it.
 import type { Connection, EventContext, Receiver, Sender } from 'rhea';
-import type { AmqpMessage } from './amqp-message.js';
 import { toAmqpFailure } from './amqp-errors.js';
+import type { AmqpMessage } from './amqp-message.js';
 
 export interface Reply {
   readonly applicationProperties: Readonly<Record<string, unknown>>;

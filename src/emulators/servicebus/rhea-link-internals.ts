@@ -1,6 +1,6 @@
 // rhea is written as a client library; acting as a broker needs a few of its fields that its
 // typings leave out. They are reached here, in one place, so an upgrade of rhea has one file to check.
-import { message as rheaMessage, type Connection, type link, type Sender } from 'rhea';
+import { type Connection, type link, message as rheaMessage, type Sender } from 'rhea';
 
 interface LocalAttach {
   snd_settle_mode?: number;

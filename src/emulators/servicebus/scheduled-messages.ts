@@ -57,7 +57,10 @@ export class ScheduledMessages {
   private wait(sequenceNumber: number, waiting: Waiting): void {
     this.waiting.set(sequenceNumber, waiting);
     const delay = Math.max(0, waiting.dueAt - Date.now());
-    waiting.timer = setTimeout(() => (delay > longestTimerMs ? this.wait(sequenceNumber, waiting) : this.fire(sequenceNumber)), Math.min(delay, longestTimerMs));
+    waiting.timer = setTimeout(
+      () => (delay > longestTimerMs ? this.wait(sequenceNumber, waiting) : this.fire(sequenceNumber)),
+      Math.min(delay, longestTimerMs),
+    );
     // A scheduled message must not keep a process alive on its own.
     waiting.timer.unref();
   }

@@ -1,6 +1,7 @@
 // The namespace's entities as code describes them (queues, topics, subscriptions and their
 // settings), the service's defaults, and the default topology the gateway needs.
 import {
+  type Fields,
   readArray,
   readEntityName,
   readObject,
@@ -8,9 +9,8 @@ import {
   readOptionalInteger,
   rejectUnknownFields,
   TopologyConfigError,
-  type Fields,
 } from './config-errors.js';
-import { readCorrelationFilter, type CorrelationFilter } from './correlation-filter.js';
+import { type CorrelationFilter, readCorrelationFilter } from './correlation-filter.js';
 
 /** Settings of a queue or subscription (a store of messages a receiver reads). */
 export interface EntitySettings {
@@ -53,7 +53,11 @@ export interface Topology {
   readonly topics?: readonly TopicDefinition[];
 }
 
-export const entityDefaults = Object.freeze({ lockDurationMs: 60_000, maxDeliveryCount: 10, duplicateDetectionHistoryTimeWindowMs: 600_000 });
+export const entityDefaults = Object.freeze({
+  lockDurationMs: 60_000,
+  maxDeliveryCount: 10,
+  duplicateDetectionHistoryTimeWindowMs: 600_000,
+});
 
 /** What the gateway needs: requests go out on `requests`, backends answer on `replies`. */
 export const defaultTopology: Topology = Object.freeze({
@@ -64,22 +68,13 @@ export const defaultTopology: Topology = Object.freeze({
   ]),
 });
 
-const settingsFields = [
-  'lockDurationMs',
-  'maxDeliveryCount',
-  'defaultMessageTimeToLiveMs',
-  'deadLetteringOnMessageExpiration',
-] as const;
+const settingsFields = ['lockDurationMs', 'maxDeliveryCount', 'defaultMessageTimeToLiveMs', 'deadLetteringOnMessageExpiration'] as const;
 
 function readSettings(fields: Fields, field: string): EntitySettings {
   return {
     lockDurationMs: readOptionalInteger(fields.lockDurationMs, `${field}.lockDurationMs`, 1),
     maxDeliveryCount: readOptionalInteger(fields.maxDeliveryCount, `${field}.maxDeliveryCount`, 1),
-    defaultMessageTimeToLiveMs: readOptionalInteger(
-      fields.defaultMessageTimeToLiveMs,
-      `${field}.defaultMessageTimeToLiveMs`,
-      1,
-    ),
+    defaultMessageTimeToLiveMs: readOptionalInteger(fields.defaultMessageTimeToLiveMs, `${field}.defaultMessageTimeToLiveMs`, 1),
     deadLetteringOnMessageExpiration: readOptionalBoolean(
       fields.deadLetteringOnMessageExpiration,
       `${field}.deadLetteringOnMessageExpiration`,
@@ -96,9 +91,7 @@ export function readQueueDefinition(value: unknown, field: string): QueueDefinit
 export function readSubscriptionDefinition(value: unknown, field: string): SubscriptionDefinition {
   const fields = readObject(value, field);
   rejectUnknownFields(fields, ['name', 'filters', ...settingsFields], field);
-  const filters = readArray(fields.filters, `${field}.filters`).map((filter, i) =>
-    readCorrelationFilter(filter, `${field}.filters[${i}]`),
-  );
+  const filters = readArray(fields.filters, `${field}.filters`).map((filter, i) => readCorrelationFilter(filter, `${field}.filters[${i}]`));
   return { name: readEntityName(fields.name, `${field}.name`), ...readSettings(fields, field), filters };
 }
 

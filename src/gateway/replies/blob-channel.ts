@@ -1,10 +1,10 @@
 // The blob reply channel: a backend writes `abc` or `abc.json` into the replies container (content
 // type from the blob, optional metadata `status`); functions/blobReply.ts hands the name here.
 // Everything is read by ETag so the bytes, content type and metadata acted on are one version.
-import { metadataValue, versionedName, type BlobStore, type StoredBlob } from '../blob-store.js';
+import { type BlobStore, metadataValue, type StoredBlob, versionedName } from '../blob-store.js';
 import type { GatewayConfig } from '../config.js';
 import { isJsonMediaType } from '../contract.js';
-import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './delivery.js';
+import { type DeliveryLoopDeps, type DeliveryResult, deliverReply, replyEnvelope, setAsideUnparsed } from './delivery.js';
 import { checkReplyBody, parseReplyBlob, type SetAsideReason } from './intake.js';
 
 export interface DeliveryDeps extends DeliveryLoopDeps {
@@ -54,7 +54,11 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
         // The reply blob's name is the backend's own: a later reply under that name would replace
         // an answer that pointed at it. The answer points at a copy where no backend writes,
         // named by this version, so a retried delivery finds its own copy again.
-        claimCheck = await blobs.copy(blob, { container: config.replyBodiesContainer, name: versionedName(blob) }, { replyid: metadataValue(replyIdOf(blob)) });
+        claimCheck = await blobs.copy(
+          blob,
+          { container: config.replyBodiesContainer, name: versionedName(blob) },
+          { replyid: metadataValue(replyIdOf(blob)) },
+        );
         if (claimCheck === undefined) return undefined;
         const { container, name: blobName, size, etag } = claimCheck;
         return replyEnvelope(facts, { ref: { container, blobName, size, etag } });

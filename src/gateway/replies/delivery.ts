@@ -7,7 +7,7 @@
 import type { GatewayConfig } from '../config.js';
 import { isClaimCheckNameFor, type ReplyEnvelope, type ReplyReference } from '../contract.js';
 import type { GatewayDurable } from '../durable-port.js';
-import { confirmDelivery, decideReply, retryDelayMs, type ParsedReply, type SetAsideReason } from './intake.js';
+import { confirmDelivery, decideReply, type ParsedReply, retryDelayMs, type SetAsideReason } from './intake.js';
 import { signalCompleted } from './local-completions.js';
 
 // How long to watch for the raised event to be taken. Past it the delivery throws, so the
@@ -52,7 +52,10 @@ export function replyEnvelope(
 }
 
 /** A reply that failed to parse goes aside at once, without looking anything up. */
-export async function setAsideUnparsed(parsed: Extract<ParsedReply, { ok: false }>, setAside: ReplyCandidate['setAside']): Promise<DeliveryResult> {
+export async function setAsideUnparsed(
+  parsed: Extract<ParsedReply, { ok: false }>,
+  setAside: ReplyCandidate['setAside'],
+): Promise<DeliveryResult> {
   return { result: 'setAside', reason: parsed.reason, detail: parsed.detail, movedTo: await setAside(parsed.reason, parsed.detail) };
 }
 

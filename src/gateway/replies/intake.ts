@@ -3,8 +3,9 @@
 // is retried for a grace period (docs/field-notes.md#n4); anything that cannot be delivered (unknown,
 // late, duplicate, malformed) is set aside with a reason, never dropped and never allowed to
 // replace an answer already given (docs/field-notes.md#n5, docs/field-notes.md#n9).
-import { isHttpStatus } from '../contract-guards.js';
+
 import { isJsonMediaType, isRequestId, isUtf8Json, requestIdOfBlobName, TERMINATE_REASON_SYNC_EXPIRED } from '../contract.js';
+import { isHttpStatus } from '../contract-guards.js';
 import { classifyRequest, type InstanceSnapshot } from '../request-state.js';
 
 export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
@@ -71,7 +72,11 @@ export function parseReplyBlob(facts: { name: string; size: number; metadata: Re
  * Reads a reply's id and status from a Service Bus message: the id is the correlationId the
  * backend copied from the request, or else its `requestId` application property.
  */
-export function parseReplyMessage(facts: { correlationId: unknown; size: number; applicationProperties: Readonly<Record<string, unknown>> }): ParsedReply {
+export function parseReplyMessage(facts: {
+  correlationId: unknown;
+  size: number;
+  applicationProperties: Readonly<Record<string, unknown>>;
+}): ParsedReply {
   const hasCorrelationId = facts.correlationId !== undefined && facts.correlationId !== null && facts.correlationId !== '';
   const requestId = hasCorrelationId ? facts.correlationId : propertyOf(facts.applicationProperties, 'requestId');
   if (requestId === undefined) return malformed('no correlationId and no requestId application property');
@@ -82,11 +87,7 @@ export function parseReplyMessage(facts: { correlationId: unknown; size: number;
   return typeof status === 'number' ? { ok: true, requestId, status } : status;
 }
 
-export type IntakeDecision =
-  | { action: 'raise' }
-  | { action: 'retry'; afterMs: number }
-  | { action: 'alreadyDelivered' }
-  | SetAside;
+export type IntakeDecision = { action: 'raise' } | { action: 'retry'; afterMs: number } | { action: 'alreadyDelivered' } | SetAside;
 
 export interface IntakeTiming {
   /** Time since this reply was first looked at. */
@@ -125,7 +126,8 @@ export type Confirmation =
  * output says whose reply won. Still running means the event is not processed yet.
  */
 export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string): Confirmation {
-  if (instance === undefined) return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
+  if (instance === undefined)
+    return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
   const verdict = judge(instance, replyId);
   if (verdict === undefined) return classifyRequest(instance).kind === 'suspended' ? { result: 'held' } : { result: 'pending' };
   if (verdict.action === 'alreadyDelivered') return { result: 'delivered' };
@@ -145,7 +147,11 @@ function judge(instance: InstanceSnapshot, replyId: string): { action: 'alreadyD
       if (state.reply.replyId === replyId) return { action: 'alreadyDelivered' };
       return { action: 'setAside', reason: 'duplicate', detail: `request already answered by ${state.reply.replyId}` };
     case 'timedOut':
-      return late(state.by === 'syncWait' ? `request was terminated before this reply (${TERMINATE_REASON_SYNC_EXPIRED})` : 'request timed out before this reply');
+      return late(
+        state.by === 'syncWait'
+          ? `request was terminated before this reply (${TERMINATE_REASON_SYNC_EXPIRED})`
+          : 'request timed out before this reply',
+      );
     case 'canceled':
       // A terminate's reason says who ended it; the runtime's own cancel has none.
       return late(state.reason ? `request was terminated before this reply (${state.reason})` : 'request was canceled before this reply');

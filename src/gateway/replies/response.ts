@@ -20,13 +20,19 @@ export async function replyResponse(
     // The reference came in a `reply` event, which anything reaching the management API can
     // raise: only a claim check the gateway itself makes for this request is ever followed.
     if (container !== store.replyBodiesContainer || !isClaimCheckNameFor(blobName, requestId)) {
-      throw new GatewayError('reply-unavailable', `The reply to request ${requestId} does not point at its own claim check; it is not served.`, { requestId });
+      throw new GatewayError(
+        'reply-unavailable',
+        `The reply to request ${requestId} does not point at its own claim check; it is not served.`,
+        { requestId },
+      );
     }
     // Pinned to the ETag delivered, so a blob replaced since is not passed off as it.
     bytes = await store.blobs.read(container, blobName, etag);
     if (bytes !== undefined && bytes.length !== size) bytes = undefined;
     if (bytes === undefined) {
-      throw new GatewayError('reply-unavailable', `The reply to request ${requestId} was removed or replaced after delivery.`, { requestId });
+      throw new GatewayError('reply-unavailable', `The reply to request ${requestId} was removed or replaced after delivery.`, {
+        requestId,
+      });
     }
   } else {
     bytes = Buffer.from(reply.body ?? '', 'base64');

@@ -12,11 +12,11 @@
 // the broker dead-letters it: a reply is never dropped.
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
-import { DEFAULT_CONTENT_TYPE, metadataValue, type BlobStore, type StoredBlob } from '../blob-store.js';
+import { type BlobStore, DEFAULT_CONTENT_TYPE, metadataValue, type StoredBlob } from '../blob-store.js';
 import type { GatewayConfig, ServiceBusSettings } from '../config.js';
 import { isJsonMediaType } from '../contract.js';
 import type { ServiceBusPort } from '../servicebus-port.js';
-import { deliverReply, replyEnvelope, setAsideUnparsed, type DeliveryLoopDeps, type DeliveryResult } from './delivery.js';
+import { type DeliveryLoopDeps, type DeliveryResult, deliverReply, replyEnvelope, setAsideUnparsed } from './delivery.js';
 import { checkReplyBody, parseReplyMessage, type SetAsideReason } from './intake.js';
 
 /** What the trigger hands over about one reply message. */
@@ -56,7 +56,8 @@ export function messageBodyBytes(body: unknown, contentType: string | undefined)
 export function messageReplyId(reply: Pick<ReceivedReply, 'sequenceNumber' | 'messageId'>, source: string): string {
   // The sequence number recognises a redelivered reply that was delivered already. Without one
   // (never from a broker) a fresh id makes a redelivery a duplicate: set aside, never dropped.
-  const key = typeof reply.sequenceNumber === 'number' || typeof reply.sequenceNumber === 'string' ? `#${reply.sequenceNumber}` : `~${randomUUID()}`;
+  const key =
+    typeof reply.sequenceNumber === 'number' || typeof reply.sequenceNumber === 'string' ? `#${reply.sequenceNumber}` : `~${randomUUID()}`;
   return `servicebus:${source}${key}`;
 }
 
@@ -66,7 +67,8 @@ type PropertyValue = NonNullable<ServiceBusMessage['applicationProperties']>[str
 function sendableProperties(properties: Readonly<Record<string, unknown>>): Record<string, PropertyValue> {
   const kept: Record<string, PropertyValue> = {};
   for (const [key, value] of Object.entries(properties)) {
-    if (value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value)) kept[key] = value as PropertyValue;
+    if (value === null || value instanceof Date || ['string', 'number', 'boolean'].includes(typeof value))
+      kept[key] = value as PropertyValue;
   }
   return kept;
 }
@@ -103,7 +105,11 @@ export async function deliverServiceBusReply(reply: ReceivedReply, deps: Service
     if (claimCheck !== undefined) await blobs.remove(claimCheck);
     return settings.rejectedQueue;
   };
-  const parsed = parseReplyMessage({ correlationId: reply.correlationId, size: reply.body.length, applicationProperties: reply.applicationProperties });
+  const parsed = parseReplyMessage({
+    correlationId: reply.correlationId,
+    size: reply.body.length,
+    applicationProperties: reply.applicationProperties,
+  });
   if (!parsed.ok) return setAsideUnparsed(parsed, setAside);
   const refused = checkReplyBody(reply.contentType ?? DEFAULT_CONTENT_TYPE, reply.body);
   if (refused !== undefined) return setAsideUnparsed(refused, setAside);

@@ -1,4 +1,4 @@
-import type { BindingDef, Registry, RegisteredFunction } from '../registry.js';
+import type { BindingDef, RegisteredFunction, Registry } from '../registry.js';
 
 /**
  * What the local host can run, checked once at start so no binding is silently ignored. A
@@ -6,7 +6,14 @@ import type { BindingDef, Registry, RegisteredFunction } from '../registry.js';
  * Core Tools reports a function whose binding extension is not installed; the start banner lists
  * each one with the binding it names. Durable entities are refused until the engine runs them.
  */
-export const SUPPORTED_TRIGGERS = new Set(['httpTrigger', 'blobTrigger', 'serviceBusTrigger', 'timerTrigger', 'orchestrationTrigger', 'activityTrigger']);
+export const SUPPORTED_TRIGGERS = new Set([
+  'httpTrigger',
+  'blobTrigger',
+  'serviceBusTrigger',
+  'timerTrigger',
+  'orchestrationTrigger',
+  'activityTrigger',
+]);
 /** Input bindings the host fills (the Durable client). */
 export const SUPPORTED_INPUTS = new Set(['durableClient']);
 /** Output bindings the host writes after the function returns (`http` is the HTTP response). */

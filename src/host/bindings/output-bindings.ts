@@ -1,6 +1,6 @@
 import type { ServiceBusClient } from '@azure/service-bus';
+import type { BindingDef, RegisteredFunction, Registry } from '../registry.js';
 import type { StorageClients } from '../storage/connection.js';
-import type { BindingDef, Registry, RegisteredFunction } from '../registry.js';
 import { resolveBindingExpression } from './binding-expressions.js';
 
 /**
@@ -28,7 +28,9 @@ interface PostInvocation {
 export function installOutputBindings(registry: Registry, deps: OutputDeps): () => void {
   const writers = new Map<string, { binding: BindingDef; write: Writer }[]>();
   for (const fn of registry.functions.values()) {
-    const outputs = fn.bindings.filter((b) => b.direction === 'out' && b.type !== 'http').map((b) => ({ binding: b, write: writerFor(fn, b, deps) }));
+    const outputs = fn.bindings
+      .filter((b) => b.direction === 'out' && b.type !== 'http')
+      .map((b) => ({ binding: b, write: writerFor(fn, b, deps) }));
     if (outputs.length) writers.set(fn.name, outputs);
   }
   if (writers.size === 0) return () => undefined;
@@ -64,7 +66,10 @@ function writerFor(fn: RegisteredFunction, b: BindingDef, deps: OutputDeps): Wri
       const container = deps.storage(setting).blobs.getContainerClient(target.slice(0, slash));
       // The real host creates the container on first write.
       await container.createIfNotExists().catch(fail);
-      await container.getBlockBlobClient(target.slice(slash + 1)).upload(bytes, bytes.length).catch(fail);
+      await container
+        .getBlockBlobClient(target.slice(slash + 1))
+        .upload(bytes, bytes.length)
+        .catch(fail);
     };
   }
   if (b.type === 'queue') {

@@ -6,7 +6,7 @@
  */
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
-import { event, EventType, type HistoryEvent } from './history.js';
+import { EventType, event, type HistoryEvent } from './history.js';
 import { workKey } from './log-records.js';
 import type { WorkItem } from './messages.js';
 

@@ -24,7 +24,11 @@ export function defaultDataFolder(appDir: string, hubName: string, blobEndpoint:
  * the hub is emptied rather than replayed: its name already ties it to this storage endpoint, so
  * only a wiped account leaves one behind, and a wiped account is a wiped hub.
  */
-export async function claimDataFolder(dir: string, container: ContainerClient, log: (level: 'info' | 'warn', message: string) => void): Promise<void> {
+export async function claimDataFolder(
+  dir: string,
+  container: ContainerClient,
+  log: (level: 'info' | 'warn', message: string) => void,
+): Promise<void> {
   const blob = container.getBlockBlobClient(MARKER_BLOB);
   let hubId: string;
   try {

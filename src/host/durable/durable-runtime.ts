@@ -3,18 +3,19 @@
  * large-payload container), the data folder with its commit log and checkpoints, the recovered
  * hub state, the table view, and the engine over them; and stops them in order.
  */
-import type { StorageClients } from '../storage/connection.js';
+
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
+import type { StorageClients } from '../storage/connection.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { CommitLog, deleteSegmentsBefore, readLog } from './commit-log.js';
 import { claimDataFolder, defaultDataFolder } from './data-folder.js';
 import { DurableEngine } from './engine.js';
+import { acquireHub } from './hub-ownership.js';
 import { HubState } from './hub-state.js';
 import type { LogRecord } from './log-records.js';
-import { snapshotOf } from './view-sink.js';
-import { acquireHub } from './hub-ownership.js';
 import { ViewWriter } from './view/view-writer.js';
+import { snapshotOf } from './view-sink.js';
 
 export interface DurableRuntimeOptions {
   storage: StorageClients;
@@ -62,7 +63,9 @@ export function hubResources(hubName: string) {
 
 export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<DurableRuntime> {
   if (!/^[A-Za-z][A-Za-z0-9]{2,44}$/.test(o.hubName)) {
-    throw new Error(`Task hub name "${o.hubName}" (host.json extensions.durableTask.hubName) must be 3-45 letters and digits, starting with a letter.`);
+    throw new Error(
+      `Task hub name "${o.hubName}" (host.json extensions.durableTask.hubName) must be 3-45 letters and digits, starting with a letter.`,
+    );
   }
   const names = hubResources(o.hubName);
   const container = o.storage.blobs.getContainerClient(names.largeMessages);
@@ -77,7 +80,13 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
     leases.createIfNotExists(),
   ]);
   // Nothing of the data folder is read before the hub is ours: a second host waits here, serving nothing.
-  const { lease } = await acquireHub({ blobs: o.storage.blobs, hubName: o.hubName, leasesContainer: names.leases, leaseMs: o.leaseMs, log: o.log });
+  const { lease } = await acquireHub({
+    blobs: o.storage.blobs,
+    hubName: o.hubName,
+    leasesContainer: names.leases,
+    leaseMs: o.leaseMs,
+    log: o.log,
+  });
   const dataDir = o.dataDir ?? defaultDataFolder(o.appDir, o.hubName, o.storage.blobs.url);
   await claimDataFolder(dataDir, leases, o.log);
 
@@ -94,7 +103,10 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   const { records, nextLsn } = readLog<LogRecord>(dataDir, checkpointLsn);
   const touched = new Set<string>();
   for (const r of records) for (const a of state.apply(r)) touched.add(a.instanceId);
-  o.log('info', `Task hub ${o.hubName}: ${state.instances.size} instances recovered from ${dataDir} (checkpoint + ${records.length} log records) in ${Date.now() - started} ms.`);
+  o.log(
+    'info',
+    `Task hub ${o.hubName}: ${state.instances.size} instances recovered from ${dataDir} (checkpoint + ${records.length} log records) in ${Date.now() - started} ms.`,
+  );
   // The view may have missed what the log tail holds (a crash before it caught up): write those instances whole.
   for (const id of touched) {
     const entry = state.get(id);

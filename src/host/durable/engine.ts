@@ -19,15 +19,15 @@ import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
 import { ActivityRunner } from './activity-runner.js';
 import type { CommitLog } from './commit-log.js';
-import { event, EventType, type HistoryEvent } from './history.js';
+import { EventType, event, type HistoryEvent } from './history.js';
 import type { HubState, InstanceEntry } from './hub-state.js';
-import { InstanceActor, type EpisodeCommit } from './instance-actor.js';
-import { emptyBook, TERMINAL, type InstanceRecord, type RuntimeStatus } from './instance-record.js';
-import { workKey, type InboxMessage, type LogRecord } from './log-records.js';
+import { type EpisodeCommit, InstanceActor } from './instance-actor.js';
+import { type InstanceFilter, queryInstances } from './instance-query.js';
+import { emptyBook, type InstanceRecord, type RuntimeStatus, TERMINAL } from './instance-record.js';
+import { type InboxMessage, type LogRecord, workKey } from './log-records.js';
 import type { ControlMessage, Pending, WorkItem } from './messages.js';
 import { runEpisode } from './orchestration-runner.js';
 import type { TimerRequest } from './sdk-bookkeeping.js';
-import { queryInstances, type InstanceFilter } from './instance-query.js';
 
 export interface EngineOptions {
   registry: Registry;
@@ -50,7 +50,9 @@ export class DurableEngine {
   private stopping = false;
 
   constructor(private readonly o: EngineOptions) {
-    this.activities = new ActivityRunner(o.registry, o.invoker, o.maxConcurrentActivities ?? 100, (item, ev) => this.activityDone(item, ev));
+    this.activities = new ActivityRunner(o.registry, o.invoker, o.maxConcurrentActivities ?? 100, (item, ev) =>
+      this.activityDone(item, ev),
+    );
   }
 
   /** Resumes what the recovered state holds: inbox messages, outstanding activities, running timers. */
@@ -93,10 +95,22 @@ export class DurableEngine {
     if (existing && !TERMINAL.has(existing.record.runtimeStatus)) return 'conflict';
     const now = new Date().toISOString();
     const record: InstanceRecord = {
-      instanceId, name, executionId: randomUUID(), runtimeStatus: 'Pending', input, output: null, customStatus: null,
-      createdTime: now, lastUpdatedTime: now, historyLength: 0, book: emptyBook(),
+      instanceId,
+      name,
+      executionId: randomUUID(),
+      runtimeStatus: 'Pending',
+      input,
+      output: null,
+      customStatus: null,
+      createdTime: now,
+      lastUpdatedTime: now,
+      historyLength: 0,
+      book: emptyBook(),
     };
-    const message: InboxMessage = { id: randomUUID(), message: { instanceId, executionId: record.executionId, event: event(EventType.ExecutionStarted, { Name: name, Input: input }) } };
+    const message: InboxMessage = {
+      id: randomUUID(),
+      message: { instanceId, executionId: record.executionId, event: event(EventType.ExecutionStarted, { Name: name, Input: input }) },
+    };
     await this.o.log.append({ t: 'start', record, message });
     this.actor(instanceId).deliver({ id: message.id, body: message.message });
     return 'created';
@@ -191,8 +205,13 @@ export class DurableEngine {
     const instanceId = c.record.instanceId;
     const messages = c.out.messages.map((message) => ({ id: randomUUID(), message }));
     await this.o.log.append({
-      t: 'episode', record: c.record, events: c.events, ...(c.fresh ? { fresh: true as const } : {}),
-      consumed: c.consumed.map((m) => m.id), work: c.out.activities, messages,
+      t: 'episode',
+      record: c.record,
+      events: c.events,
+      ...(c.fresh ? { fresh: true as const } : {}),
+      consumed: c.consumed.map((m) => m.id),
+      work: c.out.activities,
+      messages,
     });
     for (const timerId of c.out.cancelledTimers) this.cancelTimer(instanceId, timerId);
     for (const item of c.out.activities) this.activities.enqueue(item);
@@ -233,7 +252,10 @@ export class DurableEngine {
   }
 
   private async activityDone(item: WorkItem, result: HistoryEvent): Promise<void> {
-    const message: InboxMessage = { id: randomUUID(), message: { instanceId: item.instanceId, executionId: item.executionId, event: result } };
+    const message: InboxMessage = {
+      id: randomUUID(),
+      message: { instanceId: item.instanceId, executionId: item.executionId, event: result },
+    };
     try {
       await this.o.log.append({ t: 'message', message, answers: workKey(item) });
     } catch (err) {
@@ -253,18 +275,25 @@ export class DurableEngine {
     const fireAt = Date.parse(t.fireAt);
     clearTimeout(this.timers.get(key));
     // setTimeout holds at most ~24.8 days; longer timers re-arm.
-    const handle = setTimeout(() => {
-      if (Date.now() < fireAt) return this.armTimer(t);
-      this.timers.delete(key);
-      void this.fire(t);
-    }, Math.min(Math.max(0, fireAt - Date.now()), 2 ** 31 - 1));
+    const handle = setTimeout(
+      () => {
+        if (Date.now() < fireAt) return this.armTimer(t);
+        this.timers.delete(key);
+        void this.fire(t);
+      },
+      Math.min(Math.max(0, fireAt - Date.now()), 2 ** 31 - 1),
+    );
     this.timers.set(key, handle);
   }
 
   private async fire(t: TimerRequest): Promise<void> {
     const entry = this.o.state.get(t.instanceId);
     if (!entry || entry.record.executionId !== t.executionId || TERMINAL.has(entry.record.runtimeStatus)) return;
-    const body: ControlMessage = { instanceId: t.instanceId, executionId: t.executionId, event: event(EventType.TimerFired, { TimerId: t.timerId, FireAt: t.fireAt }) };
+    const body: ControlMessage = {
+      instanceId: t.instanceId,
+      executionId: t.executionId,
+      event: event(EventType.TimerFired, { TimerId: t.timerId, FireAt: t.fireAt }),
+    };
     const message: InboxMessage = { id: randomUUID(), message: body };
     try {
       await this.o.log.append({ t: 'message', message });

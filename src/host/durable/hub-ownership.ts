@@ -31,14 +31,21 @@ export async function acquireHub(o: {
   return { lease, ownerId };
 }
 
-async function breakDeadLocalOwner(blobs: BlobServiceClient, container: string, log: (level: 'info' | 'warn', message: string) => void): Promise<void> {
+async function breakDeadLocalOwner(
+  blobs: BlobServiceClient,
+  container: string,
+  log: (level: 'info' | 'warn', message: string) => void,
+): Promise<void> {
   const blob = blobs.getContainerClient(container).getBlockBlobClient('owner');
   const props = await blob.getProperties().catch(() => undefined);
   if (!props || props.leaseState !== 'leased') return;
   const [host, pid] = (props.metadata?.owner ?? '').split(':');
   if (host !== os.hostname() || !pid || !/^\d+$/.test(pid) || Number(pid) === process.pid || isAlive(Number(pid))) return;
   log('info', `The task hub's owner (process ${pid} on this machine) is gone; breaking its lease instead of waiting for it to run out.`);
-  await blob.getBlobLeaseClient().breakLease(0).catch(() => undefined);
+  await blob
+    .getBlobLeaseClient()
+    .breakLease(0)
+    .catch(() => undefined);
 }
 
 function isAlive(pid: number): boolean {

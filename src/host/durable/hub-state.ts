@@ -4,8 +4,8 @@
  * committed log records, live and at recovery alike.
  */
 import type { HistoryEvent } from './history.js';
-import { TERMINAL, type InstanceRecord } from './instance-record.js';
-import { workKey, type InboxMessage, type LogRecord } from './log-records.js';
+import { type InstanceRecord, TERMINAL } from './instance-record.js';
+import { type InboxMessage, type LogRecord, workKey } from './log-records.js';
 import type { ControlMessage, WorkItem } from './messages.js';
 
 export class InstanceEntry {
@@ -126,7 +126,10 @@ export class HubState {
     const header = this.restoring;
     if (header?.k === 'instance') {
       this.restoring = undefined;
-      this.instances.set(header.record.instanceId, new InstanceEntry(header.record, text, new Map(header.inbox.map((m) => [m.id, m.message]))));
+      this.instances.set(
+        header.record.instanceId,
+        new InstanceEntry(header.record, text, new Map(header.inbox.map((m) => [m.id, m.message]))),
+      );
       return;
     }
     const line = JSON.parse(text) as CheckpointLine;
@@ -143,7 +146,8 @@ export class HubState {
   *timers(): Iterable<{ instanceId: string; executionId: string; timerId: number; fireAt: string }> {
     for (const [instanceId, e] of this.instances) {
       if (TERMINAL.has(e.record.runtimeStatus)) continue;
-      for (const [id, fireAt] of Object.entries(e.record.book.timers)) yield { instanceId, executionId: e.record.executionId, timerId: Number(id), fireAt };
+      for (const [id, fireAt] of Object.entries(e.record.book.timers))
+        yield { instanceId, executionId: e.record.executionId, timerId: Number(id), fireAt };
     }
   }
 }

@@ -4,13 +4,13 @@
  * engine to commit; the actor reads its state from the hub state, which changes only by commits.
  */
 import { randomUUID } from 'node:crypto';
-import { ActionType, type Action } from './actions.js';
-import { completionKey, event, EventType, type HistoryEvent } from './history.js';
+import { type Action, ActionType } from './actions.js';
+import { completionKey, EventType, event, type HistoryEvent } from './history.js';
 import type { InstanceEntry } from './hub-state.js';
-import { emptyBook, TERMINAL, type InstanceRecord } from './instance-record.js';
+import { emptyBook, type InstanceRecord, TERMINAL } from './instance-record.js';
 import type { Pending } from './messages.js';
 import type { EpisodeResult } from './orchestration-runner.js';
-import { admitEvent, applyEpisode, cancelAllTimers, emptyOutbound, isOpenTask, retryEntry, type Outbound } from './sdk-bookkeeping.js';
+import { admitEvent, applyEpisode, cancelAllTimers, emptyOutbound, isOpenTask, type Outbound, retryEntry } from './sdk-bookkeeping.js';
 
 /** An episode's outcome, ready to commit. */
 export interface EpisodeCommit {
@@ -92,7 +92,10 @@ export class InstanceActor {
         await this.process(batch);
         for (const m of batch) this.queued.delete(m.id);
       } catch (err) {
-        this.ports.log('error', `Instance ${this.instanceId}: episode failed, retried from its inbox: ${(err as Error).stack ?? String(err)}`);
+        this.ports.log(
+          'error',
+          `Instance ${this.instanceId}: episode failed, retried from its inbox: ${(err as Error).stack ?? String(err)}`,
+        );
         this.mailbox.length = 0;
         this.held.length = 0;
         this.queued.clear();
@@ -173,7 +176,8 @@ export class InstanceActor {
     if (e.EventType === EventType.ExecutionStarted) return entry.history.length === 0;
     const key = completionKey(e);
     if (key && this.seen.has(key)) return false;
-    if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) return isOpenTask(record, entry.history, e.TaskScheduledId);
+    if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed)
+      return isOpenTask(record, entry.history, e.TaskScheduledId);
     if (e.EventType === EventType.TimerFired) return record.book.timers[e.TimerId ?? -1] !== undefined;
     return true;
   }
@@ -182,7 +186,15 @@ export class InstanceActor {
     cancelAllTimers(record, out);
     const input = action.input === undefined ? null : typeof action.input === 'string' ? action.input : JSON.stringify(action.input);
     const executionId = randomUUID();
-    const next: InstanceRecord = { ...record, executionId, runtimeStatus: 'Running', input, output: null, historyLength: 0, book: emptyBook() };
+    const next: InstanceRecord = {
+      ...record,
+      executionId,
+      runtimeStatus: 'Running',
+      input,
+      output: null,
+      historyLength: 0,
+      book: emptyBook(),
+    };
     const started = event(EventType.ExecutionStarted, { Name: record.name, Input: input });
     out.activities.length = 0;
     out.timers.length = 0;
@@ -200,7 +212,13 @@ export class InstanceActor {
     cancelAllTimers(record, out);
     // Whatever waited while suspended is moot now; it is consumed with the terminate.
     const moot = this.held.splice(0);
-    await this.ports.commit({ record, events: [event(EventType.ExecutionTerminated, { Input: reason }, now)], fresh: false, consumed: [...batch, ...moot], out });
+    await this.ports.commit({
+      record,
+      events: [event(EventType.ExecutionTerminated, { Input: reason }, now)],
+      fresh: false,
+      consumed: [...batch, ...moot],
+      out,
+    });
   }
 
   private async simple(record: InstanceRecord, batch: Pending[], status: 'Suspended' | 'Running', type: EventType): Promise<void> {
@@ -208,7 +226,13 @@ export class InstanceActor {
     record.runtimeStatus = status;
     record.lastUpdatedTime = now.toISOString();
     const reason = (batch[0] as Pending).body.event.Input ?? '';
-    await this.ports.commit({ record, events: [event(type, { Reason: String(reason) }, now)], fresh: false, consumed: batch, out: emptyOutbound() });
+    await this.ports.commit({
+      record,
+      events: [event(type, { Reason: String(reason) }, now)],
+      fresh: false,
+      consumed: batch,
+      out: emptyOutbound(),
+    });
   }
 
   private drop(batch: Pending[], why: string): void {
@@ -228,5 +252,9 @@ export class InstanceActor {
 }
 
 function isControl(e: HistoryEvent): boolean {
-  return e.EventType === EventType.ExecutionTerminated || e.EventType === EventType.ExecutionSuspended || e.EventType === EventType.ExecutionResumed;
+  return (
+    e.EventType === EventType.ExecutionTerminated ||
+    e.EventType === EventType.ExecutionSuspended ||
+    e.EventType === EventType.ExecutionResumed
+  );
 }

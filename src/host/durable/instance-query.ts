@@ -34,5 +34,7 @@ export function queryInstances(
   found.sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
   const records = found.slice(0, pageSize);
   const last = records[records.length - 1];
-  return found.length > pageSize && last ? { records, continuation: Buffer.from(last.instanceId, 'utf8').toString('base64url') } : { records };
+  return found.length > pageSize && last
+    ? { records, continuation: Buffer.from(last.instanceId, 'utf8').toString('base64url') }
+    : { records };
 }

@@ -22,7 +22,15 @@ export type LogRecord =
    * An episode's outcome: the new state, the history it appended (`fresh`: of a new execution, after
    * continue-as-new), the inbox messages it consumed, and the work and messages it sends out.
    */
-  | { t: 'episode'; record: InstanceRecord; events: HistoryEvent[]; fresh?: true; consumed: string[]; work: WorkItem[]; messages: InboxMessage[] }
+  | {
+      t: 'episode';
+      record: InstanceRecord;
+      events: HistoryEvent[];
+      fresh?: true;
+      consumed: string[];
+      work: WorkItem[];
+      messages: InboxMessage[];
+    }
   /** Inbox messages dropped without an episode (duplicates, messages for a finished instance). */
   | { t: 'ack'; instanceId: string; ids: string[] }
   | { t: 'purge'; instanceIds: string[] };

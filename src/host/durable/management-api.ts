@@ -1,9 +1,9 @@
-import type { DurableEngine, ClientOutcome } from './engine.js';
-import type { InstanceRecord, RuntimeStatus } from './instance-record.js';
-import type { InstanceFilter } from './instance-query.js';
-import { parseJson } from './orchestration-runner.js';
 import type { Registry } from '../registry.js';
-import { managementPayload, type ClientBindingUrls } from './client-binding.js';
+import { type ClientBindingUrls, managementPayload } from './client-binding.js';
+import type { ClientOutcome, DurableEngine } from './engine.js';
+import type { InstanceFilter } from './instance-query.js';
+import type { InstanceRecord, RuntimeStatus } from './instance-record.js';
+import { parseJson } from './orchestration-runner.js';
 
 export interface ApiRequest {
   method: string;
@@ -28,7 +28,12 @@ const PAGE_SIZE = 100;
  * extension's status codes (durable-host-contract.md §3): 202 for accepted operations, 410 for a
  * finished instance, 404 for an unknown one, 400 for malformed calls.
  */
-export async function handleManagementCall(engine: DurableEngine, registry: Registry, urls: ClientBindingUrls, req: ApiRequest): Promise<ApiResponse> {
+export async function handleManagementCall(
+  engine: DurableEngine,
+  registry: Registry,
+  urls: ClientBindingUrls,
+  req: ApiRequest,
+): Promise<ApiResponse> {
   const parts = req.path.split('/').filter(Boolean).map(decodeURIComponent);
   const [root, id, op, eventName] = parts;
   if (root === 'orchestrators' && req.method === 'POST' && id) return start(engine, registry, urls, id, op, req.body);
@@ -63,9 +68,17 @@ export async function handleManagementCall(engine: DurableEngine, registry: Regi
   }
 }
 
-async function start(engine: DurableEngine, registry: Registry, urls: ClientBindingUrls, name: string, givenId: string | undefined, body: Buffer): Promise<ApiResponse> {
+async function start(
+  engine: DurableEngine,
+  registry: Registry,
+  urls: ClientBindingUrls,
+  name: string,
+  givenId: string | undefined,
+  body: Buffer,
+): Promise<ApiResponse> {
   const fn = registry.find(name);
-  if (!fn || fn.trigger.type !== 'orchestrationTrigger') return problem(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
+  if (!fn || fn.trigger.type !== 'orchestrationTrigger')
+    return problem(400, `The function '${name}' doesn't exist, is disabled, or is not an orchestrator function.`);
   const instanceId = givenId ?? crypto.randomUUID().replace(/-/g, '');
   if (!/^[^/\\#?]{1,256}$/.test(instanceId) || [...instanceId].some(isControlChar)) {
     return problem(400, 'Instance ids must be 1-256 characters without /, \\, # or ? and no control characters.');
@@ -97,7 +110,10 @@ function status(engine: DurableEngine, id: string, query: URLSearchParams): ApiR
 
 /** The instance filter of a query string (getStatusBy, purgeInstanceHistoryBy), or the problem with it. */
 function filterOf(query: URLSearchParams): InstanceFilter | ApiResponse {
-  const statuses = (query.get('runtimeStatus') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const statuses = (query.get('runtimeStatus') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = statuses.find((s) => !STATUSES.includes(s as RuntimeStatus));
   if (unknown) return problem(400, `Unknown runtimeStatus "${unknown}"; use ${STATUSES.join(', ')}.`);
   const createdFrom = isoParam(query.get('createdTimeFrom'));

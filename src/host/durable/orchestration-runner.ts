@@ -1,6 +1,6 @@
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
-import { flattenActions, type Action } from './actions.js';
+import { type Action, flattenActions } from './actions.js';
 import type { HistoryEvent } from './history.js';
 
 /** What one episode of an orchestrator decided. */
@@ -48,7 +48,10 @@ export async function runEpisode(
   let state: Record<string, unknown>;
   try {
     // Class instances and Dates inside: a JSON round trip gives the wire shape the extension sees.
-    state = JSON.parse(JSON.stringify(await invoker.invoke(fn, bindingInfo, { triggerMetadata: { instanceId } }))) as Record<string, unknown>;
+    state = JSON.parse(JSON.stringify(await invoker.invoke(fn, bindingInfo, { triggerMetadata: { instanceId } }))) as Record<
+      string,
+      unknown
+    >;
   } catch (err) {
     return failedEpisode(err);
   }

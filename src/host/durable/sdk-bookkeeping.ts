@@ -4,8 +4,8 @@
  * that number), what a retryable activity's failure and its retry timer turn into, which timers
  * run, and the outcome an episode sets. No I/O, no clock (the caller passes `now`).
  */
-import { ActionType, idTakingActions, retryDelayMs, unsupportedAction, type Action } from './actions.js';
-import { event, EventType, type HistoryEvent } from './history.js';
+import { type Action, ActionType, idTakingActions, retryDelayMs, unsupportedAction } from './actions.js';
+import { EventType, event, type HistoryEvent } from './history.js';
 import type { Bookkeeping, InstanceRecord, RetryEntry } from './instance-record.js';
 import type { ControlMessage, WorkItem } from './messages.js';
 import type { EpisodeResult } from './orchestration-runner.js';
@@ -68,7 +68,11 @@ export function applyEpisode(record: InstanceRecord, result: EpisodeResult, now:
   const book = record.book;
   const unsupported = unsupportedAction(result.actions);
   if (unsupported && !result.error) {
-    result = { ...result, isDone: true, error: `Action type ${ActionType[unsupported.actionType] ?? unsupported.actionType} is not supported by the local host.` };
+    result = {
+      ...result,
+      isDone: true,
+      error: `Action type ${ActionType[unsupported.actionType] ?? unsupported.actionType} is not supported by the local host.`,
+    };
   }
   idTakingActions(result.actions).forEach((action, ordinal) => {
     const known = book.ordinalIds[ordinal];

@@ -12,16 +12,29 @@ import type { Mount, RawAnswer, RawCall } from './http-front.js';
  * real host's admin API does (Core Tools documents it for testing timer and queue functions).
  * Trigger listeners that know how to turn the input into their trigger value (a blob path) do so.
  */
-export function adminMount(registry: Registry, invoker: Invoker, listeners: Map<string, TriggerListener>, log: (level: string, message: string) => void): Mount {
+export function adminMount(
+  registry: Registry,
+  invoker: Invoker,
+  listeners: Map<string, TriggerListener>,
+  log: (level: string, message: string) => void,
+): Mount {
   return (call, path) => Promise.resolve(admin(registry, invoker, listeners, log, call, path));
 }
 
-function admin(registry: Registry, invoker: Invoker, listeners: Map<string, TriggerListener>, log: (level: string, message: string) => void, call: RawCall, path: string): RawAnswer {
+function admin(
+  registry: Registry,
+  invoker: Invoker,
+  listeners: Map<string, TriggerListener>,
+  log: (level: string, message: string) => void,
+  call: RawCall,
+  path: string,
+): RawAnswer {
   const name = decodeURIComponent(path.split('/')[0] ?? '');
   if (call.method !== 'POST') return problem(405, 'Method not allowed', 'Use POST /admin/functions/{name}.', { Allow: 'POST' });
   const fn = registry.find(name);
   if (!fn) return problem(404, 'Function not found', `No function named "${name}".`);
-  if (fn.trigger.type === 'httpTrigger') return problem(400, 'Not an admin-invocable function', `${fn.name} is an HTTP function: call its route instead.`);
+  if (fn.trigger.type === 'httpTrigger')
+    return problem(400, 'Not an admin-invocable function', `${fn.name} is an HTTP function: call its route instead.`);
   let input: unknown;
   try {
     input = call.body.length ? (JSON.parse(call.body.toString('utf8')) as { input?: unknown }).input : undefined;

@@ -60,7 +60,11 @@ function sameSecret(expected: string, given: string): boolean {
  * Keys are enforced when the host listens beyond loopback, or `requireKeys` / the
  * `FUNCTIONS_REQUIRE_KEYS` setting asks for it; loopback development stays open by default.
  */
-export function keysRequired(listenHost: string, requireKeys: boolean | undefined, env: NodeJS.ProcessEnv = process.env): { required: boolean; why: string } {
+export function keysRequired(
+  listenHost: string,
+  requireKeys: boolean | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): { required: boolean; why: string } {
   if (requireKeys) return { required: true, why: 'asked for (--require-keys)' };
   const setting = env.FUNCTIONS_REQUIRE_KEYS?.trim().toLowerCase();
   if (setting === 'true' || setting === '1') return { required: true, why: 'FUNCTIONS_REQUIRE_KEYS is set' };

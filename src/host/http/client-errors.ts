@@ -4,8 +4,9 @@
  * other host answer, instead of Node's bare 400/408/431. Where a response is already under way
  * on that connection, or the socket can no longer be written, it is only closed.
  */
-import type { Duplex } from 'node:stream';
+
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { problemBody } from './write-response.js';
 
 function answerFor(err: NodeJS.ErrnoException): { status: number; detail: string } {
@@ -17,7 +18,10 @@ function answerFor(err: NodeJS.ErrnoException): { status: number; detail: string
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, detail: 'The request did not arrive in time (headers or body too slow).' };
     case 'HPE_INVALID_URL':
-      return { status: 400, detail: 'The request target has characters that are not allowed in a URL (non-ASCII must be percent-encoded).' };
+      return {
+        status: 400,
+        detail: 'The request target has characters that are not allowed in a URL (non-ASCII must be percent-encoded).',
+      };
     default:
       return { status: 400, detail: `The request could not be parsed (${err.code ?? 'malformed'}).` };
   }

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BlobServiceClient } from '@azure/storage-blob';
-import { startHttpFront, type HttpFront, type HttpFrontOptions, type Mount } from './http-front.js';
 import { keysRequired } from './authorize.js';
-import { DURABLE_SYSTEM_KEY, loadOrCreateHostKeys, type HostKeys } from './host-keys.js';
+import { DURABLE_SYSTEM_KEY, type HostKeys, loadOrCreateHostKeys } from './host-keys.js';
+import { type HttpFront, type HttpFrontOptions, type Mount, startHttpFront } from './http-front.js';
 
 export interface FrontSetupOptions extends Omit<HttpFrontOptions, 'mounts' | 'keys'> {
   requireKeys?: boolean;
@@ -48,7 +48,13 @@ export async function startFronts(o: FrontSetupOptions): Promise<Fronts> {
   const secretPath = `/durabletask/${randomBytes(24).toString('hex')}`;
   let rpc: HttpFront;
   try {
-    rpc = await startHttpFront({ ...o, host: '127.0.0.1', port: 0, functions: [], mounts: { [secretPath]: { auth: { level: 'anonymous' }, handle: o.management } } });
+    rpc = await startHttpFront({
+      ...o,
+      host: '127.0.0.1',
+      port: 0,
+      functions: [],
+      mounts: { [secretPath]: { auth: { level: 'anonymous' }, handle: o.management } },
+    });
   } catch (err) {
     await front.close(0);
     throw err;

@@ -123,7 +123,8 @@ function newKey(name: string): SecretKey {
 function plain(key: SecretKey, where: string): string {
   if (typeof key?.value !== 'string' || !key.value) throw new Error(`${where}: key "${key?.name}" has no value.`);
   // Azure encrypts keys with the site's machine key, which a local host does not have.
-  if (key.encrypted) throw new Error(`${where}: key "${key.name}" is encrypted; the local host reads plain keys only (set "encrypted": false).`);
+  if (key.encrypted)
+    throw new Error(`${where}: key "${key.name}" is encrypted; the local host reads plain keys only (set "encrypted": false).`);
   return key.value;
 }
 

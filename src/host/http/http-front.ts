@@ -10,16 +10,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionsLibrary } from '../app-loader.js';
+import { applyCors, type CorsSettings } from '../http-cors.js';
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
-import { compileRoute, type CompiledRoute } from './route-template.js';
-import { readBody, BodyTimeoutError, BodyTooLargeError, RequestAbortedError } from './read-body.js';
-import { problemBody, writeFunctionResponse, writeJson } from './write-response.js';
-import { requestUrl } from './request-url.js';
+import { type AuthRequirement, isAuthorized, presentedKey, requirementOf } from './authorize.js';
 import { onClientError } from './client-errors.js';
-import { isAuthorized, presentedKey, requirementOf, type AuthRequirement } from './authorize.js';
 import type { HostKeys } from './host-keys.js';
-import { applyCors, type CorsSettings } from '../http-cors.js';
+import { BodyTimeoutError, BodyTooLargeError, RequestAbortedError, readBody } from './read-body.js';
+import { requestUrl } from './request-url.js';
+import { type CompiledRoute, compileRoute } from './route-template.js';
+import { problemBody, writeFunctionResponse, writeJson } from './write-response.js';
 
 export interface RawCall {
   method: string;
@@ -102,7 +102,8 @@ export async function startHttpFront(o: HttpFrontOptions): Promise<HttpFront> {
       if (o.cors && applyCors(o.cors, req, res)) return;
       handle(o, t, routes, req, res).catch((err: unknown) => {
         o.log('error', `HTTP ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}`);
-        if (!res.headersSent) writeJson(res, 500, problemBody(500, 'Host error', 'The host failed to handle the request; its log says why.'));
+        if (!res.headersSent)
+          writeJson(res, 500, problemBody(500, 'Host error', 'The host failed to handle the request; its log says why.'));
         else res.destroy();
       });
     },
@@ -137,12 +138,23 @@ function toRoute(fn: RegisteredFunction, prefix: string): Route {
   const route = typeof fn.trigger.route === 'string' && fn.trigger.route ? fn.trigger.route : fn.name;
   const template = [prefix, route.replace(/^\/+/, '')].filter(Boolean).join('/');
   const declared = Array.isArray(fn.trigger.methods) ? (fn.trigger.methods as string[]) : ['GET', 'POST'];
-  return { fn, compiled: compileRoute(template), methods: declared.map((m) => m.toUpperCase()), auth: requirementOf(fn.name, fn.trigger.authLevel) };
+  return {
+    fn,
+    compiled: compileRoute(template),
+    methods: declared.map((m) => m.toUpperCase()),
+    auth: requirementOf(fn.name, fn.trigger.authLevel),
+  };
 }
 
 type Target = { kind: 'mount'; mount: MountPoint; sub: string } | { kind: 'function'; route: Route; params: Record<string, string> };
 
-async function handle(o: HttpFrontOptions, t: FrontTimeouts, routes: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(
+  o: HttpFrontOptions,
+  t: FrontTimeouts,
+  routes: Route[],
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   const built = requestUrl(req.url, req.headers.host, req.httpVersion, authority(o.host, req.socket.localPort ?? 0));
   if ('problem' in built) return refuse(req, res, 400, 'Bad request', built.problem);
   const { url } = built;
@@ -156,7 +168,10 @@ async function handle(o: HttpFrontOptions, t: FrontTimeouts, routes: Route[], re
   const auth = target.kind === 'mount' ? target.mount.auth : target.route.auth;
   if (o.keys && !isAuthorized(o.keys, auth, presentedKey(headers, url))) {
     // The real host answers a missing or wrong key with an empty 401; the log says which.
-    o.log('warn', `${method} ${path}: 401, ${presentedKey(headers, url) ? 'the key given is not' : 'no key given;'} ${describe(auth)} (x-functions-key header or ?code=).`);
+    o.log(
+      'warn',
+      `${method} ${path}: 401, ${presentedKey(headers, url) ? 'the key given is not' : 'no key given;'} ${describe(auth)} (x-functions-key header or ?code=).`,
+    );
     return refuse(req, res, 401);
   }
 
@@ -183,13 +198,15 @@ async function handle(o: HttpFrontOptions, t: FrontTimeouts, routes: Route[], re
     params,
     body: { bytes: body },
   });
-  const result = await o.invoker.invoke(route.fn, request, {
-    triggerMetadata: { Query: Object.fromEntries(url.searchParams), Headers: headers, ...params },
-  }).catch((err: unknown) => {
-    o.log('error', `Function ${route.fn.name} failed: ${(err as Error).stack ?? String(err)}`);
-    return new o.library.HttpResponse({ status: 500 });
-  });
-  const response = result instanceof o.library.HttpResponse ? result : new o.library.HttpResponse((result ?? {}));
+  const result = await o.invoker
+    .invoke(route.fn, request, {
+      triggerMetadata: { Query: Object.fromEntries(url.searchParams), Headers: headers, ...params },
+    })
+    .catch((err: unknown) => {
+      o.log('error', `Function ${route.fn.name} failed: ${(err as Error).stack ?? String(err)}`);
+      return new o.library.HttpResponse({ status: 500 });
+    });
+  const response = result instanceof o.library.HttpResponse ? result : new o.library.HttpResponse(result ?? {});
   await writeFunctionResponse(res, response);
 }
 

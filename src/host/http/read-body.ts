@@ -44,7 +44,11 @@ export async function readBody(req: IncomingMessage, { limit, idleMs, totalMs }:
     const total = setTimeout(() => fail(new BodyTimeoutError(`The body did not arrive within ${totalMs} ms.`)), totalMs);
     let idle = setTimeout(onIdle, idleMs);
     function onIdle(): void {
-      fail(new BodyTimeoutError(`No body bytes arrived for ${idleMs} ms (${size} received${Number.isFinite(declared) ? ` of ${declared} declared` : ''}).`));
+      fail(
+        new BodyTimeoutError(
+          `No body bytes arrived for ${idleMs} ms (${size} received${Number.isFinite(declared) ? ` of ${declared} declared` : ''}).`,
+        ),
+      );
     }
     function onData(chunk: Buffer): void {
       size += chunk.length;

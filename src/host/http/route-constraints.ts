@@ -108,7 +108,9 @@ export function compileConstraint(spec: string): Constraint {
       return (v) => BigInt(v.length) >= (min as bigint) && BigInt(v.length) <= (max as bigint);
     }
     default:
-      throw new Error(`Route constraint "${spec}" is not one ASP.NET routing knows (int, long, float, double, decimal, bool, guid, datetime, alpha, required, regex(), min(), max(), range(), length(), minlength(), maxlength()).`);
+      throw new Error(
+        `Route constraint "${spec}" is not one ASP.NET routing knows (int, long, float, double, decimal, bool, guid, datetime, alpha, required, regex(), min(), max(), range(), length(), minlength(), maxlength()).`,
+      );
   }
 }
 

@@ -17,7 +17,11 @@ type Segment =
   | { kind: 'param'; name: string; optional: boolean; catchAll: boolean; test: (v: string) => boolean };
 
 export function compileRoute(template: string): CompiledRoute {
-  const segments = template.replace(/^\/+|\/+$/g, '').split('/').filter(Boolean).map(parseSegment);
+  const segments = template
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter(Boolean)
+    .map(parseSegment);
   const specificity = segments.reduce((n, s) => n + (s.kind === 'literal' ? 2 : s.kind === 'param' && !s.catchAll ? 1 : 0), 0);
   return {
     template,
@@ -40,7 +44,8 @@ function parseSegment(text: string): Segment {
   // A trailing `?` makes the parameter optional (a constraint's own text always ends in `)` or a letter).
   const optional = rest.endsWith('?');
   if (optional) rest = rest.slice(0, -1);
-  if (rest && !rest.startsWith(':')) throw new Error(`Route segment "${text}" is not supported: expected {name}, {name?} or {name:constraint}.`);
+  if (rest && !rest.startsWith(':'))
+    throw new Error(`Route segment "${text}" is not supported: expected {name}, {name?} or {name:constraint}.`);
   const tests = splitConstraints(rest.slice(1)).map(compileConstraint);
   return { kind: 'param', name, catchAll: !!catchAll, optional: optional || !!catchAll, test: (v) => tests.every((t) => t(v)) };
 }

@@ -20,7 +20,10 @@ export function problemBody(status: number, title: string, detail: string): Prob
 /** Host-level answers (404, 413, management API): problem+json for errors, JSON otherwise. */
 export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const isProblem = status >= 400 && typeof body === 'object' && body !== null && 'title' in body;
-  const text = body === undefined || body === '' ? '' : JSON.stringify(isProblem && !('type' in body) ? { type: problemBody(status, '', '').type, ...body } : body);
+  const text =
+    body === undefined || body === ''
+      ? ''
+      : JSON.stringify(isProblem && !('type' in body) ? { type: problemBody(status, '', '').type, ...body } : body);
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   if (text) res.setHeader('Content-Type', isProblem ? 'application/problem+json' : 'application/json; charset=utf-8');

@@ -32,7 +32,9 @@ export async function stopOrphanAzurite(location: string): Promise<string | unde
   }
   const cmdline = readCmdline(pid);
   if (cmdline === undefined) {
-    throw new Error(`${file} names process ${pid}, which is running, but this system cannot tell whether it is the Azurite a previous run started: stop it, or delete the file if it is not Azurite.`);
+    throw new Error(
+      `${file} names process ${pid}, which is running, but this system cannot tell whether it is the Azurite a previous run started: stop it, or delete the file if it is not Azurite.`,
+    );
   }
   if (!cmdline.includes('azurite') || !cmdline.includes(path.resolve(location))) {
     // The pid was reused by an unrelated process: the file is stale.

@@ -1,7 +1,7 @@
 // Azurite (the npm package) as a child process that cannot outlive its parent: for `npm start` and the tests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { developmentConnectionString } from './connection.js';
 
@@ -27,10 +27,12 @@ export interface RunningAzurite {
  * died (even by SIGKILL, which runs no handler of ours). It then shuts Azurite down the way
  * Ctrl-C does (SIGTERM, so data on disk is saved), and exits hard if that hangs.
  */
-const PARENT_WATCHDOG = 'data:text/javascript,' + encodeURIComponent(
-  "const bye=()=>{process.kill(process.pid,'SIGTERM');setTimeout(()=>process.exit(1),5000).unref()};" +
-    "process.stdin.on('end',bye);process.stdin.on('close',bye);process.stdin.on('error',bye);process.stdin.resume();",
-);
+const PARENT_WATCHDOG =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    "const bye=()=>{process.kill(process.pid,'SIGTERM');setTimeout(()=>process.exit(1),5000).unref()};" +
+      "process.stdin.on('end',bye);process.stdin.on('close',bye);process.stdin.on('error',bye);process.stdin.resume();",
+  );
 
 const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/;
 
@@ -45,18 +47,30 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const pkgPath = requireFromHere.resolve('azurite/package.json');
   const bin = path.join(path.dirname(pkgPath), 'dist/src/azurite.js');
   const args = [
-    '--import', PARENT_WATCHDOG,
-    bin, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose',
-    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
-    '--blobPort', String(options.blobPort ?? 0),
-    '--queuePort', String(options.queuePort ?? 0),
-    '--tablePort', String(options.tablePort ?? 0),
+    '--import',
+    PARENT_WATCHDOG,
+    bin,
+    '--silent',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
+    '--blobHost',
+    '127.0.0.1',
+    '--queueHost',
+    '127.0.0.1',
+    '--tableHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(options.blobPort ?? 0),
+    '--queuePort',
+    String(options.queuePort ?? 0),
+    '--tablePort',
+    String(options.tablePort ?? 0),
   ];
   if (options.location) {
     fs.mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
-  }
-  else args.push('--inMemoryPersistence');
+  } else args.push('--inMemoryPersistence');
 
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.location ?? process.cwd() });
   const ports = await waitForPorts(child, options.startTimeoutMs ?? 30_000);

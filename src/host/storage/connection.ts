@@ -1,7 +1,8 @@
 // Storage connection strings (the development account, `UseDevelopmentStorage=true`) and the SDK clients over one.
+
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { QueueServiceClient } from '@azure/storage-queue';
-import { TableServiceClient, TableClient } from '@azure/data-tables';
 
 /** The published well-known development account (the one `UseDevelopmentStorage=true` means). */
 const DEV_ACCOUNT = 'devstoreaccount1';
@@ -9,14 +10,16 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 
 export function developmentConnectionString(ports: { blob: number; queue: number; table: number }): string {
   const base = 'http://127.0.0.1';
-  return [
-    'DefaultEndpointsProtocol=http',
-    `AccountName=${DEV_ACCOUNT}`,
-    `AccountKey=${DEV_KEY}`,
-    `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
-    `QueueEndpoint=${base}:${ports.queue}/${DEV_ACCOUNT}`,
-    `TableEndpoint=${base}:${ports.table}/${DEV_ACCOUNT}`,
-  ].join(';') + ';';
+  return (
+    [
+      'DefaultEndpointsProtocol=http',
+      `AccountName=${DEV_ACCOUNT}`,
+      `AccountKey=${DEV_KEY}`,
+      `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
+      `QueueEndpoint=${base}:${ports.queue}/${DEV_ACCOUNT}`,
+      `TableEndpoint=${base}:${ports.table}/${DEV_ACCOUNT}`,
+    ].join(';') + ';'
+  );
 }
 
 /** Expands the `UseDevelopmentStorage=true` shorthand, which the table SDK does not accept everywhere. */

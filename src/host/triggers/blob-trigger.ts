@@ -1,9 +1,9 @@
 // The blob trigger, by container scan, with the real host's receipts and poison queue.
 import type { ContainerClient } from '@azure/storage-blob';
+import { type BlobPathPattern, parseBlobPath } from './blob/blob-path.js';
+import { type BlobVersion, blobTriggerMetadata, readBlob } from './blob/blob-read.js';
+import { BlobReceipts, bareEtag, dotnetBlobType, type Outcome, POISON_QUEUE, sendToPoisonQueue, versionKey } from './blob/receipts.js';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
-import { parseBlobPath, type BlobPathPattern } from './blob/blob-path.js';
-import { blobTriggerMetadata, readBlob, type BlobVersion } from './blob/blob-read.js';
-import { bareEtag, BlobReceipts, dotnetBlobType, POISON_QUEUE, sendToPoisonQueue, versionKey, type Outcome } from './blob/receipts.js';
 
 /** The real host's `maxDequeueCount` for blob triggers: attempts on one blob version before it is poison. */
 const MAX_ATTEMPTS = 5;
@@ -47,7 +47,9 @@ class BlobTriggerListener implements TriggerListener {
       await this.container.createIfNotExists();
       this.handled = await this.receipts.load();
     } catch (err) {
-      throw new Error(`Function ${this.ctx.fn.name}: cannot watch container "${this.path.container}": ${errorMessage(err)}`, { cause: err });
+      throw new Error(`Function ${this.ctx.fn.name}: cannot watch container "${this.path.container}": ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     this.state = 'running';
     this.schedule(0);
@@ -79,7 +81,13 @@ class BlobTriggerListener implements TriggerListener {
       }
       const tokens = container === this.container ? (this.path.match(name) ?? {}) : {};
       try {
-        await this.invoke(input, container.getBlobClient(name).url, tokens, version, 'This function was programmatically called via the host APIs.');
+        await this.invoke(
+          input,
+          container.getBlobClient(name).url,
+          tokens,
+          version,
+          'This function was programmatically called via the host APIs.',
+        );
       } catch (err) {
         this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${input} (admin call): ${errorMessage(err)}`);
       }
@@ -126,7 +134,8 @@ class BlobTriggerListener implements TriggerListener {
     } catch (err) {
       // Logged once per distinct failure: a poll every interval would otherwise flood the log.
       const message = errorMessage(err);
-      if (message !== this.lastPollError) this.ctx.log('warn', `Function ${this.ctx.fn.name}: listing container "${this.path.container}" failed: ${message}`);
+      if (message !== this.lastPollError)
+        this.ctx.log('warn', `Function ${this.ctx.fn.name}: listing container "${this.path.container}" failed: ${message}`);
       this.lastPollError = message;
     }
   }
@@ -145,7 +154,10 @@ class BlobTriggerListener implements TriggerListener {
       const prior = this.failures.get(name);
       const attempts = prior?.etag === bareEtag(version.etag) ? prior.attempts + 1 : 1;
       this.failures.set(name, { etag: bareEtag(version.etag), attempts });
-      this.ctx.log('error', `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`);
+      this.ctx.log(
+        'error',
+        `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`,
+      );
       if (attempts < MAX_ATTEMPTS) return;
       await sendToPoisonQueue(this.ctx.hostStorage, {
         Type: 'BlobTrigger',
@@ -155,7 +167,10 @@ class BlobTriggerListener implements TriggerListener {
         BlobName: name,
         ETag: version.etag,
       });
-      this.ctx.log('warn', `Blob ${blobPath} (ETag ${version.etag}) failed ${MAX_ATTEMPTS} times in ${this.ctx.fn.name}: sent to queue ${POISON_QUEUE}; not retried unless the blob changes.`);
+      this.ctx.log(
+        'warn',
+        `Blob ${blobPath} (ETag ${version.etag}) failed ${MAX_ATTEMPTS} times in ${this.ctx.fn.name}: sent to queue ${POISON_QUEUE}; not retried unless the blob changes.`,
+      );
       outcome = 'poisoned';
     }
     this.failures.delete(name);

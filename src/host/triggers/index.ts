@@ -1,9 +1,9 @@
 // Which listener feeds which trigger type.
 import type { Registry } from '../registry.js';
-import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { createBlobTriggerListener } from './blob-trigger.js';
 import { createServiceBusTriggerListener } from './servicebus-trigger.js';
 import { createTimerTriggerListener } from './timer-trigger.js';
+import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 
 /**
  * Trigger types the local host feeds from a listener, by binding type. HTTP, orchestration and

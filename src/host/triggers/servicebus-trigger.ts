@@ -1,8 +1,8 @@
 // The Service Bus trigger through the real SDK, with the extension's settlement and binding data.
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { connectionSettingValue } from '../host-settings.js';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
 import { toWorkerMetadata } from './worker-metadata.js';
-import { connectionSettingValue } from '../host-settings.js';
 
 /** The local default for `extensions.serviceBus.maxConcurrentCalls` (the extension's is 16 per core). */
 const MAX_CONCURRENT_CALLS = 16;
@@ -35,7 +35,10 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
       await ctx.invoker.invoke(ctx.fn, single ? body : [body], { triggerMetadata: triggerMetadata(message, single) });
       await settle(() => r.completeMessage(message));
     } catch (err) {
-      ctx.log('warn', `Function ${ctx.fn.name}: message ${String(message.messageId)} failed (delivery ${(message.deliveryCount ?? 0) + 1}), abandoned: ${(err as Error).message}`);
+      ctx.log(
+        'warn',
+        `Function ${ctx.fn.name}: message ${String(message.messageId)} failed (delivery ${(message.deliveryCount ?? 0) + 1}), abandoned: ${(err as Error).message}`,
+      );
       await settle(() => r.abandonMessage(message)).catch((e: unknown) => ctx.log('warn', `abandon failed: ${(e as Error).message}`));
     }
   };
@@ -63,7 +66,11 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
       // The subscription retries quietly; a peek up front turns a wrong setting or a missing entity into one clear line.
       await receiver.peekMessages(1, { abortSignal: AbortSignal.timeout(10_000) }).then(
         () => ctx.log('info', `Function ${ctx.fn.name}: listening on Service Bus ${entity.label}.`),
-        (err: unknown) => ctx.log('warn', `Function ${ctx.fn.name}: Service Bus ${entity.label} (setting ${settingName(t.connection)}) is not reachable yet: ${(err as Error).message}`),
+        (err: unknown) =>
+          ctx.log(
+            'warn',
+            `Function ${ctx.fn.name}: Service Bus ${entity.label} (setting ${settingName(t.connection)}) is not reachable yet: ${(err as Error).message}`,
+          ),
       );
     },
     async stop() {
@@ -95,7 +102,9 @@ export function serviceBusConnectionString(setting: unknown): string {
   const value = connectionSettingValue(name);
   if (value) return value;
   if (process.env[`${name}__fullyQualifiedNamespace`]) {
-    throw new Error(`Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`);
+    throw new Error(
+      `Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`,
+    );
   }
   throw new Error(`Connection setting "${name}" for Service Bus is not set.`);
 }

@@ -1,6 +1,6 @@
-import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 import { defaultUseMonitor, parseSchedule, type TimerSchedule } from './timer/timer-schedule.js';
-import { TimerSingleton, TimerStatusStore, type ScheduleStatus } from './timer/timer-status.js';
+import { type ScheduleStatus, TimerSingleton, TimerStatusStore } from './timer/timer-status.js';
+import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 
 /** The real host's singleton lock period for listeners, renewed at a third of it. */
 const LEASE_SECONDS = 15;
@@ -134,11 +134,14 @@ class TimerTriggerListener implements TriggerListener {
       this.wait = setTimeout(() => this.arm(at), MAX_WAIT_MS);
       return;
     }
-    this.wait = setTimeout(() => {
-      const next = this.following(at, new Date());
-      this.track(this.fire(at, next, false, `Timer fired at ${new Date().toISOString()}`));
-      this.arm(next);
-    }, Math.max(0, delay));
+    this.wait = setTimeout(
+      () => {
+        const next = this.following(at, new Date());
+        this.track(this.fire(at, next, false, `Timer fired at ${new Date().toISOString()}`));
+        this.arm(next);
+      },
+      Math.max(0, delay),
+    );
   }
 
   /** The occurrence after `occurrence`, never in the past (a slow run skips what it missed, as the real host does). */
@@ -147,11 +150,15 @@ class TimerTriggerListener implements TriggerListener {
   }
 
   private async fire(occurrence: Date, next: Date, isPastDue: boolean, reason: string): Promise<void> {
-    const status = this.useMonitor ? { last: occurrence.toISOString(), next: next.toISOString(), lastUpdated: new Date().toISOString() } : null;
+    const status = this.useMonitor
+      ? { last: occurrence.toISOString(), next: next.toISOString(), lastUpdated: new Date().toISOString() }
+      : null;
     await this.run(isPastDue, status, reason);
     if (!status) return;
     this.current = status;
-    await this.status.write(status).catch((err: unknown) => this.ctx.log('warn', `Function ${this.ctx.fn.name}: timer status not saved: ${errorMessage(err)}`));
+    await this.status
+      .write(status)
+      .catch((err: unknown) => this.ctx.log('warn', `Function ${this.ctx.fn.name}: timer status not saved: ${errorMessage(err)}`));
   }
 
   /** Invocations of one timer run one after another, as the real listener awaits each. */

@@ -1,7 +1,8 @@
 // The contract between the host and each non-HTTP trigger source.
-import type { StorageClients } from '../storage/connection.js';
+
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
+import type { StorageClients } from '../storage/connection.js';
 
 /** A source of invocations for one non-HTTP function (blob container watcher, Service Bus receiver). */
 export interface TriggerListener {

@@ -1,6 +1,6 @@
-import { create_container, type Connection, type EventContext } from 'rhea';
+import { type Connection, create_container, type EventContext } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceBusEmulator, type ServiceBusEmulator } from '../../../src/emulators/servicebus/index.js';
+import { type ServiceBusEmulator, startServiceBusEmulator } from '../../../src/emulators/servicebus/index.js';
 
 // Protocol details the SDK depends on, checked with a bare rhea client so each is seen on its own.
 
@@ -16,7 +16,8 @@ async function openConnection(options: { username: string; password?: string }):
   const connection = create_container().connect({ host: '127.0.0.1', port: emulator.port, reconnect: false, ...options });
   await new Promise<void>((resolve, reject) => {
     connection.once('connection_open', () => resolve());
-    const fail = (context: EventContext): void => reject(new Error(`connection failed: ${JSON.stringify(context.connection.error ?? context.error)}`));
+    const fail = (context: EventContext): void =>
+      reject(new Error(`connection failed: ${JSON.stringify(context.connection.error ?? context.error)}`));
     connection.once('connection_error', fail);
     connection.once('disconnected', fail);
   });

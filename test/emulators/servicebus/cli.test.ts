@@ -1,6 +1,6 @@
-import { ServiceBusClient } from '@azure/service-bus';
 import { EventEmitter } from 'node:events';
 import { connect } from 'node:net';
+import { ServiceBusClient } from '@azure/service-bus';
 import { describe, expect, it } from 'vitest';
 import { parseCliArguments, runServiceBusEmulatorCli } from '../../../src/emulators/servicebus/cli.js';
 import { emulatorConnectionString } from '../../../src/emulators/servicebus/index.js';
@@ -34,7 +34,9 @@ describe('servicebus-emulator CLI', () => {
       maxMessageSize: 1_048_576,
       help: false,
     });
-    expect(() => parseCliArguments(['--max-message-size', '256KB'])).toThrow("--max-message-size: expected a positive number of bytes, got '256KB'");
+    expect(() => parseCliArguments(['--max-message-size', '256KB'])).toThrow(
+      "--max-message-size: expected a positive number of bytes, got '256KB'",
+    );
   });
 
   it('serves until SIGTERM, then closes client connections and the listener', async () => {

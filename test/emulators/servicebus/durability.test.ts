@@ -1,9 +1,9 @@
-import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEndpointProcess, type EndpointProcess } from './endpoint-process.js';
+import { type EndpointProcess, startEndpointProcess } from './endpoint-process.js';
 import { countMessages, noLockRenewal, receiveExactly, receiveNothing } from './support.js';
 
 // A crash of the endpoint (SIGKILL of a real child process) loses nothing that was acknowledged:
@@ -41,7 +41,9 @@ afterEach(async () => {
 async function start(): Promise<ServiceBusClient> {
   const endpoint = await startEndpointProcess(['--config', configFile, '--data', path.join(dataDir, 'journal')]);
   processes.push(endpoint);
-  const client = new ServiceBusClient(endpoint.connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 10_000 } });
+  const client = new ServiceBusClient(endpoint.connectionString, {
+    retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 10_000 },
+  });
   clients.push(client);
   return client;
 }
@@ -81,7 +83,9 @@ function sameAsSent(message: ServiceBusReceivedMessage | undefined): void {
 describe('durable endpoint (--data)', () => {
   it('after SIGKILL, every pending message of a topic subscription and a queue comes back exactly as sent, delivery counts included', async () => {
     let client = await start();
-    await client.createSender('orders').sendMessages([sent, { body: 'second', messageId: 'order-2' }, { body: 'third', messageId: 'order-3' }]);
+    await client
+      .createSender('orders')
+      .sendMessages([sent, { body: 'second', messageId: 'order-2' }, { body: 'third', messageId: 'order-3' }]);
     await client.createSender('jobs').sendMessages({ body: { job: 42, name: 'ünïcode' }, messageId: 'job-1' });
 
     const backend = client.createReceiver('orders', 'backend', noLockRenewal);
@@ -99,8 +103,16 @@ describe('durable endpoint (--data)', () => {
       ['order-3', 1, 3],
     ]);
     sameAsSent(back[0]);
-    const [deadLettered] = await receiveExactly(client.createReceiver('orders', 'backend', { subQueueType: 'deadLetter', ...noLockRenewal }), 1);
-    expect(deadLettered).toMatchObject({ messageId: 'order-2', body: 'second', deadLetterReason: 'Rejected', deadLetterErrorDescription: 'bad order' });
+    const [deadLettered] = await receiveExactly(
+      client.createReceiver('orders', 'backend', { subQueueType: 'deadLetter', ...noLockRenewal }),
+      1,
+    );
+    expect(deadLettered).toMatchObject({
+      messageId: 'order-2',
+      body: 'second',
+      deadLetterReason: 'Rejected',
+      deadLetterErrorDescription: 'bad order',
+    });
 
     // The other subscription never received anything: all three wait there, the first byte for byte.
     const audit = await receiveExactly(client.createReceiver('orders', 'audit', noLockRenewal), 3);
@@ -119,7 +131,10 @@ describe('durable endpoint (--data)', () => {
     const sender = client.createSender('jobs');
     const due = new Date(Date.now() + 2_000);
     const [scheduled] = await sender.scheduleMessages({ body: 'scheduled', messageId: 'job-later' }, due);
-    await sender.sendMessages([{ body: 'a', messageId: 'job-a' }, { body: 'b', messageId: 'job-b' }]);
+    await sender.sendMessages([
+      { body: 'a', messageId: 'job-a' },
+      { body: 'b', messageId: 'job-b' },
+    ]);
     const receiver = client.createReceiver('jobs', noLockRenewal);
     const [a] = await receiveExactly(receiver, 1);
     await receiver.completeMessage(a!);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { journalFile, openFileJournal, type Journal, type Row } from '../../../src/emulators/servicebus/journal.js';
+import { type Journal, journalFile, openFileJournal, type Row } from '../../../src/emulators/servicebus/journal.js';
 
 // The journal on its own: replay, a write cut short by a crash, compaction, acknowledgement order.
 
@@ -22,8 +22,15 @@ function durable(journal: Journal): Promise<void> {
 
 describe('journal', () => {
   it('replays puts, merges and deletes; a line cut short at the end is dropped, the rest kept', async () => {
-    const { journal } = openFileJournal(dataDir, () => [], (line) => logs.push(line));
-    journal.write([{ put: 'a', row: { n: 1 } }, { put: 'b', row: { n: 2 } }]);
+    const { journal } = openFileJournal(
+      dataDir,
+      () => [],
+      (line) => logs.push(line),
+    );
+    journal.write([
+      { put: 'a', row: { n: 1 } },
+      { put: 'b', row: { n: 2 } },
+    ]);
     journal.write([{ merge: 'a', fields: { l: 1 } }]);
     journal.atomically(() => {
       journal.write([{ del: 'b' }]);
@@ -34,7 +41,11 @@ describe('journal', () => {
     // A batch whose fdatasync never returned: half a line.
     fs.appendFileSync(journalFile(dataDir), '[{"put":"d","row":{"n":');
 
-    const reopened = openFileJournal(dataDir, () => [], (line) => logs.push(line));
+    const reopened = openFileJournal(
+      dataDir,
+      () => [],
+      (line) => logs.push(line),
+    );
     expect([...reopened.rows]).toEqual([
       ['a', { n: 1, l: 1 }],
       ['c', { n: 3 }],
@@ -47,7 +58,12 @@ describe('journal', () => {
 
   it('acknowledges only after the batch is on disk, and compacts to a snapshot of the live rows', async () => {
     const live = new Map<string, Row>();
-    const { journal } = openFileJournal(dataDir, () => live.entries(), () => undefined, 64 * 1024);
+    const { journal } = openFileJournal(
+      dataDir,
+      () => live.entries(),
+      () => undefined,
+      64 * 1024,
+    );
     let acknowledged = 0;
     for (let i = 0; i < 2_000; i++) {
       const key = `m|q|${i}`;
@@ -67,7 +83,11 @@ describe('journal', () => {
     await journal.close();
     // 2000 puts of ~120 bytes would be ~250 KB; compaction keeps it near the 10 live rows plus slack.
     expect(fs.statSync(journalFile(dataDir)).size).toBeLessThan(150 * 1024);
-    const reopened = openFileJournal(dataDir, () => [], () => undefined);
+    const reopened = openFileJournal(
+      dataDir,
+      () => [],
+      () => undefined,
+    );
     expect([...reopened.rows.keys()]).toEqual([...live.keys()]);
     await reopened.journal.close();
   });

@@ -1,7 +1,7 @@
 import { isServiceBusError } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxMessageSizeInBytes, startServiceBusEmulator } from '../../../src/emulators/servicebus/index.js';
-import { bodyOf, countMessages, receiveExactly, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import { bodyOf, countMessages, type EmulatorWithClient, receiveExactly, startEmulatorWithClient } from './support.js';
 
 // The message size limit, as the SDK meets it on Standard-tier Service Bus.
 let sb: EmulatorWithClient;
@@ -55,6 +55,8 @@ describe('maximum message size (256 KB by default, the Standard tier)', () => {
     } finally {
       await big.stop();
     }
-    await expect(startServiceBusEmulator({ port: 0, maxMessageSizeInBytes: 0 })).rejects.toThrow(/maxMessageSizeInBytes: expected a positive integer/);
+    await expect(startServiceBusEmulator({ port: 0, maxMessageSizeInBytes: 0 })).rejects.toThrow(
+      /maxMessageSizeInBytes: expected a positive integer/,
+    );
   });
 });

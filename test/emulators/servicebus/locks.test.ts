@@ -1,7 +1,14 @@
-import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { countMessages, noLockRenewal, receiveExactly, receiveNothing, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import {
+  countMessages,
+  type EmulatorWithClient,
+  noLockRenewal,
+  receiveExactly,
+  receiveNothing,
+  startEmulatorWithClient,
+} from './support.js';
 
 const lockDurationMs = 1_000;
 
@@ -128,9 +135,12 @@ it('dead-letters messages that outlive the time to live when the entity asks for
   expect((await receiveExactly(dlq, 1))[0]).toMatchObject({ messageId: 't1', deadLetterReason: 'TTLExpiredException' });
 });
 
-it("drops a message past its own timeToLive, and keeps one that is not", async () => {
+it('drops a message past its own timeToLive, and keeps one that is not', async () => {
   const sender = sb.client.createSender('message-ttl');
-  await sender.sendMessages([{ body: 'short', timeToLive: 200 }, { body: 'long', timeToLive: 60_000 }]);
+  await sender.sendMessages([
+    { body: 'short', timeToLive: 200 },
+    { body: 'long', timeToLive: 60_000 },
+  ]);
   await sleep(400);
   const receiver = sb.client.createReceiver('message-ttl', { receiveMode: 'receiveAndDelete' });
   expect((await receiveExactly(receiver, 1)).map((m) => m.body as unknown)).toEqual(['long']);

@@ -1,9 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bodyOf, countMessages, noLockRenewal, receiveExactly, receiveNothing, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import {
+  bodyOf,
+  countMessages,
+  type EmulatorWithClient,
+  noLockRenewal,
+  receiveExactly,
+  receiveNothing,
+  startEmulatorWithClient,
+} from './support.js';
 
 // Each test owns its queue, so no test sees another's leftovers.
-const queues = ['roundtrip', 'properties', 'batches', 'peek', 'delete-mode', 'abandon', 'deadletter', 'management-settle', 'defer', 'competing']
-  .map((name) => ({ name }));
+const queues = [
+  'roundtrip',
+  'properties',
+  'batches',
+  'peek',
+  'delete-mode',
+  'abandon',
+  'deadletter',
+  'management-settle',
+  'defer',
+  'competing',
+].map((name) => ({ name }));
 
 let sb: EmulatorWithClient;
 beforeAll(async () => {
@@ -124,7 +142,12 @@ describe('settlement', () => {
     expect(await countMessages(sb.client, 'DeadLetter/$deadletterqueue')).toBe(1);
     const dlq = sb.client.createReceiver('deadletter', { subQueueType: 'deadLetter', ...noLockRenewal });
     const [dead] = await receiveExactly(dlq, 1);
-    expect(dead).toMatchObject({ messageId: 'd1', body: 'poison', deadLetterReason: 'Unmatched', deadLetterErrorDescription: 'no such request' });
+    expect(dead).toMatchObject({
+      messageId: 'd1',
+      body: 'poison',
+      deadLetterReason: 'Unmatched',
+      deadLetterErrorDescription: 'no such request',
+    });
     expect(dead?.sequenceNumber?.toNumber()).toBe(message?.sequenceNumber?.toNumber());
     await dlq.completeMessage(dead!);
     expect(await receiveNothing(dlq)).toEqual([]);

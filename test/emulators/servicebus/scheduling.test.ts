@@ -1,12 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEmulatorConfig } from '../../../src/emulators/servicebus/index.js';
-import { bodyOf, countMessages, noLockRenewal, receiveExactly, receiveNothing, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import {
+  bodyOf,
+  countMessages,
+  type EmulatorWithClient,
+  noLockRenewal,
+  receiveExactly,
+  receiveNothing,
+  startEmulatorWithClient,
+} from './support.js';
 
 // Scheduled messages and duplicate detection, through the unmodified SDK. Each test owns its entities.
 let sb: EmulatorWithClient;
 beforeAll(async () => {
   sb = await startEmulatorWithClient({
-    queues: [{ name: 'scheduled' }, { name: 'cancelled' }, { name: 'dedupe', duplicateDetectionHistoryTimeWindowMs: 60_000 }, { name: 'no-dedupe' }],
+    queues: [
+      { name: 'scheduled' },
+      { name: 'cancelled' },
+      { name: 'dedupe', duplicateDetectionHistoryTimeWindowMs: 60_000 },
+      { name: 'no-dedupe' },
+    ],
     topics: [
       { name: 'scheduled-topic', subscriptions: [{ name: 'a' }, { name: 'b' }] },
       { name: 'dedupe-topic', duplicateDetectionHistoryTimeWindowMs: 60_000, subscriptions: [{ name: 'only' }] },
@@ -64,16 +77,25 @@ describe('duplicate detection', () => {
     const sender = sb.client.createSender('dedupe');
     await sender.sendMessages({ body: 'first', messageId: 'order-1' });
     await sender.sendMessages({ body: 'again', messageId: 'order-1' });
-    await sender.sendMessages([{ body: 'other', messageId: 'order-2' }, { body: 'batch repeat', messageId: 'order-2' }]);
+    await sender.sendMessages([
+      { body: 'other', messageId: 'order-2' },
+      { body: 'batch repeat', messageId: 'order-2' },
+    ]);
     expect(await countMessages(sb.client, 'dedupe')).toBe(2);
     const receiver = sb.client.createReceiver('dedupe', { receiveMode: 'receiveAndDelete' });
     expect((await receiveExactly(receiver, 2)).map(bodyOf)).toEqual(['first', 'other']);
   });
 
   it('drops repeats on a topic before they reach its subscriptions, and keeps repeats where detection is off', async () => {
-    await sb.client.createSender('dedupe-topic').sendMessages([{ body: 1, messageId: 'x' }, { body: 2, messageId: 'x' }]);
+    await sb.client.createSender('dedupe-topic').sendMessages([
+      { body: 1, messageId: 'x' },
+      { body: 2, messageId: 'x' },
+    ]);
     expect(await countMessages(sb.client, 'dedupe-topic', 'only')).toBe(1);
-    await sb.client.createSender('no-dedupe').sendMessages([{ body: 1, messageId: 'x' }, { body: 2, messageId: 'x' }]);
+    await sb.client.createSender('no-dedupe').sendMessages([
+      { body: 1, messageId: 'x' },
+      { body: 2, messageId: 'x' },
+    ]);
     expect(await countMessages(sb.client, 'no-dedupe')).toBe(2);
   });
 

@@ -1,12 +1,8 @@
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import {
-  ServiceBusClient,
-  type ServiceBusReceivedMessage,
-  type ServiceBusReceiver,
-} from '@azure/service-bus';
-import {
-  startServiceBusEmulator,
   type ServiceBusEmulator,
   type ServiceBusEmulatorOptions,
+  startServiceBusEmulator,
   type Topology,
 } from '../../../src/emulators/servicebus/index.js';
 

@@ -1,7 +1,15 @@
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultTopology } from '../../../src/emulators/servicebus/index.js';
-import { bodyOf, countMessages, noLockRenewal, receiveExactly, receiveNothing, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import {
+  bodyOf,
+  countMessages,
+  type EmulatorWithClient,
+  noLockRenewal,
+  receiveExactly,
+  receiveNothing,
+  startEmulatorWithClient,
+} from './support.js';
 
 let sb: EmulatorWithClient;
 beforeAll(async () => {

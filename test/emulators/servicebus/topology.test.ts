@@ -9,7 +9,7 @@ import {
   validateTopology,
 } from '../../../src/emulators/servicebus/index.js';
 import { parseIsoDuration } from '../../../src/emulators/servicebus/iso-duration.js';
-import { bodyOf, receiveExactly, startEmulatorWithClient, type EmulatorWithClient } from './support.js';
+import { bodyOf, type EmulatorWithClient, receiveExactly, startEmulatorWithClient } from './support.js';
 
 /** Shaped like the official emulator's Config.json (every field of its schema appears once). */
 function officialStyleConfig(): Record<string, unknown> {
@@ -37,19 +37,37 @@ function officialStyleConfig(): Record<string, unknown> {
           Topics: [
             {
               Name: 'topic.1',
-              Properties: { DefaultMessageTimeToLive: 'PT30M', DuplicateDetectionHistoryTimeWindow: 'PT20S', RequiresDuplicateDetection: false },
+              Properties: {
+                DefaultMessageTimeToLive: 'PT30M',
+                DuplicateDetectionHistoryTimeWindow: 'PT20S',
+                RequiresDuplicateDetection: false,
+              },
               Subscriptions: [
                 {
                   Name: 'subscription.1',
-                  Properties: { DeadLetteringOnMessageExpiration: false, DefaultMessageTimeToLive: 'PT1H', LockDuration: 'PT5S', MaxDeliveryCount: 5, ForwardDeadLetteredMessagesTo: '', ForwardTo: '', RequiresSession: false },
+                  Properties: {
+                    DeadLetteringOnMessageExpiration: false,
+                    DefaultMessageTimeToLive: 'PT1H',
+                    LockDuration: 'PT5S',
+                    MaxDeliveryCount: 5,
+                    ForwardDeadLetteredMessagesTo: '',
+                    ForwardTo: '',
+                    RequiresSession: false,
+                  },
                   Rules: [
                     {
                       Name: 'app-prop-filter-1',
-                      Properties: { FilterType: 'Correlation', CorrelationFilter: { ContentType: 'application/text', Label: 'greeting', Properties: { prop3: 'value3' } } },
+                      Properties: {
+                        FilterType: 'Correlation',
+                        CorrelationFilter: { ContentType: 'application/text', Label: 'greeting', Properties: { prop3: 'value3' } },
+                      },
                     },
                   ],
                 },
-                { Name: 'subscription.2', Rules: [{ Name: 'all', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1 = 1' } } }] },
+                {
+                  Name: 'subscription.2',
+                  Rules: [{ Name: 'all', Properties: { FilterType: 'Sql', SqlFilter: { SqlExpression: '1 = 1' } } }],
+                },
               ],
             },
           ],
@@ -84,7 +102,13 @@ describe('Config.json (official emulator shape)', () => {
     const topology = parseEmulatorConfig(officialStyleConfig());
 
     expect(topology.queues).toEqual([
-      { name: 'queue.1', lockDurationMs: 60_000, maxDeliveryCount: 3, defaultMessageTimeToLiveMs: 3_600_000, deadLetteringOnMessageExpiration: false },
+      {
+        name: 'queue.1',
+        lockDurationMs: 60_000,
+        maxDeliveryCount: 3,
+        defaultMessageTimeToLiveMs: 3_600_000,
+        deadLetteringOnMessageExpiration: false,
+      },
     ]);
     const [first, second] = topology.topics?.[0]?.subscriptions ?? [];
     expect(first).toMatchObject({
@@ -99,12 +123,37 @@ describe('Config.json (official emulator shape)', () => {
   });
 
   it.each([
-    ['an unknown property', 'Queues.0.Properties.LockDurration', 'PT1M', 'UserConfig.Namespaces[0].Queues[0].Properties.LockDurration: unknown field'],
-    ['a malformed duration', 'Queues.0.Properties.LockDuration', '1 minute', "Queues[0].Properties.LockDuration: '1 minute' is not an ISO 8601 duration"],
-    ['a delivery count below 1', 'Queues.0.Properties.MaxDeliveryCount', 0, 'Queues[0].Properties.MaxDeliveryCount: expected an integer of at least 1'],
-    ['sessions', 'Topics.0.Subscriptions.0.Properties.RequiresSession', true, 'Subscriptions[0].Properties.RequiresSession: true is not supported'],
+    [
+      'an unknown property',
+      'Queues.0.Properties.LockDurration',
+      'PT1M',
+      'UserConfig.Namespaces[0].Queues[0].Properties.LockDurration: unknown field',
+    ],
+    [
+      'a malformed duration',
+      'Queues.0.Properties.LockDuration',
+      '1 minute',
+      "Queues[0].Properties.LockDuration: '1 minute' is not an ISO 8601 duration",
+    ],
+    [
+      'a delivery count below 1',
+      'Queues.0.Properties.MaxDeliveryCount',
+      0,
+      'Queues[0].Properties.MaxDeliveryCount: expected an integer of at least 1',
+    ],
+    [
+      'sessions',
+      'Topics.0.Subscriptions.0.Properties.RequiresSession',
+      true,
+      'Subscriptions[0].Properties.RequiresSession: true is not supported',
+    ],
     ['auto-forwarding', 'Queues.0.Properties.ForwardTo', 'other', 'Queues[0].Properties.ForwardTo: auto-forwarding is not supported'],
-    ['a SQL filter', 'Topics.0.Subscriptions.1.Rules.0.Properties.SqlFilter.SqlExpression', "sys.Label = 'x'", 'SqlFilter.SqlExpression: SQL filters other than'],
+    [
+      'a SQL filter',
+      'Topics.0.Subscriptions.1.Rules.0.Properties.SqlFilter.SqlExpression',
+      "sys.Label = 'x'",
+      'SqlFilter.SqlExpression: SQL filters other than',
+    ],
     ['an invalid entity name', 'Queues.0.Name', 'bad name!', "Queues[0].Name: 'bad name!' is not a valid entity name"],
   ])('refuses %s and names the field', (_case, path, value, message) => {
     const config = officialStyleConfig();
@@ -115,8 +164,12 @@ describe('Config.json (official emulator shape)', () => {
   it('refuses a config without UserConfig or with more than one namespace', () => {
     const twoNamespaces = officialStyleConfig();
     setField(twoNamespaces, 'UserConfig.Namespaces.1', { Name: 'other', Queues: [], Topics: [] });
-    expect(configError(() => parseEmulatorConfig(twoNamespaces)).message).toBe('UserConfig.Namespaces: expected exactly one namespace, got 2');
-    expect(configError(() => parseEmulatorConfig({ Namespaces: [] })).message).toBe('Config.json.Namespaces: unknown field (known: UserConfig)');
+    expect(configError(() => parseEmulatorConfig(twoNamespaces)).message).toBe(
+      'UserConfig.Namespaces: expected exactly one namespace, got 2',
+    );
+    expect(configError(() => parseEmulatorConfig({ Namespaces: [] })).message).toBe(
+      'Config.json.Namespaces: unknown field (known: UserConfig)',
+    );
     expect(configError(() => parseEmulatorConfig({})).message).toBe('UserConfig: expected an object, got undefined');
   });
 
@@ -130,10 +183,12 @@ describe('Config.json (official emulator shape)', () => {
 describe('topology given in code', () => {
   it('is checked as strictly as a file, naming the field', () => {
     expect(configError(() => validateTopology({ queues: [{ name: 'a', lockDuration: 5 }] })).field).toBe('topology.queues[0].lockDuration');
-    expect(configError(() => validateTopology({ queues: [{ name: 'a', maxDeliveryCount: 0 }] })).field).toBe('topology.queues[0].maxDeliveryCount');
-    expect(configError(() => validateTopology({ queues: [{ name: 'Jobs' }], topics: [{ name: 'jobs', subscriptions: [] }] })).message).toContain(
-      "the name 'jobs' is used twice",
+    expect(configError(() => validateTopology({ queues: [{ name: 'a', maxDeliveryCount: 0 }] })).field).toBe(
+      'topology.queues[0].maxDeliveryCount',
     );
+    expect(
+      configError(() => validateTopology({ queues: [{ name: 'Jobs' }], topics: [{ name: 'jobs', subscriptions: [] }] })).message,
+    ).toContain("the name 'jobs' is used twice");
   });
 
   it('parses ISO 8601 durations of weeks, days, hours, minutes and (fractional) seconds', () => {

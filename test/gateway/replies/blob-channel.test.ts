@@ -7,7 +7,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
 import { GatewayDurable } from '../../../src/gateway/durable-port.js';
-import { deliverBlobReply, type DeliveryDeps } from '../../../src/gateway/replies/blob-channel.js';
+import { type DeliveryDeps, deliverBlobReply } from '../../../src/gateway/replies/blob-channel.js';
 import { CONFIRM_TIMEOUT_MS } from '../../../src/gateway/replies/delivery.js';
 import { FakeBlobs } from '../fake-blobs.js';
 import { FakeDurableClient } from '../fake-durable.js';
@@ -51,7 +51,8 @@ describe('deliverBlobReply', () => {
     blobs.put('replies', 'req-1.json', winnerBody);
     blobs.put('replies', 'req-1.txt', loserBody);
     // Both are raised while Running; once both are in, the orchestrator takes the .json one.
-    const winner = () => client.raised.find((r) => (r.data as ReplyEnvelope).replyId.includes('req-1.json'))?.data as ReplyEnvelope | undefined;
+    const winner = () =>
+      client.raised.find((r) => (r.data as ReplyEnvelope).replyId.includes('req-1.json'))?.data as ReplyEnvelope | undefined;
     client.afterRaise = () => {
       if (client.raised.length === 2) client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner() } });
     };

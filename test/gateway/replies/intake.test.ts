@@ -58,13 +58,19 @@ describe('decideReply', () => {
   });
 
   it('completed with this reply: already delivered (the trigger fired again)', () => {
-    expect(decideReply(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope(mine) } }), mine, timing)).toEqual({
+    expect(
+      decideReply(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope(mine) } }), mine, timing),
+    ).toEqual({
       action: 'alreadyDelivered',
     });
   });
 
   it('completed with another reply: duplicate', () => {
-    const decision = decideReply(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope('other') } }), mine, timing);
+    const decision = decideReply(
+      snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope('other') } }),
+      mine,
+      timing,
+    );
     expect(decision).toMatchObject({ action: 'setAside', reason: 'duplicate' });
   });
 
@@ -95,7 +101,10 @@ describe('confirmDelivery', () => {
     });
   });
   it('output has another reply (two replies raced): duplicate', () => {
-    const result = confirmDelivery(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope('other') } }), mine);
+    const result = confirmDelivery(
+      snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope('other') } }),
+      mine,
+    );
     expect(result).toMatchObject({ result: 'setAside', reason: 'duplicate' });
   });
   it('finished without it (a swallowed 410): late', () => {

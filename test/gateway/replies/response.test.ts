@@ -7,7 +7,10 @@ import { FakeBlobs } from '../fake-blobs.js';
 const base = { replyId: 'r', status: 200, contentType: 'application/json', receivedAt: 'now' };
 
 async function problemOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(error)}`);
   return error;
 }
@@ -27,7 +30,7 @@ describe('replyResponse', () => {
 
   it.each([
     ['another container', { container: 'requests', blobName: 'req-2', size: 15, etag: victim }],
-    ['another request\'s name', { container: 'reply-bodies', blobName: 'req-2/0x1', size: 12, etag }],
+    ["another request's name", { container: 'reply-bodies', blobName: 'req-2/0x1', size: 12, etag }],
     ['another size than recorded', { container: 'reply-bodies', blobName: 'req-1.json/0x1', size: 11, etag }],
     ['another version', { container: 'reply-bodies', blobName: 'req-1.json/0x1', size: 12, etag: '"0x99"' }],
   ])('never follows a reference to %s: 502 reply-unavailable', async (_what, ref) => {

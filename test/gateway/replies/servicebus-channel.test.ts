@@ -8,8 +8,8 @@ import {
   deliverServiceBusReply,
   messageBodyBytes,
   messageReplyId,
-  rejectedMessage,
   type ReceivedReply,
+  rejectedMessage,
   type ServiceBusReplyDeps,
 } from '../../../src/gateway/replies/servicebus-channel.js';
 import { requestMessage } from '../../../src/gateway/request-channel.js';
@@ -28,7 +28,12 @@ const config = {
   inlineReplyBytes: 16,
   replyGraceMs: 1000,
   pollIntervalMs: 50,
-  serviceBus: { replyTopic: 'replies', replySubscription: 'gateway', rejectedQueue: 'replies-rejected', replyBodiesContainer: 'reply-bodies' },
+  serviceBus: {
+    replyTopic: 'replies',
+    replySubscription: 'gateway',
+    rejectedQueue: 'replies-rejected',
+    replyBodiesContainer: 'reply-bodies',
+  },
 };
 
 let client: FakeDurableClient;
@@ -54,7 +59,8 @@ function reply(overrides: Partial<ReceivedReply> = {}): ReceivedReply {
 function orchestratorTakesFirstReply(): void {
   client.afterRaise = (id, data) => {
     const instance = client.instances.get(id);
-    if (instance && instance.runtimeStatus !== 'Completed') client.set(id, { ...instance, runtimeStatus: 'Completed', output: { outcome: 'replied', reply: data } });
+    if (instance && instance.runtimeStatus !== 'Completed')
+      client.set(id, { ...instance, runtimeStatus: 'Completed', output: { outcome: 'replied', reply: data } });
   };
 }
 
@@ -183,7 +189,9 @@ describe('messages on the wire', () => {
 
   it('a reply is known across redeliveries by its sequence number', () => {
     expect(messageReplyId({ sequenceNumber: 7, messageId: 'm' }, SOURCE)).toBe(`servicebus:${SOURCE}#7`);
-    expect(messageReplyId({ sequenceNumber: undefined, messageId: 'm' }, SOURCE)).not.toBe(messageReplyId({ sequenceNumber: undefined, messageId: 'm' }, SOURCE));
+    expect(messageReplyId({ sequenceNumber: undefined, messageId: 'm' }, SOURCE)).not.toBe(
+      messageReplyId({ sequenceNumber: undefined, messageId: 'm' }, SOURCE),
+    );
   });
 });
 
@@ -215,7 +223,8 @@ describe('deliverServiceBusReply', () => {
     // Both are raised while Running; once both are in, the orchestrator takes sequence number 1.
     client.afterRaise = () => {
       const winner = client.raised.find((r) => (r.data as ReplyEnvelope).replyId.endsWith('#1'));
-      if (client.raised.length === 2) client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner?.data } });
+      if (client.raised.length === 2)
+        client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: winner?.data } });
     };
     const big = Buffer.from(JSON.stringify('x'.repeat(20)));
     const [first, second] = await Promise.all([

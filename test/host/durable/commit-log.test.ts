@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitLog, deleteSegmentsBefore, listSegments, readLog } from '../../../src/host/durable/commit-log.js';
 import { readCheckpoint, writeCheckpoint } from '../../../src/host/durable/checkpoint.js';
+import { CommitLog, deleteSegmentsBefore, listSegments, readLog } from '../../../src/host/durable/commit-log.js';
 
 /** The commit log and checkpoints on a real file system (a temporary folder). */
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { event, EventType } from '../../../src/host/durable/history.js';
+import { EventType, event } from '../../../src/host/durable/history.js';
 import { HubState } from '../../../src/host/durable/hub-state.js';
 import { emptyBook, type InstanceRecord } from '../../../src/host/durable/instance-record.js';
 import { workKey } from '../../../src/host/durable/log-records.js';
@@ -7,10 +7,23 @@ import { workKey } from '../../../src/host/durable/log-records.js';
 /** Log records applied to the hub state, and the state through a checkpoint and back. */
 const at = new Date('2026-01-01T00:00:00.000Z');
 const record = (id: string, fields: Partial<InstanceRecord> = {}): InstanceRecord => ({
-  instanceId: id, name: 'o', executionId: 'e1', runtimeStatus: 'Pending', input: null, output: null, customStatus: null,
-  createdTime: at.toISOString(), lastUpdatedTime: at.toISOString(), historyLength: 0, book: emptyBook(), ...fields,
+  instanceId: id,
+  name: 'o',
+  executionId: 'e1',
+  runtimeStatus: 'Pending',
+  input: null,
+  output: null,
+  customStatus: null,
+  createdTime: at.toISOString(),
+  lastUpdatedTime: at.toISOString(),
+  historyLength: 0,
+  book: emptyBook(),
+  ...fields,
 });
-const started = (id: string) => ({ id: `${id}-start`, message: { instanceId: id, executionId: 'e1', event: event(EventType.ExecutionStarted, { Name: 'o' }, at) } });
+const started = (id: string) => ({
+  id: `${id}-start`,
+  message: { instanceId: id, executionId: 'e1', event: event(EventType.ExecutionStarted, { Name: 'o' }, at) },
+});
 const item = { instanceId: 'a', executionId: 'e1', taskId: 0, name: 'act', input: 1 };
 
 function sample(): HubState {
@@ -18,10 +31,22 @@ function sample(): HubState {
   s.apply({ t: 'start', record: record('a'), message: started('a') });
   s.apply({ t: 'start', record: record('b'), message: started('b') });
   s.apply({
-    t: 'episode', record: record('a', { runtimeStatus: 'Running' }), consumed: ['a-start'], work: [item], messages: [],
-    events: [event(EventType.OrchestratorStarted, {}, at), event(EventType.ExecutionStarted, { Name: 'o' }, at), event(EventType.TaskScheduled, { EventId: 0, Name: 'act' }, at), event(EventType.OrchestratorCompleted, {}, at)],
+    t: 'episode',
+    record: record('a', { runtimeStatus: 'Running' }),
+    consumed: ['a-start'],
+    work: [item],
+    messages: [],
+    events: [
+      event(EventType.OrchestratorStarted, {}, at),
+      event(EventType.ExecutionStarted, { Name: 'o' }, at),
+      event(EventType.TaskScheduled, { EventId: 0, Name: 'act' }, at),
+      event(EventType.OrchestratorCompleted, {}, at),
+    ],
   });
-  s.apply({ t: 'message', message: { id: 'b-raise', message: { instanceId: 'b', event: event(EventType.EventRaised, { Name: 'go' }, at) } } });
+  s.apply({
+    t: 'message',
+    message: { id: 'b-raise', message: { instanceId: 'b', event: event(EventType.EventRaised, { Name: 'go' }, at) } },
+  });
   return s;
 }
 
@@ -37,7 +62,14 @@ describe('hub state', () => {
     expect([...s.work.keys()]).toEqual([workKey(item)]);
 
     // The activity's result answers the work item: it is done from that commit on.
-    s.apply({ t: 'message', message: { id: 'r', message: { instanceId: 'a', executionId: 'e1', event: event(EventType.TaskCompleted, { TaskScheduledId: 0 }, at) } }, answers: workKey(item) });
+    s.apply({
+      t: 'message',
+      message: {
+        id: 'r',
+        message: { instanceId: 'a', executionId: 'e1', event: event(EventType.TaskCompleted, { TaskScheduledId: 0 }, at) },
+      },
+      answers: workKey(item),
+    });
     expect(s.work.size).toBe(0);
     s.apply({ t: 'purge', instanceIds: ['b'] });
     expect(s.get('b')).toBeUndefined();
@@ -52,7 +84,14 @@ describe('hub state', () => {
     expect([...(back.get('b')?.inbox ?? [])]).toEqual([...(s.get('b')?.inbox ?? [])]);
     expect([...back.work.values()]).toEqual([item]);
     // Appending to a restored (lazily parsed) history continues its numbering.
-    const applied = back.apply({ t: 'episode', record: record('a', { runtimeStatus: 'Running' }), consumed: [], work: [], messages: [], events: [event(EventType.OrchestratorStarted, {}, at)] });
+    const applied = back.apply({
+      t: 'episode',
+      record: record('a', { runtimeStatus: 'Running' }),
+      consumed: [],
+      work: [],
+      messages: [],
+      events: [event(EventType.OrchestratorStarted, {}, at)],
+    });
     expect(applied[0]?.firstSequence).toBe(4);
   });
 });

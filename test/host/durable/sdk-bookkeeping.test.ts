@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActionType, type Action } from '../../../src/host/durable/actions.js';
-import { event, EventType } from '../../../src/host/durable/history.js';
+import { type Action, ActionType } from '../../../src/host/durable/actions.js';
+import { EventType, event } from '../../../src/host/durable/history.js';
 import { emptyBook, type InstanceRecord } from '../../../src/host/durable/instance-record.js';
 import { admitEvent, applyEpisode, cancelAllTimers, emptyOutbound, isOpenTask } from '../../../src/host/durable/sdk-bookkeeping.js';
 
@@ -9,13 +9,26 @@ const now = new Date('2026-01-01T00:00:00.000Z');
 
 function record(): InstanceRecord {
   return {
-    instanceId: 'i', name: 'o', executionId: 'e', runtimeStatus: 'Running', input: null, output: null, customStatus: null,
-    createdTime: now.toISOString(), lastUpdatedTime: now.toISOString(), historyLength: 0, book: emptyBook(),
+    instanceId: 'i',
+    name: 'o',
+    executionId: 'e',
+    runtimeStatus: 'Running',
+    input: null,
+    output: null,
+    customStatus: null,
+    createdTime: now.toISOString(),
+    lastUpdatedTime: now.toISOString(),
+    historyLength: 0,
+    book: emptyBook(),
   };
 }
 
 const activity = (name: string): Action => ({ actionType: ActionType.CallActivity, functionName: name, input: '"x"' });
-const timer = (ms: number, isCanceled = false): Action => ({ actionType: ActionType.CreateTimer, fireAt: new Date(now.getTime() + ms).toISOString(), isCanceled });
+const timer = (ms: number, isCanceled = false): Action => ({
+  actionType: ActionType.CreateTimer,
+  fireAt: new Date(now.getTime() + ms).toISOString(),
+  isCanceled,
+});
 const waitEvent: Action = { actionType: ActionType.WaitForExternalEvent, externalEventName: 'go' };
 
 describe('task ids follow the SDK numbering', () => {
@@ -23,7 +36,10 @@ describe('task ids follow the SDK numbering', () => {
     const r = record();
     const out = emptyOutbound();
     const first = applyEpisode(r, { isDone: false, actions: [activity('a'), waitEvent, timer(1000)] }, now, out);
-    expect(first.map((e) => [e.EventType, e.EventId])).toEqual([[EventType.TaskScheduled, 0], [EventType.TimerCreated, 1]]);
+    expect(first.map((e) => [e.EventType, e.EventId])).toEqual([
+      [EventType.TaskScheduled, 0],
+      [EventType.TimerCreated, 1],
+    ]);
     expect(out.activities).toEqual([{ instanceId: 'i', executionId: 'e', taskId: 0, name: 'a', input: 'x' }]);
     expect(out.timers.map((t) => t.timerId)).toEqual([1]);
 
@@ -59,26 +75,42 @@ describe('task ids follow the SDK numbering', () => {
 
   it('an unsupported action fails the instance with a reason naming it', () => {
     const r = record();
-    applyEpisode(r, { isDone: false, actions: [{ actionType: ActionType.CallSubOrchestrator, functionName: 'child' }] }, now, emptyOutbound());
+    applyEpisode(
+      r,
+      { isDone: false, actions: [{ actionType: ActionType.CallSubOrchestrator, functionName: 'child' }] },
+      now,
+      emptyOutbound(),
+    );
     expect(r.runtimeStatus).toBe('Failed');
     expect(r.output).toContain('CallSubOrchestrator');
   });
 });
 
 describe('retries', () => {
-  const retry: Action = { actionType: ActionType.CallActivityWithRetry, functionName: 'flaky', input: '"k"', retryOptions: { firstRetryIntervalInMilliseconds: 100, maxNumberOfAttempts: 2, backoffCoefficient: 2 } };
+  const retry: Action = {
+    actionType: ActionType.CallActivityWithRetry,
+    functionName: 'flaky',
+    input: '"k"',
+    retryOptions: { firstRetryIntervalInMilliseconds: 100, maxNumberOfAttempts: 2, backoffCoefficient: 2 },
+  };
 
   it('a failure becomes a retry timer with the next id; its firing schedules the next attempt with the id after that', () => {
     const r = record();
     applyEpisode(r, { isDone: false, actions: [retry] }, now, emptyOutbound());
     const failed = emptyOutbound();
     const onFail = admitEvent(r, event(EventType.TaskFailed, { TaskScheduledId: 0, Reason: 'no' }), now, failed);
-    expect(onFail.map((e) => [e.EventType, e.EventId])).toEqual([[EventType.TaskFailed, -1], [EventType.TimerCreated, 1]]);
+    expect(onFail.map((e) => [e.EventType, e.EventId])).toEqual([
+      [EventType.TaskFailed, -1],
+      [EventType.TimerCreated, 1],
+    ]);
     expect(failed.timers).toEqual([{ instanceId: 'i', executionId: 'e', timerId: 1, fireAt: '2026-01-01T00:00:00.100Z' }]);
 
     const fired = emptyOutbound();
     const onFire = admitEvent(r, event(EventType.TimerFired, { TimerId: 1 }), now, fired);
-    expect(onFire.map((e) => [e.EventType, e.EventId])).toEqual([[EventType.TimerFired, -1], [EventType.TaskScheduled, 2]]);
+    expect(onFire.map((e) => [e.EventType, e.EventId])).toEqual([
+      [EventType.TimerFired, -1],
+      [EventType.TaskScheduled, 2],
+    ]);
     expect(fired.activities).toEqual([{ instanceId: 'i', executionId: 'e', taskId: 2, name: 'flaky', input: 'k' }]);
     expect(isOpenTask(r, onFire, 2)).toBe(true);
     expect(r.book.retries[0]?.attempt).toBe(2);

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubLease } from '../../../src/host/durable/view/hub-lease.js';
 import type { RunningAzurite } from '../../../src/host/storage/azurite.js';
 import { createStorageClients, type StorageClients } from '../../../src/host/storage/connection.js';
-import { HubLease } from '../../../src/host/durable/view/hub-lease.js';
 import { captureLog, eventually, startTestAzurite } from '../../support/stack.js';
 
 const BUILT = path.join(__dirname, '../../../dist/src/host/durable/view/hub-lease.js');
@@ -45,7 +45,11 @@ async function ownerProcess(hubName: string): Promise<ChildProcess> {
       ownerId: 'child', leaseSeconds: 15, log: () => {} });
     l.acquire().then(() => console.log('held'));
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, CS: azurite.connectionString }, stdio: ['ignore', 'pipe', 'pipe'], cwd: path.join(__dirname, '../../..') });
+  const child = spawn(process.execPath, ['-e', script], {
+    env: { ...process.env, CS: azurite.connectionString },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: path.join(__dirname, '../../..'),
+  });
   children.push(child);
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
@@ -102,16 +106,29 @@ describe('task hub lease', () => {
     const first = lease('LeaseHubD', 'first');
     await first.acquire();
     const log = captureLog();
-    const second = new HubLease({ blobs: storage.blobs, hubName: 'LeaseHubD', ownerId: 'second', leaseSeconds: 15, pollMs: 200, log: log.log });
+    const second = new HubLease({
+      blobs: storage.blobs,
+      hubName: 'LeaseHubD',
+      ownerId: 'second',
+      leaseSeconds: 15,
+      pollMs: 200,
+      log: log.log,
+    });
     const abort = new AbortController();
     const waiting = second.acquire(abort.signal);
-    await eventually(() => (log.lines.some((l) => l.message.includes('second waits for its lease')) ? true : undefined), 10_000, 'the second owner to wait');
+    await eventually(
+      () => (log.lines.some((l) => l.message.includes('second waits for its lease')) ? true : undefined),
+      10_000,
+      'the second owner to wait',
+    );
     abort.abort(new Error('host stopping'));
     await expect(waiting).rejects.toThrow('host stopping');
     await first.release();
   });
 
   it('refuses a lease length storage would not accept', () => {
-    expect(() => new HubLease({ blobs: storage.blobs, hubName: 'x', ownerId: 'o', leaseSeconds: 5, log: () => undefined })).toThrow(/15 to 60/);
+    expect(() => new HubLease({ blobs: storage.blobs, hubName: 'x', ownerId: 'o', leaseSeconds: 5, log: () => undefined })).toThrow(
+      /15 to 60/,
+    );
   });
 });

@@ -19,7 +19,10 @@ describe('keys as the Azure Storage provider forms them', () => {
 
 describe('history transactions', () => {
   it('split at 99 rows plus the sentinel, which is marked complete only in the last batch', () => {
-    const rows = Array.from({ length: 150 }, (_, i) => historyRow('i', 'e', i, event(EventType.EventRaised, { Name: `n${i}` }), { hubName: 'H' }).entity);
+    const rows = Array.from(
+      { length: 150 },
+      (_, i) => historyRow('i', 'e', i, event(EventType.EventRaised, { Name: `n${i}` }), { hubName: 'H' }).entity,
+    );
     const batches = historyBatches('i', 'e', rows);
     expect(batches.map((b) => b.length)).toEqual([100, 52]);
     expect(batches.map((b) => b.at(-1))).toMatchObject([
@@ -31,7 +34,10 @@ describe('history transactions', () => {
 
   it('split before 4 MB when the rows are large', () => {
     const big = 'z'.repeat(25_000);
-    const rows = Array.from({ length: 80 }, (_, i) => historyRow('i', 'e', i, event(EventType.TaskCompleted, { TaskScheduledId: i, Result: big }), { hubName: 'H' }).entity);
+    const rows = Array.from(
+      { length: 80 },
+      (_, i) => historyRow('i', 'e', i, event(EventType.TaskCompleted, { TaskScheduledId: i, Result: big }), { hubName: 'H' }).entity,
+    );
     const batches = historyBatches('i', 'e', rows);
     expect(batches.length).toBeGreaterThan(1);
     for (const b of batches) expect(b.reduce((n, r) => n + JSON.stringify(r).length, 0)).toBeLessThan(4 * 1024 * 1024);

@@ -1,11 +1,11 @@
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { odata, type TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EventType, event, type HistoryEvent } from '../../../src/host/durable/history.js';
+import { escapePartitionKey } from '../../../src/host/durable/view/partition-key.js';
+import { type InstanceSnapshot, ViewWriter, type ViewWriterOptions } from '../../../src/host/durable/view/view-writer.js';
 import type { RunningAzurite } from '../../../src/host/storage/azurite.js';
 import { createStorageClients, type StorageClients } from '../../../src/host/storage/connection.js';
-import { EventType, event, type HistoryEvent } from '../../../src/host/durable/history.js';
-import { ViewWriter, type InstanceSnapshot, type ViewWriterOptions } from '../../../src/host/durable/view/view-writer.js';
-import { escapePartitionKey } from '../../../src/host/durable/view/partition-key.js';
 import { captureLog, eventually, startTestAzurite } from '../../support/stack.js';
 
 let azurite: RunningAzurite;
@@ -19,7 +19,11 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-interface Hub { instances: TableClient; history: TableClient; hubName: string }
+interface Hub {
+  instances: TableClient;
+  history: TableClient;
+  hubName: string;
+}
 
 async function hub(hubName: string, create = true): Promise<Hub> {
   const h = { instances: storage.table(`${hubName}Instances`), history: storage.table(`${hubName}History`), hubName };
@@ -45,8 +49,16 @@ const dateOf = (v: unknown): number => Date.parse((v as { value: string }).value
 
 function snapshot(instanceId: string, fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
   return {
-    instanceId, name: 'hello', executionId: 'exec-1', runtimeStatus: 'Running', input: '"in"', output: null, customStatus: null,
-    createdTime: at(0), lastUpdatedTime: at(1), ...fields,
+    instanceId,
+    name: 'hello',
+    executionId: 'exec-1',
+    runtimeStatus: 'Running',
+    input: '"in"',
+    output: null,
+    customStatus: null,
+    createdTime: at(0),
+    lastUpdatedTime: at(1),
+    ...fields,
   };
 }
 
@@ -88,16 +100,28 @@ describe('rows in the Azure Storage provider shape', () => {
       expect(r).not.toHaveProperty('Timestamp@odata.type');
     }
     const [, started, scheduled, , , completed, timer, fired, raised, failed, finished] = got;
-    expect(started).toMatchObject({ Name: typed('String', 'hello'), Input: typed('String', '"in"'), GenerateNewTrace: typed('Boolean', 'false') });
+    expect(started).toMatchObject({
+      Name: typed('String', 'hello'),
+      Input: typed('String', '"in"'),
+      GenerateNewTrace: typed('Boolean', 'false'),
+    });
     expect(JSON.parse((started!.OrchestrationInstance as { value: string }).value)).toEqual({ InstanceId: id, ExecutionId: 'exec-1' });
     expect(scheduled).toMatchObject({ Name: typed('String', 'sayHello'), EventId: typed('Int32', '0') });
-    expect(completed).toMatchObject({ TaskScheduledId: typed('Int32', '0'), Result: typed('String', '"hi"'), IsPlayed: typed('Boolean', 'true') });
+    expect(completed).toMatchObject({
+      TaskScheduledId: typed('Int32', '0'),
+      Result: typed('String', '"hi"'),
+      IsPlayed: typed('Boolean', 'true'),
+    });
     expect((timer!.FireAt as { type: string }).type).toBe('DateTime');
     expect(dateOf(timer!.FireAt)).toBe(Date.parse(at(30)));
     expect(fired).toMatchObject({ TimerId: typed('Int32', '1') });
     expect(dateOf(fired!.FireAt)).toBe(Date.parse(at(30)));
     expect(raised).toMatchObject({ Name: typed('String', 'approve'), Input: typed('String', '{"ok":true}') });
-    expect(failed).toMatchObject({ TaskScheduledId: typed('Int32', '2'), Reason: typed('String', 'boom'), Details: typed('String', 'stack') });
+    expect(failed).toMatchObject({
+      TaskScheduledId: typed('Int32', '2'),
+      Reason: typed('String', 'boom'),
+      Details: typed('String', 'stack'),
+    });
     expect(finished).toMatchObject({ OrchestrationStatus: typed('String', 'Completed'), Result: typed('String', '"done"') });
     expect(got.at(-1)).toMatchObject({ ExecutionId: typed('String', 'exec-1'), IsCheckpointComplete: typed('Boolean', 'true') });
     expect((got.at(-1)!.CheckpointCompletedTimestamp as { type: string }).type).toBe('DateTime');
@@ -105,12 +129,23 @@ describe('rows in the Azure Storage provider shape', () => {
     const [instance, ...more] = await rows(h.instances, id);
     expect(more).toHaveLength(0);
     expect(instance).toMatchObject({
-      partitionKey: 'shape^0one^21', rowKey: '',
-      Name: typed('String', 'hello'), Version: typed('String', ''), ExecutionId: typed('String', 'exec-1'),
-      RuntimeStatus: typed('String', 'Completed'), Input: typed('String', '"in"'), Output: typed('String', '"done"'),
-      CustomStatus: typed('String', 'null'), Generation: typed('Int32', '0'), TaskHubName: typed('String', 'ShapeHub'),
+      partitionKey: 'shape^0one^21',
+      rowKey: '',
+      Name: typed('String', 'hello'),
+      Version: typed('String', ''),
+      ExecutionId: typed('String', 'exec-1'),
+      RuntimeStatus: typed('String', 'Completed'),
+      Input: typed('String', '"in"'),
+      Output: typed('String', '"done"'),
+      CustomStatus: typed('String', 'null'),
+      Generation: typed('Int32', '0'),
+      TaskHubName: typed('String', 'ShapeHub'),
     });
-    for (const [column, expected] of [['CreatedTime', at(0)], ['LastUpdatedTime', at(33)], ['CompletedTime', at(33)]] as const) {
+    for (const [column, expected] of [
+      ['CreatedTime', at(0)],
+      ['LastUpdatedTime', at(33)],
+      ['CompletedTime', at(33)],
+    ] as const) {
       expect((instance![column] as { type: string }).type).toBe('DateTime');
       expect(dateOf(instance![column])).toBe(Date.parse(expected));
     }
@@ -175,7 +210,11 @@ describe('coalescing, purge and restart of an id', () => {
     w.start();
     for (let i = 0; i < 10; i++) {
       const status = i === 9 ? 'Completed' : 'Running';
-      w.update(snapshot('c-1', { runtimeStatus: status, customStatus: `"step ${i}"`, lastUpdatedTime: at(i) }), [ev(EventType.EventRaised, { Name: `e${i}` }, i)], i);
+      w.update(
+        snapshot('c-1', { runtimeStatus: status, customStatus: `"step ${i}"`, lastUpdatedTime: at(i) }),
+        [ev(EventType.EventRaised, { Name: `e${i}` }, i)],
+        i,
+      );
     }
     expect(w.lag().pendingInstances).toBe(1);
     const [instance] = await eventually(async () => {
@@ -226,14 +265,25 @@ describe('coalescing, purge and restart of an id', () => {
   it('a newer execution of the same id takes over the rows and the sentinel', async () => {
     const h = await hub('RestartHub');
     const w = writer(h);
-    const first = [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1), ev(EventType.ExecutionCompleted, { Result: '1' }, 2), ev(EventType.OrchestratorCompleted, {}, 2)];
+    const first = [
+      ev(EventType.ExecutionStarted, { Name: 'hello' }, 1),
+      ev(EventType.ExecutionCompleted, { Result: '1' }, 2),
+      ev(EventType.OrchestratorCompleted, {}, 2),
+    ];
     w.update(snapshot('r-1', { runtimeStatus: 'Completed', completedTime: at(2) }), first, 0);
     await w.flush();
-    w.update(snapshot('r-1', { executionId: 'exec-2', createdTime: at(10), lastUpdatedTime: at(10) }), [ev(EventType.ExecutionStarted, { Name: 'hello' }, 10)], 0);
+    w.update(
+      snapshot('r-1', { executionId: 'exec-2', createdTime: at(10), lastUpdatedTime: at(10) }),
+      [ev(EventType.ExecutionStarted, { Name: 'hello' }, 10)],
+      0,
+    );
     await w.flush();
     const history = await rows(h.history, 'r-1');
     expect(history.map((r) => [r.rowKey, (r.ExecutionId as { value: string }).value])).toEqual([
-      ['0000000000000000', 'exec-2'], ['0000000000000001', 'exec-1'], ['0000000000000002', 'exec-1'], ['sentinel', 'exec-2'],
+      ['0000000000000000', 'exec-2'],
+      ['0000000000000001', 'exec-1'],
+      ['0000000000000002', 'exec-1'],
+      ['sentinel', 'exec-2'],
     ]);
     const [instance] = await rows(h.instances, 'r-1');
     expect(instance).toMatchObject({ ExecutionId: typed('String', 'exec-2'), RuntimeStatus: typed('String', 'Running') });
@@ -247,7 +297,10 @@ describe('a bounded share of the machine', () => {
     let open = 0;
     let most = 0;
     // Counts the real clients' requests in flight (each call still goes to Azurite).
-    for (const [table, method] of [[h.instances, 'upsertEntity'], [h.history, 'submitTransaction']] as const) {
+    for (const [table, method] of [
+      [h.instances, 'upsertEntity'],
+      [h.history, 'submitTransaction'],
+    ] as const) {
       const calls = table as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       const original = calls[method]!.bind(table);
       calls[method] = async (...args: unknown[]) => {
@@ -295,8 +348,16 @@ describe('failed writes are retried, not lost', () => {
       w.start();
       const ports = own.ports;
       await own.stop();
-      w.update(snapshot('d-1', { runtimeStatus: 'Completed' }), [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1), ev(EventType.ExecutionCompleted, { Result: '2' }, 2)], 0);
-      await eventually(() => (log.lines.some((l) => l.message.includes('writing d-1 failed')) ? true : undefined), 30_000, 'a failed write to be logged');
+      w.update(
+        snapshot('d-1', { runtimeStatus: 'Completed' }),
+        [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1), ev(EventType.ExecutionCompleted, { Result: '2' }, 2)],
+        0,
+      );
+      await eventually(
+        () => (log.lines.some((l) => l.message.includes('writing d-1 failed')) ? true : undefined),
+        30_000,
+        'a failed write to be logged',
+      );
       expect(w.lag().pendingInstances).toBe(1);
       // In-memory Azurite comes back empty: the writer must also recreate the tables.
       own = await startAzurite({ blobPort: ports.blob, queuePort: ports.queue, tablePort: ports.table });

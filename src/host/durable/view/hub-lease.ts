@@ -41,7 +41,8 @@ export class HubLease {
 
   constructor(private readonly o: HubLeaseOptions) {
     const seconds = o.leaseSeconds ?? 30;
-    if (!Number.isInteger(seconds) || seconds < 15 || seconds > 60) throw new RangeError(`leaseSeconds must be a whole number from 15 to 60, not ${seconds}`);
+    if (!Number.isInteger(seconds) || seconds < 15 || seconds > 60)
+      throw new RangeError(`leaseSeconds must be a whole number from 15 to 60, not ${seconds}`);
     this.leaseSeconds = seconds;
     this.pollMs = Math.max(50, o.pollMs ?? 1000);
     this.container = o.blobs.getContainerClient(`${o.hubName.toLowerCase()}-leases`);
@@ -67,7 +68,8 @@ export class HubLease {
         const status = statusOf(err);
         if (status === 404) await this.createBlob();
         else if (status === 409) {
-          if (!waitingLogged) this.o.log('info', `task hub ${this.o.hubName} is owned by another host; ${this.o.ownerId} waits for its lease`);
+          if (!waitingLogged)
+            this.o.log('info', `task hub ${this.o.hubName} is owned by another host; ${this.o.ownerId} waits for its lease`);
           waitingLogged = true;
           await sleep(this.pollMs, signal);
         } else {
@@ -80,7 +82,9 @@ export class HubLease {
     this.lastRenewed = Date.now();
     this.o.log('info', `task hub ${this.o.hubName} lease acquired by ${this.o.ownerId}`);
     // Diagnostic only (who holds it, for Storage Explorer); never read to decide anything.
-    await this.blob.setMetadata({ owner: this.o.ownerId.replace(/[^\x20-\x7e]/g, '?') }, { conditions: { leaseId: this.lease.leaseId } }).catch(() => undefined);
+    await this.blob
+      .setMetadata({ owner: this.o.ownerId.replace(/[^\x20-\x7e]/g, '?') }, { conditions: { leaseId: this.lease.leaseId } })
+      .catch(() => undefined);
     this.scheduleRenewal();
   }
 

@@ -30,8 +30,15 @@ export interface InstanceSnapshot extends InstanceStatus {
 
 export type Row = TableEntity<Record<string, unknown>>;
 /** A value to upload, gzip-compressed, to the large-message container under `blobName`. */
-export interface LargeValue { blobName: string; content: string }
-export interface BuiltRow { entity: Row; blobs: LargeValue[]; omitted: string[] }
+export interface LargeValue {
+  blobName: string;
+  content: string;
+}
+export interface BuiltRow {
+  entity: Row;
+  blobs: LargeValue[];
+  omitted: string[];
+}
 
 export interface RowOptions {
   hubName: string;
@@ -56,19 +63,64 @@ type Field = readonly [name: string, kind: Kind, fallback?: unknown];
 
 /** The [DataMember]s of each DurableTask.Core event class, in declaration order. */
 const FIELDS: Partial<Record<EventType, readonly Field[]>> = {
-  [EventType.ExecutionStarted]: [['ParentInstance', 'json'], ['Name', 'string'], ['Version', 'string'], ['Input', 'string'], ['Tags', 'json'],
-    ['Correlation', 'string'], ['ParentTraceContext', 'json'], ['ScheduledStartTime', 'datetime'], ['Generation', 'int'], ['GenerateNewTrace', 'bool', false]],
-  [EventType.ExecutionCompleted]: [['OrchestrationStatus', 'string', 'Completed'], ['Result', 'string'], ['FailureDetails', 'json']],
+  [EventType.ExecutionStarted]: [
+    ['ParentInstance', 'json'],
+    ['Name', 'string'],
+    ['Version', 'string'],
+    ['Input', 'string'],
+    ['Tags', 'json'],
+    ['Correlation', 'string'],
+    ['ParentTraceContext', 'json'],
+    ['ScheduledStartTime', 'datetime'],
+    ['Generation', 'int'],
+    ['GenerateNewTrace', 'bool', false],
+  ],
+  [EventType.ExecutionCompleted]: [
+    ['OrchestrationStatus', 'string', 'Completed'],
+    ['Result', 'string'],
+    ['FailureDetails', 'json'],
+  ],
   // Not a provider event class (the provider records failure as ExecutionCompleted/Failed); our engine emits it, so keep what it carries.
-  [EventType.ExecutionFailed]: [['OrchestrationStatus', 'string', 'Failed'], ['Result', 'string'], ['Reason', 'string'], ['Details', 'string'], ['FailureDetails', 'json']],
+  [EventType.ExecutionFailed]: [
+    ['OrchestrationStatus', 'string', 'Failed'],
+    ['Result', 'string'],
+    ['Reason', 'string'],
+    ['Details', 'string'],
+    ['FailureDetails', 'json'],
+  ],
   [EventType.ExecutionTerminated]: [['Input', 'string']],
-  [EventType.TaskScheduled]: [['Name', 'string'], ['Version', 'string'], ['Input', 'string'], ['ParentTraceContext', 'json'], ['Tags', 'json']],
-  [EventType.TaskCompleted]: [['TaskScheduledId', 'int'], ['Result', 'string']],
-  [EventType.TaskFailed]: [['TaskScheduledId', 'int'], ['Reason', 'string'], ['Details', 'string'], ['FailureDetails', 'json']],
+  [EventType.TaskScheduled]: [
+    ['Name', 'string'],
+    ['Version', 'string'],
+    ['Input', 'string'],
+    ['ParentTraceContext', 'json'],
+    ['Tags', 'json'],
+  ],
+  [EventType.TaskCompleted]: [
+    ['TaskScheduledId', 'int'],
+    ['Result', 'string'],
+  ],
+  [EventType.TaskFailed]: [
+    ['TaskScheduledId', 'int'],
+    ['Reason', 'string'],
+    ['Details', 'string'],
+    ['FailureDetails', 'json'],
+  ],
   [EventType.TimerCreated]: [['FireAt', 'datetime']],
-  [EventType.TimerFired]: [['TimerId', 'int'], ['FireAt', 'datetime']],
-  [EventType.EventRaised]: [['Name', 'string'], ['Input', 'string'], ['ParentTraceContext', 'json']],
-  [EventType.ContinueAsNew]: [['OrchestrationStatus', 'string', 'ContinuedAsNew'], ['Result', 'string'], ['FailureDetails', 'json']],
+  [EventType.TimerFired]: [
+    ['TimerId', 'int'],
+    ['FireAt', 'datetime'],
+  ],
+  [EventType.EventRaised]: [
+    ['Name', 'string'],
+    ['Input', 'string'],
+    ['ParentTraceContext', 'json'],
+  ],
+  [EventType.ContinueAsNew]: [
+    ['OrchestrationStatus', 'string', 'ContinuedAsNew'],
+    ['Result', 'string'],
+    ['FailureDetails', 'json'],
+  ],
   [EventType.ExecutionSuspended]: [['Reason', 'string']],
   [EventType.ExecutionResumed]: [['Reason', 'string']],
 };
@@ -81,18 +133,24 @@ function dateTime(value: unknown): { value: string; type: 'DateTime' } | undefin
 function column(value: unknown, kind: Kind): unknown {
   if (value === undefined || value === null) return undefined;
   switch (kind) {
-    case 'string': return typeof value === 'string' ? value : JSON.stringify(value);
-    case 'json': return typeof value === 'string' ? value : JSON.stringify(value);
-    case 'int': return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
-    case 'bool': return typeof value === 'boolean' ? value : undefined;
-    case 'datetime': return dateTime(value);
+    case 'string':
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    case 'json':
+      return typeof value === 'string' ? value : JSON.stringify(value);
+    case 'int':
+      return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+    case 'bool':
+      return typeof value === 'boolean' ? value : undefined;
+    case 'datetime':
+      return dateTime(value);
   }
 }
 
 export function historyRow(instanceId: string, executionId: string, sequence: number, e: HistoryEvent, o: RowOptions): BuiltRow {
   const typeName = EventType[e.EventType] ?? `EventType${e.EventType}`;
   const entity: Row = { partitionKey: escapePartitionKey(instanceId), rowKey: rowKey(sequence), EventType: typeName };
-  if (e.EventType === EventType.ExecutionStarted) entity.OrchestrationInstance = JSON.stringify({ InstanceId: instanceId, ExecutionId: executionId });
+  if (e.EventType === EventType.ExecutionStarted)
+    entity.OrchestrationInstance = JSON.stringify({ InstanceId: instanceId, ExecutionId: executionId });
   for (const [name, kind, fallback] of FIELDS[e.EventType] ?? []) {
     const value = column(e[name] ?? fallback, kind);
     if (value !== undefined) entity[name] = value;
@@ -107,22 +165,36 @@ export function historyRow(instanceId: string, executionId: string, sequence: nu
 
 /** The provider's per-partition marker: which execution the rows belong to, and that the checkpoint finished. */
 export function sentinelRow(instanceId: string, executionId: string, complete: boolean, now = new Date()): Row {
-  const row: Row = { partitionKey: escapePartitionKey(instanceId), rowKey: SENTINEL_ROW_KEY, ExecutionId: executionId, IsCheckpointComplete: complete };
+  const row: Row = {
+    partitionKey: escapePartitionKey(instanceId),
+    rowKey: SENTINEL_ROW_KEY,
+    ExecutionId: executionId,
+    IsCheckpointComplete: complete,
+  };
   if (complete) row.CheckpointCompletedTimestamp = { value: now.toISOString(), type: 'DateTime' };
   return row;
 }
 
 export function instanceRow(s: InstanceSnapshot, o: RowOptions): BuiltRow {
   const entity: Row = {
-    partitionKey: escapePartitionKey(s.instanceId), rowKey: '',
-    Name: s.name, Version: s.version ?? '', ExecutionId: s.executionId, RuntimeStatus: s.runtimeStatus,
-    Generation: s.generation ?? 0, TaskHubName: o.hubName,
+    partitionKey: escapePartitionKey(s.instanceId),
+    rowKey: '',
+    Name: s.name,
+    Version: s.version ?? '',
+    ExecutionId: s.executionId,
+    RuntimeStatus: s.runtimeStatus,
+    Generation: s.generation ?? 0,
+    TaskHubName: o.hubName,
   };
   if (s.input !== null) entity.Input = s.input;
   if (s.output !== null) entity.Output = s.output;
   // The provider writes a missing custom status as the string "null" once the orchestrator ran (durabletask#477).
   if (s.runtimeStatus !== 'Pending') entity.CustomStatus = s.customStatus ?? 'null';
-  for (const [name, value] of [['CreatedTime', s.createdTime], ['LastUpdatedTime', s.lastUpdatedTime], ['CompletedTime', s.completedTime]] as const) {
+  for (const [name, value] of [
+    ['CreatedTime', s.createdTime],
+    ['LastUpdatedTime', s.lastUpdatedTime],
+    ['CompletedTime', s.completedTime],
+  ] as const) {
     const at = dateTime(value);
     if (at) entity[name] = at;
   }

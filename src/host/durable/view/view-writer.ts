@@ -31,7 +31,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { ContainerClient } from '@azure/storage-blob';
 import type { HistoryEvent } from '../history.js';
 import { escapePartitionKey } from './partition-key.js';
-import { historyBatches, historyRow, instanceRow, type BuiltRow, type InstanceSnapshot, type RowOptions } from './view-rows.js';
+import { type BuiltRow, historyBatches, historyRow, type InstanceSnapshot, instanceRow, type RowOptions } from './view-rows.js';
 
 export type { InstanceSnapshot } from './view-rows.js';
 
@@ -160,11 +160,14 @@ export class ViewWriter {
     if (this.timer && this.timerAt <= at) return;
     clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.holdProcess(this.timer);
   }
 
@@ -204,10 +207,15 @@ export class ViewWriter {
     }
     if (!this.saturated || this.busyShare >= 1) return;
     this.resting++;
-    this.holdProcess(setTimeout(() => {
-      this.resting--;
-      this.pump();
-    }, tookMs * (1 / this.busyShare - 1)));
+    this.holdProcess(
+      setTimeout(
+        () => {
+          this.resting--;
+          this.pump();
+        },
+        tookMs * (1 / this.busyShare - 1),
+      ),
+    );
   }
 
   /**
@@ -226,7 +234,10 @@ export class ViewWriter {
       }
       if (c.snapshot) await this.writeRows(c.snapshot, c.events);
       if (this.failuresSinceSuccess > 0) {
-        this.o.log('info', `view: writes succeed again (${id} after ${c.attempts + 1} attempts; ${this.failuresSinceSuccess} failed writes in all)`);
+        this.o.log(
+          'info',
+          `view: writes succeed again (${id} after ${c.attempts + 1} attempts; ${this.failuresSinceSuccess} failed writes in all)`,
+        );
         this.failuresSinceSuccess = 0;
       }
     } catch (err) {
@@ -235,11 +246,17 @@ export class ViewWriter {
   }
 
   private async writeRows(s: InstanceSnapshot, events: Map<number, HistoryEvent>): Promise<void> {
-    const history = [...events.entries()].sort(([a], [b]) => a - b).map(([seq, e]) => historyRow(s.instanceId, s.executionId, seq, e, this.rows));
+    const history = [...events.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([seq, e]) => historyRow(s.instanceId, s.executionId, seq, e, this.rows));
     const instance = instanceRow(s, this.rows);
     await this.uploadLarge([...history, instance]);
     if (history.length > 0) {
-      for (const batch of historyBatches(s.instanceId, s.executionId, history.map((r) => r.entity))) {
+      for (const batch of historyBatches(
+        s.instanceId,
+        s.executionId,
+        history.map((r) => r.entity),
+      )) {
         await this.o.history.submitTransaction(batch.map((row): TransactionAction => ['upsert', row, 'Replace']));
       }
     }
@@ -248,7 +265,11 @@ export class ViewWriter {
 
   private async uploadLarge(rows: BuiltRow[]): Promise<void> {
     for (const row of rows) {
-      if (row.omitted.length > 0) this.o.log('warn', `view: ${row.entity.partitionKey}/${row.entity.rowKey}: ${row.omitted.join(', ')} over 60 KB and no large-message container; written as a note instead`);
+      if (row.omitted.length > 0)
+        this.o.log(
+          'warn',
+          `view: ${row.entity.partitionKey}/${row.entity.rowKey}: ${row.omitted.join(', ')} over 60 KB and no large-message container; written as a note instead`,
+        );
       for (const blob of row.blobs) {
         const body = gzipSync(blob.content);
         await this.o.largeMessages?.getBlockBlobClient(blob.blobName).upload(body, body.length);
@@ -267,7 +288,9 @@ export class ViewWriter {
       if (!isNotFound(err)) throw err;
     }
     for (let i = 0; i < keys.length; i += 100) {
-      await this.o.history.submitTransaction(keys.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey: pk, rowKey }]));
+      await this.o.history.submitTransaction(
+        keys.slice(i, i + 100).map((rowKey): TransactionAction => ['delete', { partitionKey: pk, rowKey }]),
+      );
     }
     await this.o.instances.deleteEntity(pk, '').catch((err: unknown) => {
       if (!isNotFound(err)) throw err;
@@ -348,5 +371,10 @@ function isNotFound(err: unknown): boolean {
 
 function describe(err: unknown): string {
   const e = err as { statusCode?: number; code?: string; message?: string } | null;
-  return [e?.statusCode, e?.code, e?.message ?? String(err)].filter((x) => x !== undefined).join(' ').split('\n')[0] ?? String(err);
+  return (
+    [e?.statusCode, e?.code, e?.message ?? String(err)]
+      .filter((x) => x !== undefined)
+      .join(' ')
+      .split('\n')[0] ?? String(err)
+  );
 }

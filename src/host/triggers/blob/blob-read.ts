@@ -51,7 +51,12 @@ export async function readBlob(blob: BlobClient): Promise<BlobVersion | undefine
  * `{FileName}` token arrives as `fileName`, metadata keys camel-cased, and a token value that is
  * JSON (a blob named `42`) arrives parsed, as the worker's `fromRpcTriggerMetadata` does.
  */
-export function blobTriggerMetadata(blobPath: string, uri: string, tokens: Record<string, string>, version: BlobVersion): Record<string, unknown> {
+export function blobTriggerMetadata(
+  blobPath: string,
+  uri: string,
+  tokens: Record<string, string>,
+  version: BlobVersion,
+): Record<string, unknown> {
   return toWorkerMetadata({
     ...tokens,
     BlobTrigger: blobPath,

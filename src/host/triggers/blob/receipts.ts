@@ -19,7 +19,12 @@ export class BlobReceipts {
   private readonly hosts: ContainerClient;
   private readonly prefix: string;
 
-  constructor(hostStorage: StorageClients, hostId: string, functionId: string, private readonly container: string) {
+  constructor(
+    hostStorage: StorageClients,
+    hostId: string,
+    functionId: string,
+    private readonly container: string,
+  ) {
     this.hosts = hostStorage.blobs.getContainerClient(HOSTS_CONTAINER);
     this.prefix = `blobreceipts/${hostId}/${functionId}/`;
   }

@@ -36,7 +36,9 @@ const SEARCH_DAYS = 366 * 30;
 export function parseCron(expression: string): CronSchedule {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 6 && parts.length !== 5) {
-    throw new Error(`"${expression}" is not an NCRONTAB expression: it needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), or 5 without seconds; it has ${parts.length}.`);
+    throw new Error(
+      `"${expression}" is not an NCRONTAB expression: it needs 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), or 5 without seconds; it has ${parts.length}.`,
+    );
   }
   const fields = parts.length === 5 ? ['0', ...parts] : parts;
   const [seconds, minutes, hours, days, months, weekdays] = fields.map((text, i) => parseField(text, FIELDS[i] as FieldSpec, expression));

@@ -19,7 +19,9 @@ export function parseSchedule(text: string, functionName: string): TimerSchedule
   if (span) {
     const [, days = '0', h = '0', m = '0', s = '0'] = span;
     if (Number(h) > 23 || Number(m) > 59 || Number(s) > 59) {
-      throw new Error(`Function ${functionName}: timer schedule "${text}" is not a valid TimeSpan (hh:mm:ss with hh < 24, mm and ss < 60).`);
+      throw new Error(
+        `Function ${functionName}: timer schedule "${text}" is not a valid TimeSpan (hh:mm:ss with hh < 24, mm and ss < 60).`,
+      );
     }
     const ms = (((Number(days) * 24 + Number(h)) * 60 + Number(m)) * 60 + Number(s)) * 1000;
     if (ms <= 0) throw new Error(`Function ${functionName}: timer schedule "${text}" must be a positive interval.`);

@@ -41,7 +41,9 @@ export class TimerStatusStore {
 
   async write(status: ScheduleStatus): Promise<void> {
     const body = JSON.stringify({ Last: status.last, Next: status.next, LastUpdated: status.lastUpdated });
-    await this.container.getBlockBlobClient(this.path).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await this.container
+      .getBlockBlobClient(this.path)
+      .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
   }
 }
 
@@ -54,7 +56,8 @@ function parseStatus(text: string): ScheduleStatus | undefined {
   }
   if (typeof json !== 'object' || json === null) return undefined;
   const { Last, Next, LastUpdated } = json as Record<string, unknown>;
-  const iso = (v: unknown): string | undefined => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : undefined);
+  const iso = (v: unknown): string | undefined =>
+    typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : undefined;
   const next = iso(Next);
   const lastUpdated = iso(LastUpdated);
   if (!next || !lastUpdated) return undefined;
