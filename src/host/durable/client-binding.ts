@@ -26,9 +26,9 @@ function requiredQuery(urls: ClientBindingUrls): string {
 }
 
 /**
- * The `durableClient` input binding's value (durable-host-contract.md §2). `rpcBaseUrl` sends
- * every client call to this host's management API; the management URLs are what
- * `createCheckStatusResponse` hands out.
+ * The `durableClient` input binding's value (docs/durable-host-contract.md#2-the-durable-client-binding).
+ * `rpcBaseUrl` sends every client call to this host's management API; the management URLs are
+ * what `createCheckStatusResponse` hands out.
  */
 export function clientBindingData(urls: ClientBindingUrls): Record<string, unknown> {
   const { baseUrl, taskHubName } = urls;

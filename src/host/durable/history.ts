@@ -1,6 +1,6 @@
 /**
  * Durable Task history events in the wire shape the durable-functions SDK replays
- * (PascalCase fields, `Timestamp` ISO strings). See durable-host-contract.md §4.
+ * (PascalCase fields, `Timestamp` ISO strings). See docs/durable-host-contract.md#42-history-events-the-wire-shape.
  */
 export enum EventType {
   ExecutionStarted = 0,

@@ -25,8 +25,8 @@ const PAGE_SIZE = 100;
 
 /**
  * The subset of the Durable Functions HTTP API that the v3 `DurableClient` calls, with the real
- * extension's status codes (durable-host-contract.md §3): 202 for accepted operations, 410 for a
- * finished instance, 404 for an unknown one, 400 for malformed calls.
+ * extension's status codes (docs/durable-host-contract.md#3-the-management-api): 202 for
+ * accepted operations, 410 for a finished instance, 404 for an unknown one, 400 for malformed calls.
  */
 export async function handleManagementCall(
   engine: DurableEngine,

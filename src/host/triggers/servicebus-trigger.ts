@@ -23,7 +23,8 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
   let subscription: { close(): Promise<void> } | undefined;
   const inFlight = new Set<Promise<void>>();
   // rhea coalesces dispositions sent in the same tick, so two outcomes side by side can merge
-  // into one frame (servicebus-amqp-contract.md): settlements go out one at a time.
+  // into one frame: settlements go out one at a time
+  // (docs/servicebus-amqp-contract.md#6-dispositions-and-the-rhea-coalescing-pitfall).
   let settling: Promise<void> = Promise.resolve();
   const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
 
