@@ -38,9 +38,8 @@ function check(target: string, anchor: string | undefined): string | undefined {
 }
 
 /**
- * A doc's text by top-level section, with the file its links are relative to: a section headed
- * "Proposed README ..." is text for the lead to move into README.md, so its links are written
- * (and checked) from there. Headings inside fenced blocks are quoted text, not sections.
+ * A doc's text by top-level section, with the file its links are relative to (the doc itself).
+ * Headings inside fenced blocks are quoted text, not sections.
  */
 function sectionsOf(doc: string): { text: string; from: string }[] {
   const sections: { text: string; from: string }[] = [{ text: '', from: doc }];
@@ -48,7 +47,7 @@ function sectionsOf(doc: string): { text: string; from: string }[] {
   for (const line of readFileSync(join(ROOT, doc), 'utf8').split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     const heading = !fenced && /^#{1,2} /.test(line);
-    if (heading) sections.push({ text: '', from: /^#{1,2} Proposed README/.test(line) ? 'README.md' : doc });
+    if (heading) sections.push({ text: '', from: doc });
     const current = sections[sections.length - 1]!;
     current.text += `${line}\n`;
   }
