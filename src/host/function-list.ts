@@ -2,7 +2,6 @@ import type { RunningHost } from './host.js';
 import { describeKeys } from './http/front-setup.js';
 
 /**
-/**
  * The start banner, as Core Tools prints it: HTTP functions with methods and URLs, the rest with
  * their trigger. When keys are enforced, the URLs carry the key they need, as the portal's "Get
  * function URL" does, and the keys are listed with where they are kept. Then what the loaded app

@@ -1,3 +1,5 @@
+// Calls one function the way the Node worker does: a fresh InvocationContext from the app's own
+// library, extra inputs filled in, pre/post-invocation hooks around the handler.
 import { randomUUID } from 'node:crypto';
 import type { FunctionsLibrary } from './app-loader.js';
 import type { BindingDef, RegisteredFunction, Registry } from './registry.js';

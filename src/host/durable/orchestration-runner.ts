@@ -1,3 +1,5 @@
+// One orchestration episode: the history handed to the SDK's own orchestrator listener, and what
+// it decided (actions, custom status, completion) read back for the engine to commit.
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
 import { type Action, flattenActions } from './actions.js';

@@ -1,3 +1,5 @@
+// The timer trigger's listener: fires a function on its NCRONTAB or TimeSpan schedule, once per
+// app (a singleton lock), with isPastDue and the schedule status kept where the real host keeps them.
 import { defaultUseMonitor, parseSchedule, type TimerSchedule } from './timer/timer-schedule.js';
 import { type ScheduleStatus, TimerSingleton, TimerStatusStore } from './timer/timer-status.js';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
