@@ -12,6 +12,12 @@ export interface AppConfig {
   hubName: string;
   /** host.json `extensions.durableTask.storageProvider.connectionName`, default AzureWebJobsStorage. */
   storageSetting: string;
+  /**
+   * host.json `storageProvider.type`: `azureStorage` (the default) or `azureManaged` (the Durable
+   * Task Scheduler). The local host has no scheduler: for either it keeps Durable state itself
+   * (commit log + table view in AzureWebJobsStorage), and says so at start.
+   */
+  durableProvider: 'azureStorage' | 'azureManaged';
 }
 
 export function readAppConfig(appDir: string): AppConfig {
@@ -23,15 +29,23 @@ export function readAppConfig(appDir: string): AppConfig {
   const hostJson = (readJson(path.join(appDir, 'host.json')) ?? {}) as {
     extensions?: {
       http?: { routePrefix?: unknown };
-      durableTask?: { hubName?: unknown; storageProvider?: { connectionName?: unknown; connectionStringName?: unknown } };
+      durableTask?: { hubName?: unknown; storageProvider?: { type?: unknown; connectionName?: unknown; connectionStringName?: unknown } };
     };
   };
   const routePrefix = hostJson.extensions?.http?.routePrefix;
   const durable = hostJson.extensions?.durableTask;
   const hubName = resolveText(typeof durable?.hubName === 'string' ? durable.hubName : '', process.env);
   const provider = durable?.storageProvider;
+  const type = typeof provider?.type === 'string' ? provider.type.toLowerCase() : 'azurestorage';
+  if (type !== 'azurestorage' && type !== 'azuremanaged') {
+    throw new Error(
+      `host.json extensions.durableTask.storageProvider.type "${String(provider?.type)}": the local host knows azureStorage and azureManaged.`,
+    );
+  }
+  const durableProvider = type === 'azuremanaged' ? 'azureManaged' : 'azureStorage';
   const named = provider?.connectionName ?? provider?.connectionStringName;
-  const storageSetting = typeof named === 'string' && named ? named : 'AzureWebJobsStorage';
+  // azureManaged names the scheduler's connection, which has no meaning here: state stays in storage.
+  const storageSetting = durableProvider === 'azureStorage' && typeof named === 'string' && named ? named : 'AzureWebJobsStorage';
   return {
     appDir,
     main: pkg.main,
@@ -39,6 +53,7 @@ export function readAppConfig(appDir: string): AppConfig {
     // The extension's default hub name for Functions v4 apps is "TestHubName".
     hubName: hubName || 'TestHubName',
     storageSetting,
+    durableProvider,
   };
 }
 

@@ -130,6 +130,12 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     leaseMs: o.leaseMs,
   });
   const engine = durable.engine;
+  log(
+    'info',
+    config.durableProvider === 'azureManaged'
+      ? `host.json asks for the Durable Task Scheduler (storageProvider azureManaged); locally, Durable state for hub ${config.hubName} is kept by this host instead: commit log in ${durable.dataDir}, tables in ${config.storageSetting} as its view.`
+      : `Durable state for hub ${config.hubName}: commit log in ${durable.dataDir}, tables in ${config.storageSetting} as its view.`,
+  );
 
   const hostId = createHash('sha256').update(appDir).digest('hex').slice(0, 16);
   const busSettings = [...app.registry.functions.values()].flatMap((fn) =>
