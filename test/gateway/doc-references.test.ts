@@ -103,7 +103,9 @@ describe('references into docs/', () => {
 
   it('no code names a path outside the repository', () => {
     const sources = [...CODE.flatMap((d) => files(d, '.ts')), ...MARKDOWN];
-    const outside = sources.filter((s) => /\/work\/|\/home\/|field note #|style\.md #|shared\/design/.test(readFileSync(join(ROOT, s), 'utf8')));
+    const outside = sources.filter((s) =>
+      /\/work\/|\/home\/|field note #|style\.md #|shared\/design/.test(readFileSync(join(ROOT, s), 'utf8')),
+    );
     expect(outside.filter((s) => s !== 'test/gateway/doc-references.test.ts')).toEqual([]);
   });
 });
