@@ -3,7 +3,8 @@
 // poll is only the safety net for what that signal cannot see: a reply handled by another instance
 // of the app (Azure scales out), a cancel, a deadline. So it backs off: the first look one
 // `GATEWAY_POLL_INTERVAL_MS` after the start, then gaps that double up to a cap. The cap is the
-// documented bound on how late a completion the signal missed is seen (docs/architecture.md).
+// documented bound on how late a completion the signal missed is seen (README, the
+// `GATEWAY_POLL_INTERVAL_MS` row).
 
 /** The longest gap between two safety polls: 8 × the interval, at most 5 s, never below the interval. */
 export function safetyPollCapMs(pollIntervalMs: number): number {
