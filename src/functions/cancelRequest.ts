@@ -13,7 +13,7 @@ import { callerStatus } from '../gateway/status.js';
 
 export const cancelRequest = httpEdge(async (request, client, _context, scope) => {
   const durable = new GatewayDurable(client);
-  const instance = await findRequest(durable, request.params.id, scope);
+  const instance = await findRequest(durable, request.params.id, scope, { withInput: false });
   const id = instance.id;
   const alreadyFinished = (status: string) =>
     new GatewayError('already-finished', `Request ${id} already finished (${status}); nothing to cancel.`, { requestId: id });

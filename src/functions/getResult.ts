@@ -13,7 +13,7 @@ import { classifyRequest } from '../gateway/request-state.js';
 import { callerStatus } from '../gateway/status.js';
 
 export const getResult = httpEdge(async (request, client, _context, scope) => {
-  const instance = await findRequest(new GatewayDurable(client), request.params.id, scope);
+  const instance = await findRequest(new GatewayDurable(client), request.params.id, scope, { withInput: false });
   const state = classifyRequest(instance);
   const outcome = mapOutcome(state, instance.id);
   if (outcome.kind !== 'reply') {

@@ -9,7 +9,7 @@ import { findRequest } from '../gateway/lookup.js';
 import { isFinalStatus, statusResource } from '../gateway/status.js';
 
 export const getStatus = httpEdge(async (request, client, _context, scope) => {
-  const resource = statusResource(await findRequest(new GatewayDurable(client), request.params.id, scope));
+  const resource = statusResource(await findRequest(new GatewayDurable(client), request.params.id, scope, { withInput: true }));
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   let status = 200;
   if (resource.status === 'Completed') {

@@ -37,7 +37,11 @@ export const submitRequest = httpEdge(
     const governing = await startOrReuse(durable, submission);
 
     if (plan.waitMs > 0) {
-      let outcome = mapOutcome(await durable.waitForState(request, id, plan.waitMs, config.pollIntervalMs), id);
+      // A request this call started can only have finished through a signal or the safety poll; one
+      // reused through its Idempotency-Key may be long done, so it is read at once.
+      const lookFirst = governing !== submission.request;
+      const state = await durable.waitForState(request, id, { timeoutMs: plan.waitMs, pollIntervalMs: config.pollIntervalMs, lookFirst });
+      let outcome = mapOutcome(state, id);
       if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
       if (outcome.kind === 'problem') throw outcome.error;
       if (outcome.kind === 'reply') {

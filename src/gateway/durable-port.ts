@@ -1,19 +1,22 @@
 // The gateway's port over the durable-functions v3 client. The client's quirks, stated in types
 // instead of left to each caller (docs/architecture.md#adapters):
 // - getStatus throws a plain Error for an unknown id (HTTP 404) → `inspect` answers undefined;
+// - getStatus includes the input unless told not to, and on Azure a large input is a blob download
+//   → `inspect` reads without it, `inspectWithInput` only where the input is used;
 // - raiseEvent and terminate resolve silently on HTTP 410 (instance already finished), so an
-//   event or a cancel can vanish (docs/field-notes.md#n5) → both look at the status first and say
-//   `late` / `finished` instead;
+//   event or a cancel can vanish (docs/field-notes.md#n5) → `terminate` looks at the status first
+//   and says `finished`; `raiseReply`'s caller has just looked and confirms afterwards;
 // - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (docs/field-notes.md#n1): 200 for
 //   both a completed and a terminated instance, 500 with the whole status for a failure, 202 full
 //   of management URLs while running → `waitForState` returns a RequestState, never its body.
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
-import { completedOrTimeout } from './replies/local-completions.js';
+import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
+import { safetyPollGapMs } from './safety-poll.js';
 
-export type RaiseResult = { result: 'raised' } | { result: 'notFound' } | { result: 'late'; state: FinalState };
+export type RaiseResult = { result: 'raised' } | { result: 'notFound' };
 export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };
 
 /** The slice of DurableClient the gateway uses (lets tests hand in a fake). */
@@ -59,12 +62,48 @@ export function stateOfWaitResponse(httpStatus: number, body: unknown): RequestS
   throw new Error(`waitForCompletionOrCreateCheckStatusResponse answered HTTP ${httpStatus}`);
 }
 
-export class GatewayDurable {
-  constructor(private readonly client: DurableClientLike) {}
+export interface WaitOptions {
+  timeoutMs: number;
+  /** GATEWAY_POLL_INTERVAL_MS: the base of the safety poll's backoff (safety-poll.ts). */
+  pollIntervalMs: number;
+  /**
+   * Read at once rather than after the first gap: the instance existed before this call (an
+   * Idempotency-Key reused) and may have finished already, with no signal left to come.
+   */
+  lookFirst: boolean;
+}
 
-  async inspect(id: string): Promise<InstanceSnapshot | undefined> {
+/**
+ * The wait reads through `this.getStatus(id)` without options, which asks for the input too.
+ * This view of the client answers those reads without it (an SDK that stops reading through
+ * `this.getStatus` only loses the saving).
+ */
+function withoutInput(client: DurableClientLike): DurableClientLike {
+  const view = Object.create(client) as DurableClientLike;
+  view.getStatus = (id, options) => client.getStatus(id, { ...options, showInput: false });
+  return view;
+}
+
+export class GatewayDurable {
+  private readonly inputless: DurableClientLike;
+
+  constructor(private readonly client: DurableClientLike) {
+    this.inputless = withoutInput(client);
+  }
+
+  /** The status without the input (`input` is null): every reader that does not use it. */
+  inspect(id: string): Promise<InstanceSnapshot | undefined> {
+    return this.read(id, false);
+  }
+
+  /** The status with the request as started: the status resource and the idempotency check. */
+  inspectWithInput(id: string): Promise<InstanceSnapshot | undefined> {
+    return this.read(id, true);
+  }
+
+  private async read(id: string, showInput: boolean): Promise<InstanceSnapshot | undefined> {
     try {
-      return snapshotOf(await this.client.getStatus(id, { showInput: true }));
+      return snapshotOf(await this.client.getStatus(id, { showInput }));
     } catch (error) {
       if (isNotFound(error, id)) return undefined;
       throw error;
@@ -76,39 +115,47 @@ export class GatewayDurable {
   }
 
   /**
-   * Waits with `waitForCompletionOrCreateCheckStatusResponse`, one poll interval at a time, so
-   * that a completion signalled in this process (replies/local-completions.ts) ends the wait at once
-   * instead of at the next poll. The client's own loop can't be cancelled, hence the slices.
+   * Waits for the request to finish, woken by the in-process completion signal
+   * (replies/local-completions.ts), whose state is the answer without another read. The status is
+   * read with `waitForCompletionOrCreateCheckStatusResponse` (one look each: its own loop can't be
+   * cancelled) only as a backed-off safety net (safety-poll.ts), and once more at the deadline.
    */
-  async waitForState(httpRequest: HttpRequest, id: string, timeoutMs: number, pollIntervalMs: number): Promise<RequestState> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      // A zero-length slice still reads the status once.
-      const slice = Math.max(1, Math.min(pollIntervalMs, deadline - Date.now()));
-      const signal = completedOrTimeout(id, slice);
-      const response = await this.client.waitForCompletionOrCreateCheckStatusResponse(httpRequest, id, {
-        timeoutInMilliseconds: 1,
-        retryIntervalInMilliseconds: 1,
-      });
-      // The 202 body is the management payload: never read, never forwarded.
-      if (response.status !== 202) return stateOfWaitResponse(response.status, await response.json());
-      if (Date.now() >= deadline) return stateOfWaitResponse(202, undefined);
-      await signal;
+  async waitForState(httpRequest: HttpRequest, id: string, o: WaitOptions): Promise<RequestState> {
+    const deadline = Date.now() + o.timeoutMs;
+    // Subscribed before any read, so a signal during a read is not missed.
+    const watch = watchCompletion(id);
+    try {
+      for (let look = 0; ; look++) {
+        if (look > 0 || o.lookFirst) {
+          const response = await this.inputless.waitForCompletionOrCreateCheckStatusResponse(httpRequest, id, {
+            timeoutInMilliseconds: 1,
+            retryIntervalInMilliseconds: 1,
+          });
+          // The 202 body is the management payload: never read, never forwarded.
+          if (response.status !== 202) return stateOfWaitResponse(response.status, await response.json());
+          if (Date.now() >= deadline) return stateOfWaitResponse(202, undefined);
+        }
+        if (watch.state !== undefined) return watch.state;
+        // A zero-length gap still ends in one read, at the deadline.
+        await watch.nap(Math.max(1, Math.min(safetyPollGapMs(look, o.pollIntervalMs), deadline - Date.now())));
+        if (watch.state !== undefined) return watch.state;
+      }
+    } finally {
+      watch.stop();
     }
   }
 
+  /**
+   * Raises the reply event. The caller looked at the instance just before; a 410 (finished
+   * meanwhile) still resolves, so the caller confirms delivery afterwards (replies/delivery.ts).
+   */
   async raiseReply(id: string, reply: ReplyEnvelope): Promise<RaiseResult> {
-    const instance = await this.inspect(id);
-    if (instance === undefined) return { result: 'notFound' };
-    const state = classifyRequest(instance);
-    if (isFinal(state)) return { result: 'late', state };
     try {
       await this.client.raiseEvent(id, REPLY_EVENT_NAME, reply);
     } catch (error) {
       if (isNotFound(error, id)) return { result: 'notFound' };
       throw error;
     }
-    // A 410 between the look and the raise still resolves; callers confirm delivery afterwards.
     return { result: 'raised' };
   }
 

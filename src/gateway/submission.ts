@@ -98,9 +98,13 @@ function assertJson(body: Buffer): void {
 /**
  * Starts the request, or, for an Idempotency-Key seen before, answers the request already
  * started under it. Looking first matters: starting an id whose instance has finished would
- * silently overwrite it (docs/field-notes.md#n13). Answers the request that governs the instance.
+ * silently overwrite it (docs/field-notes.md#n13). Answers the request that governs the instance:
+ * `submission.request` itself exactly when this call started it.
  */
-export async function startOrReuse(durable: Pick<GatewayDurable, 'inspect' | 'start'>, submission: Submission): Promise<GatewayRequest> {
+export async function startOrReuse(
+  durable: Pick<GatewayDurable, 'inspectWithInput' | 'start'>,
+  submission: Submission,
+): Promise<GatewayRequest> {
   const { request } = submission;
   if (!submission.idempotent) {
     await durable.start(request);
@@ -112,14 +116,14 @@ export async function startOrReuse(durable: Pick<GatewayDurable, 'inspect' | 'st
       requestId: request.id,
     });
   };
-  const existing = await durable.inspect(request.id);
+  const existing = await durable.inspectWithInput(request.id);
   if (existing !== undefined) return sameOr422(existing.input);
   try {
     await durable.start(request);
     return request;
   } catch (error) {
     // A concurrent submit with the same key won the start: answer its request.
-    const raced = await durable.inspect(request.id);
+    const raced = await durable.inspectWithInput(request.id);
     if (raced === undefined) throw error;
     return sameOr422(raced.input);
   }

@@ -23,7 +23,7 @@ describe('startOrReuse', () => {
       createdAt: 't',
     } satisfies GatewayRequest;
     const port = {
-      inspect: () => Promise.resolve(undefined),
+      inspectWithInput: () => Promise.resolve(undefined),
       start: () => Promise.reject(new Error('storage unavailable')),
     };
     const submission = { request, plan: { mode: 'sync' as const, waitMs: 1000 }, idempotent: true };

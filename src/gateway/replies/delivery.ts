@@ -91,9 +91,11 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     if (envelope.ref !== undefined && !isClaimCheckNameFor(envelope.ref.blobName, requestId)) {
       return setAside('malformed', 'its claim check could not be named after the request id');
     }
+    // No second look before the raise: one that finished since the look above swallows the
+    // raise (HTTP 410) and the confirmation below sees it finished, with the same verdict.
     const raised = await durable.raiseReply(requestId, envelope);
     if (raised.result === 'raised') break;
-    // Not found or finished between the look and the raise: the next look decides.
+    // Gone between the look and the raise: the next look decides.
     if (deps.now() > giveUpAt) throw new Error(`reply ${replyId}: request ${requestId} kept changing state; will retry`);
     await deps.sleep(retryDelayMs(attempt, giveUpAt - deps.now()));
   }
@@ -109,8 +111,9 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
       return { result: 'held', requestId, replyId };
     }
     if (confirmation.result === 'delivered') {
-      // A caller blocked in this process is answered now rather than at its next status poll.
-      signalCompleted(requestId);
+      // A caller blocked in this process is answered now, from this state, rather than at its
+      // next status poll.
+      signalCompleted(requestId, confirmation.state);
       await candidate.delivered();
       return { result: 'delivered', requestId, replyId };
     }

@@ -6,7 +6,7 @@
 
 import { isJsonMediaType, isRequestId, isUtf8Json, requestIdOfBlobName, TERMINATE_REASON_SYNC_EXPIRED } from '../contract.js';
 import { isHttpStatus } from '../contract-guards.js';
-import { classifyRequest, type InstanceSnapshot } from '../request-state.js';
+import { classifyRequest, type FinalState, type InstanceSnapshot } from '../request-state.js';
 
 export type SetAsideReason = 'unknown-request' | 'late' | 'duplicate' | 'malformed';
 
@@ -115,7 +115,8 @@ export function decideReply(instance: InstanceSnapshot | undefined, replyId: str
 }
 
 export type Confirmation =
-  | { result: 'delivered' }
+  /** `state`: what the instance completed with, for the caller waiting in this process. */
+  | { result: 'delivered'; state: Extract<FinalState, { kind: 'answered' }> }
   /** The instance is suspended: the runtime keeps the raised event for it until it is resumed. */
   | { result: 'held' }
   | { result: 'pending' }
@@ -128,9 +129,12 @@ export type Confirmation =
 export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string): Confirmation {
   if (instance === undefined)
     return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
+  const state = classifyRequest(instance);
+  if (state.kind === 'answered' && state.reply.replyId === replyId) return { result: 'delivered', state };
   const verdict = judge(instance, replyId);
-  if (verdict === undefined) return classifyRequest(instance).kind === 'suspended' ? { result: 'held' } : { result: 'pending' };
-  if (verdict.action === 'alreadyDelivered') return { result: 'delivered' };
+  if (verdict === undefined) return state.kind === 'suspended' ? { result: 'held' } : { result: 'pending' };
+  // Answered with this reply was handled above, so what is left is a reason to set it aside.
+  if (verdict.action === 'alreadyDelivered') throw new Error(`reply ${replyId}: judged delivered but not answered with it`);
   return { result: 'setAside', reason: verdict.reason, detail: verdict.detail };
 }
 

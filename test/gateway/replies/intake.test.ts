@@ -95,9 +95,10 @@ describe('confirmDelivery', () => {
       result: 'held',
     });
   });
-  it('output has my reply: delivered', () => {
+  it('output has my reply: delivered, with the state the waiting caller is answered from', () => {
     expect(confirmDelivery(snapshot({ runtimeStatus: 'Completed', output: { outcome: 'replied', reply: envelope(mine) } }), mine)).toEqual({
       result: 'delivered',
+      state: { kind: 'answered', reply: envelope(mine) },
     });
   });
   it('output has another reply (two replies raced): duplicate', () => {
