@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { BlobServiceClient } from '@azure/storage-blob';
+import { isAlive } from '../process-alive.js';
 import { HubLease } from './view/hub-lease.js';
 
 export interface Ownership {
@@ -46,13 +47,4 @@ async function breakDeadLocalOwner(
     .getBlobLeaseClient()
     .breakLease(0)
     .catch(() => undefined);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
