@@ -38,13 +38,28 @@ export class Processes {
     name: string,
     script: string,
     args: string[],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number; onLine?: (line: string) => void },
+    options: {
+      env?: NodeJS.ProcessEnv;
+      cwd?: string;
+      ready: RegExp;
+      timeoutMs?: number;
+      onLine?: (line: string) => void;
+      /** Node flags before the script (e.g. `--require` of a bench-only counter). */
+      nodeArgs?: string[];
+    },
   ): Promise<Started> {
-    const child = spawn(process.execPath, [script, ...args], { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CPU_PROF=<dir> (set by `--profile`) writes a V8 CPU profile of each child at its exit.
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...profile, ...(options.nodeArgs ?? []), script, ...args], {
+      env: options.env,
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stopping = false;
     this.track(name, () => {
       stopping = true;
-      return stopChild(child);
+      // A profiled child needs time to write its profile at exit.
+      return stopChild(child, profile.length > 0 ? 30_000 : undefined);
     });
     const tail = new Tail();
     if (options.onLine) {

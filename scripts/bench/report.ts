@@ -2,7 +2,7 @@
 // floor's.
 import { STAGES } from './breakdown.js';
 import { OTHER_PROCESSES } from './processes.js';
-import type { HoldingRow, LatencyRow, ThroughputRow, TripsRow } from './scenarios.js';
+import { callKind, type HoldingRow, type LatencyRow, type ThroughputRow, type TripsRow } from './scenarios.js';
 import type { HostProblems } from './stack.js';
 import { ratio, round } from './stats.js';
 
@@ -18,6 +18,8 @@ export interface BenchResults {
   trips: TripsRow[];
   /** Per channel: the host's warnings and errors during the measured phases. */
   hostProblems: Record<string, HostProblems>;
+  /** Per channel: each stack process's RSS (MiB) after its last phase, just before it stopped. */
+  rssAtEnd: Record<string, Record<string, number>>;
   skipped: string[];
   durationSeconds?: number;
 }
@@ -84,6 +86,8 @@ function throughputTable(r: BenchResults): string {
       'reply → response p50',
       'p99',
       'CPU: % of a core (ms per request)',
+      'log writes / management calls per request',
+      'view behind at the end / caught up after',
     ],
     r.throughput.map((t) => [
       t.target,
@@ -96,8 +100,30 @@ function throughputTable(r: BenchResults): string {
       fmt(t.completion.p50),
       fmt(t.completion.p99),
       cpuColumn(t.cpuPercent, t.requestsPerSecond),
+      t.calls ? `${t.calls.logWrites} / ${t.calls.managementCalls}` : '–',
+      viewCell(t),
     ]),
   );
+}
+
+/** `12 of 480 instances / 0.4 s`: how far the background Instances view trailed the engine. */
+function viewCell(t: ThroughputRow): string {
+  if (!t.view) return '–';
+  const v = t.view;
+  const caught =
+    v.stillBehind === undefined ? `${fmt(v.catchUpSeconds)} s` : `not within ${fmt(v.catchUpSeconds)} s (${v.stillBehind} left)`;
+  return `${v.behindAtEnd} of ${v.answered} instances / ${caught}`;
+}
+
+function rssAtEndLines(r: BenchResults): string {
+  return Object.entries(r.rssAtEnd)
+    .map(
+      ([target, rss]) =>
+        `- ${target}: ${Object.entries(rss)
+          .map(([name, mib]) => `${name} ${mib} MiB`)
+          .join(', ')}`,
+    )
+    .join('\n');
 }
 
 function holdingTable(r: BenchResults): string {
@@ -163,9 +189,14 @@ function tripsTables(r: BenchResults): string {
     .map(
       (t) =>
         `**${t.target}**: ${t.totalPerRequest} storage calls per request (N = 1, ${t.requests} requests at ${t.requestsPerSecond} req/s; idle pollers ${t.idlePerSecond} calls/s subtracted). CPU: ${cpuColumn(t.cpuPercent, t.requestsPerSecond)}\n\n` +
+        (t.split
+          ? `Per request: ${Object.entries(t.split)
+              .map(([kind, n]) => `${kind} ${n}`)
+              .join(', ')}.\n\n`
+          : '') +
         table(
-          ['storage call', 'per request'],
-          t.operations.map((o) => [`\`${o.op}\``, String(o.perRequest)]),
+          ['call', 'kind', 'per request'],
+          t.operations.map((o) => [`\`${o.op}\``, callKind(o.op), String(o.perRequest)]),
         ),
     )
     .join('\n\n');
@@ -222,7 +253,9 @@ export function markdown(r: BenchResults): string {
   if (r.holding.length) parts.push('### Holding: clients blocked at once, replies held until all are blocked', holdingTable(r));
   const stages = breakdownTables(r);
   if (stages) parts.push('### Where the time goes (a sample of requests per latency scenario: N clients, backend delay)', stages);
-  if (r.trips.length) parts.push('### Storage round trips per request (host → Azurite)', tripsTables(r));
+  if (r.trips.length)
+    parts.push('### Calls per request: storage (host → Azurite), management API (functions → host), log writes', tripsTables(r));
+  if (Object.keys(r.rssAtEnd).length) parts.push('### RSS after the last phase (each stack, just before it stopped)', rssAtEndLines(r));
   const problems = Object.entries(r.hostProblems).filter(([, p]) => p.count > 0);
   if (problems.length) {
     parts.push(

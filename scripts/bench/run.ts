@@ -12,7 +12,7 @@ import path from 'node:path';
 import { startFloor } from './floor.js';
 import { interruption } from './load.js';
 import { type BenchOptions, type Channel, type Phase, parseBenchOptions, USAGE } from './options.js';
-import { Processes } from './processes.js';
+import { memoryOf, Processes } from './processes.js';
 import { type BenchResults, markdown } from './report.js';
 import { holding, latency, throughput, trips } from './scenarios.js';
 import { REPO_ROOT, sampleSettings, serviceBusMissing, startGateway } from './stack.js';
@@ -62,6 +62,7 @@ async function channelRun(
     const gateway = await startGateway(channel, options, procs);
     try {
       await measure(gateway, measures, options, results);
+      results.rssAtEnd[channel] = Object.fromEntries(gateway.processes.map((p) => [p.name, memoryOf(p.pid).rssMiB]));
     } finally {
       await gateway.stop();
       results.hostProblems[channel] = gateway.problems;
@@ -73,7 +74,8 @@ async function channelRun(
     procs.track('trip counter', () => counter.stop());
     const gateway = await startGateway(channel, options, procs, { storageFor: (azurite) => counter.start(azurite) });
     try {
-      results.trips.push(await trips(gateway, counter, TRIP_REQUESTS, log));
+      const snapshot = () => new Map([...counter.snapshot(), ...gateway.callCounts()]);
+      results.trips.push(await trips(gateway, snapshot, TRIP_REQUESTS, log));
     } finally {
       await gateway.stop();
       await counter.stop();
@@ -98,6 +100,7 @@ async function main(procs: Processes): Promise<void> {
     holding: [],
     trips: [],
     hostProblems: {},
+    rssAtEnd: {},
     skipped: [],
   };
   const measures = MEASURES.filter((m) => options.phases.has(m));

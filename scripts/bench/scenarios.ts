@@ -7,7 +7,7 @@ import { CpuMeter, memoryOf } from './processes.js';
 import type { ReplyPolicy } from './reply-desk.js';
 import { now, round, type Summary, summarise } from './stats.js';
 import type { Target } from './target.js';
-import { delta, perRequest, type TripCounter } from './trips.js';
+import { delta, perRequest } from './trips.js';
 
 const LATENCY_WAIT_S = 60;
 // The gateway's longest sync wait (GATEWAY_MAX_SYNC_WAIT_SECONDS in stack.ts).
@@ -106,6 +106,56 @@ export interface ThroughputRow extends Outcome {
   requestsPerSecond: number;
   /** Share of one core each process used during the window (the bench process too). */
   cpuPercent: Record<string, number>;
+  /** The Durable view's lag behind the engine when the last client was answered (gateway only). */
+  view?: ViewLag;
+  /** Engine log writes (group commits) and management API calls per request in the window (gateway only). */
+  calls?: { logWrites: number; managementCalls: number };
+}
+
+/** count-calls.ts rewrites its file at most every 50 ms: wait this long before reading it. */
+const COUNTS_SETTLE_MS = 120;
+
+/** Log writes and management API calls per answered request between two snapshots. */
+function callsPer(before: Map<string, number>, after: Map<string, number>, requests: number): ThroughputRow['calls'] {
+  let logWrites = 0;
+  let managementCalls = 0;
+  for (const [op, n] of delta(before, after)) {
+    if (callKind(op) === 'log writes') logWrites += n;
+    if (callKind(op) === 'management API calls') managementCalls += n;
+  }
+  return { logWrites: round(logWrites / Math.max(requests, 1)), managementCalls: round(managementCalls / Math.max(requests, 1)) };
+}
+
+export interface ViewLag {
+  /** Answered instances whose `{hub}Instances` row did not yet show them finished. */
+  behindAtEnd: number;
+  answered: number;
+  /** From the last answer until the view showed every answered instance finished. */
+  catchUpSeconds: number;
+  /** Set when the view had not caught up within the cap. */
+  stillBehind?: number;
+}
+
+/** How long the view may take to catch up before the bench stops waiting. */
+const VIEW_CATCH_UP_CAP_MS = 60_000;
+
+/** Reads the view until it shows every answered instance finished: the lag, then the catch-up time. */
+async function viewLag(target: Target, samples: readonly Sample[]): Promise<ViewLag | undefined> {
+  if (!target.viewBehind) return undefined;
+  const ids = samples.filter((s) => s.ok).map((s) => s.id);
+  const end = now();
+  const behindAtEnd = await target.viewBehind(ids);
+  let behind = behindAtEnd;
+  while (behind > 0 && now() - end < VIEW_CATCH_UP_CAP_MS) {
+    await new Promise((r) => setTimeout(r, 100));
+    behind = await target.viewBehind(ids);
+  }
+  return {
+    behindAtEnd,
+    answered: ids.length,
+    catchUpSeconds: round((now() - end) / 1000),
+    ...(behind > 0 ? { stillBehind: behind } : {}),
+  };
 }
 
 function meterFor(target: Target): CpuMeter {
@@ -120,9 +170,19 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
   const to = from + options.durationMs;
   const meter = meterFor(target);
   let cpuPercent: Record<string, number> = {};
-  setTimeout(() => meter.begin(), from - now());
-  setTimeout(() => (cpuPercent = meter.end()), to - now());
+  let countsFrom = new Map<string, number>();
+  let countsTo = new Map<string, number>();
+  setTimeout(() => {
+    meter.begin();
+    countsFrom = target.callCounts?.() ?? countsFrom;
+  }, from - now());
+  setTimeout(() => {
+    cpuPercent = meter.end();
+    // Read a little later: the file lags the host by up to 50 ms, so this window is as long.
+    setTimeout(() => (countsTo = target.callCounts?.() ?? countsTo), COUNTS_SETTLE_MS);
+  }, to - now());
   const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, options.throughputClients, { until: to }));
+  await new Promise((r) => setTimeout(r, COUNTS_SETTLE_MS * 2));
   const inWindow = samples.filter((s) => s.ok && s.tDone >= from && s.tDone < to);
   const row: ThroughputRow = {
     target: target.name,
@@ -136,8 +196,13 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
       samples.filter((s) => s.tDone >= from),
     ),
   };
+  if (target.callCounts) row.calls = callsPer(countsFrom, countsTo, inWindow.length);
+  const view = await viewLag(target, samples);
+  if (view) row.view = view;
   log(
-    `${target.name} throughput: ${row.requestsPerSecond} req/s with ${row.clients} clients (${row.errors} errors); CPU ${JSON.stringify(cpuPercent)}`,
+    `${target.name} throughput: ${row.requestsPerSecond} req/s with ${row.clients} clients (${row.errors} errors); CPU ${JSON.stringify(cpuPercent)}` +
+      (row.calls ? `; per request: ${row.calls.logWrites} log writes, ${row.calls.managementCalls} management calls` : '') +
+      (view ? `; view ${view.behindAtEnd}/${view.answered} behind at the end, caught up in ${view.catchUpSeconds} s` : ''),
   );
   return row;
 }
@@ -324,37 +389,75 @@ export interface TripsRow {
   requestsPerSecond: number;
   /** Storage calls per second with no load (pollers), all services. */
   idlePerSecond: number;
-  /** Storage calls per request, by operation, idle pollers subtracted. */
+  /** Calls per request, by operation (storage, management API, log writes), idle pollers subtracted. */
   operations: Array<{ op: string; perRequest: number }>;
+  /** Storage calls per request, all services. */
   totalPerRequest: number;
+  /** The same, split: what the engine's log, the view, reads and the rest cost per request. */
+  split: Record<CallKind, number>;
 }
 
-/** N = 1 sequential requests answered at once, counting the host's storage calls. */
-export async function trips(target: Target, counter: TripCounter, requests: number, log: (line: string) => void): Promise<TripsRow> {
+export type CallKind = 'log writes' | 'view writes' | 'storage reads' | 'other storage writes' | 'management API calls';
+
+/** Which kind of call a counted operation is (keys from TripCounter and count-calls.ts). */
+export function callKind(op: string): CallKind {
+  if (op.startsWith('log write')) return 'log writes';
+  if (op.startsWith('management ')) return 'management API calls';
+  const [, method = '', resource = ''] = op.split(' ');
+  if (method === 'GET' || method === 'HEAD') return 'storage reads';
+  // The view is the Durable tables: {hub}Instances and {hub}History, and their batches.
+  if (op.startsWith('table ') && /(Instances|History|\$batch)/.test(resource)) return 'view writes';
+  return 'other storage writes';
+}
+
+/** N = 1 sequential requests answered at once, counting the host's storage calls, management calls and log writes. */
+export async function trips(
+  target: Target,
+  snapshot: () => Map<string, number>,
+  requests: number,
+  log: (line: string) => void,
+): Promise<TripsRow> {
   target.desk.policy = { kind: 'immediate' };
   await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, 1, { total: 5 }));
-  const idleStart = counter.snapshot();
+  const idleStart = snapshot();
   const idleMs = 3_000;
   await new Promise((r) => setTimeout(r, idleMs));
-  const idle = delta(idleStart, counter.snapshot());
-  const before = counter.snapshot();
+  const idle = delta(idleStart, snapshot());
+  const before = snapshot();
   const meter = meterFor(target);
   meter.begin();
   const t0 = now();
   const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, 1, { total: requests }));
-  const runMs = now() - t0;
   const cpuPercent = meter.end();
+  const requestMs = now() - t0;
+  // The view is written in the background: count its writes for these requests too.
+  await viewLag(target, samples);
+  await new Promise((r) => setTimeout(r, COUNTS_SETTLE_MS));
+  const runMs = now() - t0;
   const answered = samples.filter((s) => s.ok).length;
-  const operations = perRequest(before, counter.snapshot(), idle, idleMs, runMs, answered);
+  const operations = perRequest(before, snapshot(), idle, idleMs, runMs, answered);
+  const split: Record<CallKind, number> = {
+    'log writes': 0,
+    'view writes': 0,
+    'storage reads': 0,
+    'other storage writes': 0,
+    'management API calls': 0,
+  };
+  for (const o of operations) split[callKind(o.op)] = round(split[callKind(o.op)] + o.perRequest);
+  const storage = operations.filter((o) => !['log writes', 'management API calls'].includes(callKind(o.op)));
+  const idleStorage = [...idle].filter(([op]) => !['log writes', 'management API calls'].includes(callKind(op)));
   const row: TripsRow = {
     target: target.name,
     requests: samples.length,
     cpuPercent,
-    requestsPerSecond: round(answered / (runMs / 1000)),
-    idlePerSecond: round(([...idle.values()].reduce((a, b) => a + b, 0) / idleMs) * 1000),
+    requestsPerSecond: round(answered / (requestMs / 1000)),
+    idlePerSecond: round((idleStorage.reduce((a, [, n]) => a + n, 0) / idleMs) * 1000),
     operations,
-    totalPerRequest: round(operations.reduce((a, o) => a + o.perRequest, 0)),
+    totalPerRequest: round(storage.reduce((a, o) => a + o.perRequest, 0)),
+    split,
   };
-  log(`${target.name} trips: ${row.totalPerRequest} storage calls per request (idle pollers: ${row.idlePerSecond}/s)`);
+  log(
+    `${target.name} trips: ${row.totalPerRequest} storage calls per request (idle pollers: ${row.idlePerSecond}/s); ${JSON.stringify(split)}`,
+  );
   return row;
 }

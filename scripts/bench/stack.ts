@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TableClient } from '@azure/data-tables';
 import { parseConfig } from '../../src/gateway/config.js';
+import { readAppConfig } from '../../src/host/app-config.js';
 import { startAzurite } from '../../src/host/storage/azurite.js';
 import { type Backend, startBlobBackend } from './backend-blob.js';
 import { startServiceBusBackend } from './backend-servicebus.js';
@@ -24,6 +26,8 @@ export interface GatewayTarget extends Target {
   readonly storage: string;
   /** The host's warnings and errors while the bench ran. */
   readonly problems: HostProblems;
+  /** Management API calls and log writes so far (the host is preloaded with count-calls.ts). */
+  callCounts(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -95,9 +99,26 @@ function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...settings };
 }
 
+const FINISHED = new Set(['Completed', 'Failed', 'Terminated']);
+
+/** Of these instances, how many the `{hub}Instances` view does not yet show finished (one listing). */
+async function viewBehind(view: TableClient, ids: readonly string[]): Promise<number> {
+  const finished = new Set<string>();
+  const rows = view.listEntities<{ RuntimeStatus?: string }>({ queryOptions: { select: ['PartitionKey', 'RuntimeStatus'] } });
+  for await (const row of rows) if (FINISHED.has(row.RuntimeStatus ?? '')) finished.add(row.partitionKey ?? '');
+  return ids.filter((id) => !finished.has(id)).length;
+}
+
 export interface StackOptions {
   /** Put this between the host and Azurite (the trip counter); gets Azurite's connection string. */
   storageFor?: (azurite: string) => Promise<string>;
+}
+
+const COUNT_CALLS = path.join(REPO_ROOT, 'dist/scripts/bench/count-calls.js');
+
+function readCounts(file: string): Map<string, number> {
+  if (!fs.existsSync(file)) return new Map();
+  return new Map(Object.entries(JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, number>));
 }
 
 export async function startGateway(
@@ -140,8 +161,11 @@ export async function startGateway(
     if (channel === 'blob') hostArgs.push('--blob-poll-ms', String(options.blobPollMs));
     const problems: HostProblems = { count: 0, first: [] };
     let stopping = false;
+    const countsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-counts-')), 'counts.json');
+    own.track('call counts', () => Promise.resolve(fs.rmSync(path.dirname(countsFile), { recursive: true, force: true })));
     const host = await own.startNode('host', HOST_CLI, hostArgs, {
-      env: childEnv(settings),
+      nodeArgs: ['--require', COUNT_CALLS],
+      env: { ...childEnv(settings), BENCH_COUNTS_FILE: countsFile },
       cwd: REPO_ROOT,
       ready: /Host listening on (http:\/\/[\d.]+:\d+)/,
       onLine: problemCollector(problems, () => stopping),
@@ -160,10 +184,16 @@ export async function startGateway(
           })
         : await startServiceBusBackend(desk, { connection: bus, requestTopic: 'requests', subscription: 'backend', replyTopic: 'replies' });
     const running = backend;
+    // Straight to Azurite: the bench's own reads of the view are not the host's storage calls.
+    const view = TableClient.fromConnectionString(azurite.connectionString, `${readAppConfig(REPO_ROOT).hubName}Instances`, {
+      allowInsecureConnection: true,
+    });
     return {
       name: channel,
       submitUrl: `${url}/api/requests/bench`,
       managementBase: `${url}/runtime/webhooks/durabletask`,
+      viewBehind: (ids) => viewBehind(view, ids),
+      callCounts: () => readCounts(countsFile),
       desk,
       processes,
       storage,

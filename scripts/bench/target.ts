@@ -16,6 +16,13 @@ export interface Target {
   readonly processes: readonly StackProcess[];
   /** The host's Durable management API (gateway only), to read histories. */
   readonly managementBase?: string;
+  /**
+   * How many of these instances the Durable view (`{hub}Instances`, written in the background)
+   * does not yet show as finished (gateway only).
+   */
+  viewBehind?(instanceIds: readonly string[]): Promise<number>;
+  /** Management API calls and log writes counted in the host so far (gateway only). */
+  callCounts?(): Map<string, number>;
   /** Settings worth printing beside the figures (poll intervals, storage mode). */
   readonly settings: Readonly<Record<string, string | number>>;
 }

@@ -1,0 +1,52 @@
+// Preloaded into the bench's host (`node --require`), never by the product:
+// counts the host's Durable management API calls (the functions' HTTP hops into their own host)
+// and the engine's log writes (each `fdatasync` is one group commit), and keeps the counts in
+// the file named by BENCH_COUNTS_FILE, so the bench can read them between requests. Node's own
+// `http.server.request.start` diagnostics channel sees the requests, so the host is unchanged.
+import diagnostics from 'node:diagnostics_channel';
+import fs from 'node:fs';
+import type http from 'node:http';
+
+const file = process.env.BENCH_COUNTS_FILE;
+const counts: Record<string, number> = {};
+let pending = false;
+/** The file is at most this stale; the bench waits longer than this before it reads. */
+const FLUSH_MS = 50;
+
+function count(key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+  if (pending || !file) return;
+  pending = true;
+  // At most one small write per FLUSH_MS however many calls came, so counting under load costs
+  // next to nothing.
+  setTimeout(() => {
+    pending = false;
+    fs.writeFileSync(file, JSON.stringify(counts));
+  }, FLUSH_MS).unref();
+}
+
+/**
+ * `/runtime/webhooks/durabletask/instances/abc/raiseEvent/reply?x` → `instances/{id}/raiseEvent`,
+ * `…/orchestrators/gatewayOrchestrator/abc` → `orchestrators/gatewayOrchestrator`.
+ */
+function managementResource(url: string): string | undefined {
+  const path = url.split('?')[0] ?? '';
+  const m = /\/runtime\/webhooks\/durabletask\/(.*)$/.exec(path);
+  if (!m) return undefined;
+  const [kind = '', second, third] = (m[1] ?? '').split('/').filter(Boolean);
+  if (kind === 'instances') return ['instances', second === undefined ? undefined : '{id}', third].filter(Boolean).join('/');
+  if (kind === 'orchestrators') return `orchestrators/${second ?? ''}`;
+  return kind || '/';
+}
+
+diagnostics.subscribe('http.server.request.start', (message) => {
+  const { request } = message as { request: http.IncomingMessage };
+  const resource = managementResource(request.url ?? '');
+  if (resource !== undefined) count(`management ${request.method ?? '?'} ${resource}`);
+});
+
+const fdatasync = fs.fdatasync;
+fs.fdatasync = ((fd: number, callback: fs.NoParamCallback) => {
+  count('log write (fdatasync)');
+  fdatasync(fd, callback);
+}) as typeof fs.fdatasync;
