@@ -48,7 +48,7 @@ export class Processes {
       nodeArgs?: string[];
     },
   ): Promise<Started> {
-    // BENCH_CPU_PROF=<dir> (set by `--profile`) writes a V8 CPU profile of each child at its exit.
+    // BENCH_CPU_PROF=<dir> in the environment writes a V8 CPU profile of each child at its exit.
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const child = spawn(process.execPath, [...profile, ...(options.nodeArgs ?? []), script, ...args], {
       env: options.env,
