@@ -10,18 +10,22 @@ import type http from 'node:http';
 const file = process.env.BENCH_COUNTS_FILE;
 const counts: Record<string, number> = {};
 let pending = false;
-/** The file is at most this stale; the bench waits longer than this before it reads. */
-const FLUSH_MS = 50;
+/** The file is at most this stale (plus one write); the bench waits longer than this before it reads. */
+const FLUSH_MS = 100;
 
 function count(key: string): void {
   counts[key] = (counts[key] ?? 0) + 1;
   if (pending || !file) return;
   pending = true;
-  // At most one small write per FLUSH_MS however many calls came, so counting under load costs
-  // next to nothing.
+  // At most one small asynchronous write per FLUSH_MS however many calls came, so counting under
+  // load costs next to nothing; written aside and renamed, so a reader never sees half a file.
   setTimeout(() => {
-    pending = false;
-    fs.writeFileSync(file, JSON.stringify(counts));
+    const aside = `${file}.${process.pid}.tmp`;
+    fs.promises
+      .writeFile(aside, JSON.stringify(counts))
+      .then(() => fs.promises.rename(aside, file))
+      .catch(() => undefined)
+      .finally(() => (pending = false));
   }, FLUSH_MS).unref();
 }
 

@@ -112,8 +112,8 @@ export interface ThroughputRow extends Outcome {
   calls?: { logWrites: number; managementCalls: number };
 }
 
-/** count-calls.ts rewrites its file at most every 50 ms: wait this long before reading it. */
-const COUNTS_SETTLE_MS = 120;
+/** count-calls.ts rewrites its file at most every 100 ms: wait this long before reading it. */
+const COUNTS_SETTLE_MS = 300;
 
 /** Log writes and management API calls per answered request between two snapshots. */
 function callsPer(before: Map<string, number>, after: Map<string, number>, requests: number): ThroughputRow['calls'] {
@@ -178,7 +178,7 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
   }, from - now());
   setTimeout(() => {
     cpuPercent = meter.end();
-    // Read a little later: the file lags the host by up to 50 ms, so this window is as long.
+    // Read a little later: the file lags the host by up to COUNTS_SETTLE_MS, as at the window's start.
     setTimeout(() => (countsTo = target.callCounts?.() ?? countsTo), COUNTS_SETTLE_MS);
   }, to - now());
   const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, options.throughputClients, { until: to }));
