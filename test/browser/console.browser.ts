@@ -108,6 +108,53 @@ describe('the console in Chromium', () => {
     await page.close();
   });
 
+  it('draws the set-aside listing in the shape GET /api/rejected answers', async () => {
+    // The page's drawing of that shape, whatever this branch's gateway serves: the route is
+    // answered by the browser itself here (page.route). The test above reads the real route.
+    const page = await chrome.browser.newPage({ viewport: { width: 1100, height: 860 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    const listing = {
+      items: [
+        {
+          name: `${answeredId}.json/0x8DCAFE`,
+          channel: 'blob',
+          reason: 'late',
+          description: 'the request had already finished',
+          requestId: answeredId,
+          receivedAt: new Date().toISOString(),
+          size: 15,
+          contentType: 'application/json',
+        },
+        {
+          name: 'message 42',
+          channel: 'servicebus',
+          reason: 'malformed',
+          description: 'not UTF-8 JSON',
+          receivedAt: new Date().toISOString(),
+          size: 3,
+        },
+      ],
+      continuation: 'next-page',
+      counts: { late: 1, malformed: 1 },
+    };
+    await page.route('**/api/rejected', (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(listing) }),
+    );
+    await page.goto(stack.api('console'));
+    const rows = page.locator('#rejected tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).locator('td[data-label="Reason"]').textContent()).toBe('late');
+    expect(await rows.nth(0).locator('td[data-label="Reason"]').getAttribute('title')).toBe('the request had already finished');
+    expect(await rows.nth(0).locator(`td[data-id="${answeredId}"]`).count()).toBe(1);
+    expect(await rows.nth(1).locator('td[data-label="Channel"]').textContent()).toBe('servicebus');
+    expect(await page.locator('#rejected-count').textContent()).toBe('2+');
+    expect(await page.locator('#rejected-reasons').textContent()).toBe('late: 1 · malformed: 1');
+    expect(await page.locator('#rejected-empty').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('is readable on a phone: no sideways scrolling, rows become labelled cards', async () => {
     const { page, errors } = await openConsole({ width: 390, height: 844 });
     await page.locator(`#finished tr[data-id="${answeredId}"]`).waitFor();

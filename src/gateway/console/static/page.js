@@ -15,7 +15,6 @@
 
   const $ = (id) => document.getElementById(id);
   let selected; // the pending row the answer panel is for
-  let pendingIds = new Set();
   let channels = { channels: ['blob'], preferred: 'blob' };
 
   async function getJson(path) {
@@ -59,12 +58,21 @@
     td.dataset.id = id;
   }
 
-  function drawPending(rows) {
-    const body = $('pending').tBodies[0];
+  /** Redraws list `name` (its table, count and empty note), one row per item, each filled by `fill`. */
+  function drawRows(name, items, fill) {
+    const body = $(name).tBodies[0];
     body.replaceChildren();
-    for (const r of rows) {
+    for (const item of items) {
       const row = body.insertRow();
-      row.dataset.id = r.id;
+      if (item.id) row.dataset.id = item.id;
+      fill(row, item);
+    }
+    $(`${name}-count`).textContent = String(items.length);
+    $(`${name}-empty`).hidden = items.length > 0;
+  }
+
+  function drawPending(rows) {
+    drawRows('pending', rows, (row, r) => {
       idCell(row, 'Request', r.id);
       cell(row, 'Operation', r.operation);
       cell(row, 'Age', duration(r.ageMs));
@@ -73,55 +81,29 @@
       const button = document.createElement('button');
       button.type = 'button';
       button.textContent = 'Answer';
-      button.dataset.answer = r.id;
       button.addEventListener('click', () => openAnswer(r));
       cell(row, '', undefined).append(button);
-    }
-    $('pending-count').textContent = String(rows.length);
-    $('pending-empty').hidden = rows.length > 0;
-    pendingIds = new Set(rows.map((r) => r.id));
-    if (selected !== undefined && !pendingIds.has(selected.id)) {
-      $('answer-what').textContent = 'This request is no longer pending; a reply now would be set aside.';
+    });
+    if (selected !== undefined && !rows.some((r) => r.id === selected.id)) {
+      $('answer-what').textContent = 'This request is no longer pending.';
     }
   }
 
   function drawFinished(rows) {
-    const body = $('finished').tBodies[0];
-    body.replaceChildren();
-    for (const r of rows) {
-      const row = body.insertRow();
-      row.dataset.id = r.id;
+    drawRows('finished', rows, (row, r) => {
       idCell(row, 'Request', r.id);
       cell(row, 'Operation', r.operation);
       cell(row, 'Mode', r.mode);
       cell(row, 'Status', r.httpStatus !== undefined ? `${r.httpStatus} ${r.status}` : r.status, statusClass(r.status, r.httpStatus));
       cell(row, 'Latency', duration(r.latencyMs));
       cell(row, 'Finished', clock(r.finishedAt));
-    }
-    $('finished-count').textContent = String(rows.length);
-    $('finished-empty').hidden = rows.length > 0;
+    });
   }
 
   function drawRejected(answer) {
-    const body = $('rejected').tBodies[0];
-    body.replaceChildren();
-    const empty = $('rejected-empty');
-    if (answer.status === 404) {
-      // Gateways without the set-aside listing (GET /api/rejected) still get the rest of the console.
-      $('rejected-count').textContent = '–';
-      $('rejected-reasons').textContent = '';
-      empty.textContent = 'This gateway does not list set-aside replies (GET /api/rejected answered 404).';
-      empty.hidden = false;
-      return;
-    }
-    if (answer.status !== 200 || !Array.isArray(answer.body?.items)) {
-      empty.textContent = `Set-aside replies could not be read (HTTP ${answer.status}).`;
-      empty.hidden = false;
-      return;
-    }
-    const items = answer.body.items;
-    for (const item of items) {
-      const row = body.insertRow();
+    const listed = answer.status === 200 && Array.isArray(answer.body?.items);
+    const items = listed ? answer.body.items : [];
+    drawRows('rejected', items, (row, item) => {
       cell(row, 'Reply', item.name, 'id');
       cell(row, 'Channel', item.channel);
       const reason = cell(row, 'Reason', item.reason, 'status-warn');
@@ -130,12 +112,22 @@
       else cell(row, 'Request', '');
       cell(row, 'Received', item.receivedAt ? clock(item.receivedAt) : '');
       cell(row, 'Size', typeof item.size === 'number' ? `${item.size} B` : '');
-    }
-    const counts = answer.body.counts && typeof answer.body.counts === 'object' ? Object.entries(answer.body.counts) : [];
+    });
+    const counts = listed && answer.body.counts && typeof answer.body.counts === 'object' ? Object.entries(answer.body.counts) : [];
     $('rejected-reasons').textContent = counts.map(([reason, n]) => `${reason}: ${n}`).join(' · ');
-    $('rejected-count').textContent = String(items.length) + (answer.body.continuation ? '+' : '');
-    empty.textContent = 'No reply has been set aside.';
-    empty.hidden = items.length > 0;
+    const empty = $('rejected-empty');
+    if (listed) {
+      empty.textContent = 'No reply has been set aside.';
+      // More on the next page: the count says so rather than pretend it is all.
+      if (answer.body.continuation) $('rejected-count').textContent = `${items.length}+`;
+      return;
+    }
+    $('rejected-count').textContent = '–';
+    // Gateways without the set-aside listing (GET /api/rejected) still get the rest of the console.
+    empty.textContent =
+      answer.status === 404
+        ? 'This gateway does not list set-aside replies (GET /api/rejected answered 404).'
+        : `Set-aside replies could not be read (HTTP ${answer.status}).`;
   }
 
   function openAnswer(row) {
