@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.azurite/**', 'test/fixtures/**/*.js', 'eslint.config.mjs', 'vitest.config.mts', 'vitest.browser.config.mts'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.azurite/**',
+      'test/fixtures/**/*.js',
+      'eslint.config.mjs',
+      'vitest.config.mts',
+      'vitest.browser.config.mts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
