@@ -2,7 +2,7 @@
 // Durable client's filtered listing and classified by request-state.ts like every other answer, so
 // the console can never show a request in a state the status resource would not report.
 import { type DurableClient, OrchestrationRuntimeStatus } from 'durable-functions';
-import { isGatewayRequest } from '../contract-guards.js';
+import { isGatewayCustomStatus, isGatewayRequest } from '../contract-guards.js';
 import { snapshotOf } from '../durable-port.js';
 import { classifyRequest, type InstanceSnapshot, isFinal } from '../request-state.js';
 import { type CallerStatus, callerStatus } from '../status.js';
@@ -56,15 +56,14 @@ const FINISHED = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStat
 export type ListingClient = Pick<DurableClient, 'getStatusBy'>;
 
 async function listSnapshots(client: ListingClient, runtimeStatus: OrchestrationRuntimeStatus[], from?: Date): Promise<InstanceSnapshot[]> {
-  // The operation and mode live in the input. A list query's input default differs between
-  // extension versions, so it is asked for; the SDK forwards `showInput` from the filter object.
+  // The operation and mode live in the input: asked for explicitly rather than left to the
+  // extension's default for list queries (the SDK forwards `showInput` from the filter object).
   const filter = { runtimeStatus, showInput: true, ...(from !== undefined ? { createdTimeFrom: from } : {}) };
   return (await client.getStatusBy(filter)).map(snapshotOf);
 }
 
 function deadlineOf(customStatus: unknown): string | undefined {
-  const deadline = (customStatus as { deadline?: unknown } | null)?.deadline;
-  return typeof deadline === 'string' ? deadline : undefined;
+  return isGatewayCustomStatus(customStatus) && typeof customStatus.deadline === 'string' ? customStatus.deadline : undefined;
 }
 
 /** Pure: the rows for snapshots read at `now`. Instances that are not gateway requests are left out. */
