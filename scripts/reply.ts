@@ -13,14 +13,15 @@
  * Connection, servicebus: --connection, else ServiceBusConnection, else the local emulator's
  * string; topic: --topic, else GATEWAY_REPLY_TOPIC, else `replies`.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { ServiceBusMessage } from '@azure/service-bus';
-import { blobStoreFor } from '../src/gateway/blob-store.js';
+import { type ReplyArgs, replyBlobName, sendReply } from '../src/gateway/backend-reply.js';
 import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
-import { closeServiceBusPorts, serviceBusFor } from '../src/gateway/servicebus-port.js';
+import { closeServiceBusPorts } from '../src/gateway/servicebus-port.js';
+
+// The sending itself is shared with the console's reply form (src/gateway/backend-reply.ts).
+export { type BlobReplyArgs, type ReplyArgs, replyMessage, type ServiceBusReplyArgs, sendReply } from '../src/gateway/backend-reply.js';
 
 // CLI plumbing, also used by demo-backend.ts (scripts/ holds only these two tools).
 export class CliUsageError extends Error {
@@ -82,27 +83,6 @@ const TYPES_BY_EXTENSION: Record<string, string> = {
   '.html': 'text/html',
 };
 
-interface ReplyBase {
-  id: string;
-  body: Buffer;
-  contentType: string;
-  status?: number;
-  connection: string;
-}
-
-export interface BlobReplyArgs extends ReplyBase {
-  via?: 'blob';
-  container: string;
-  blobName: string;
-}
-
-export interface ServiceBusReplyArgs extends ReplyBase {
-  via: 'servicebus';
-  topic: string;
-}
-
-export type ReplyArgs = BlobReplyArgs | ServiceBusReplyArgs;
-
 export function parseReplyArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReplyArgs {
   const { positional, options } = parseCliArgs(argv, ['status', 'content-type', 'connection', 'via', 'container', 'name', 'topic'], USAGE);
   const via = options.via ?? 'blob';
@@ -153,30 +133,8 @@ export function parseReplyArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     ...reply,
     connection: options.connection ?? env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true',
     container: options.container ?? env.GATEWAY_REPLIES_CONTAINER ?? 'replies',
-    blobName: options.name ?? (isJsonMediaType(contentType) ? `${id}.json` : id),
+    blobName: options.name ?? replyBlobName(id, contentType),
   };
-}
-
-/** A reply message as the gateway reads it: correlationId = request id, optional status property. */
-export function replyMessage(reply: Pick<ReplyBase, 'id' | 'body' | 'contentType' | 'status'>): ServiceBusMessage {
-  return {
-    body: reply.body,
-    contentType: reply.contentType,
-    correlationId: reply.id,
-    messageId: randomUUID(),
-    applicationProperties: reply.status !== undefined ? { status: reply.status } : {},
-  };
-}
-
-export async function sendReply(args: ReplyArgs): Promise<void> {
-  if (args.via === 'servicebus') {
-    await serviceBusFor(args.connection).send(args.topic, replyMessage(args));
-    return;
-  }
-  await blobStoreFor(args.connection).write(args.container, args.blobName, args.body, {
-    contentType: args.contentType,
-    metadata: args.status !== undefined ? { status: String(args.status) } : {},
-  });
 }
 
 function describeReply(args: ReplyArgs): string {

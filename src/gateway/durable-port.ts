@@ -31,7 +31,8 @@ function isNotFound(error: unknown, instanceId: string): boolean {
   return message.includes('HTTP 404') || message.includes(`No instance with ID '${instanceId}' found`);
 }
 
-function snapshotOf(status: DurableOrchestrationStatus): InstanceSnapshot {
+/** The adapter's one mapping of a Durable status; the console's listing reads through it too. */
+export function snapshotOf(status: DurableOrchestrationStatus): InstanceSnapshot {
   const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : String(d));
   return {
     id: status.instanceId,

@@ -7,6 +7,7 @@ const CATALOGUE = {
   'invalid-prefer': { status: 400, title: 'Invalid Prefer header' },
   'invalid-idempotency-key': { status: 400, title: 'Invalid Idempotency-Key header' },
   'malformed-json': { status: 400, title: 'Malformed JSON body' },
+  'invalid-reply': { status: 400, title: 'Invalid reply' },
   'request-not-found': { status: 404, title: 'Unknown request' },
   'result-not-ready': { status: 404, title: 'Result not available' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },

@@ -25,7 +25,8 @@ export interface Submission {
   idempotent: boolean;
 }
 
-async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer> {
+/** The body, refused with 413 past `maxBytes` (declared or read); also the console's reply form. */
+export async function readBody(request: HttpRequest, maxBytes: number): Promise<Buffer> {
   const tooLarge = () => new GatewayError('payload-too-large', `The body exceeds ${maxBytes} bytes.`);
   // Refuse on the declared length before reading; check the real length after.
   const declared = Number(request.headers.get('content-length') ?? '0');

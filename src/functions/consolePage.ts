@@ -1,0 +1,21 @@
+// GET /api/console: the testers' console, a page that lists pending, finished and set-aside
+// requests and answers a pending one (src/gateway/console/). `function` level on Azure: open it
+// with ?code=<function key>; the local host leaves it open on loopback, like Core Tools.
+import * as df from 'durable-functions';
+import { consolePage } from '../gateway/console/page.js';
+import { httpEdge } from '../gateway/http-edge.js';
+
+export const showConsole = httpEdge(
+  () => {
+    const page = consolePage();
+    return Promise.resolve({ status: 200, headers: page.headers, body: page.html });
+  },
+  { methods: ['GET'] },
+);
+
+df.app.client.http('consolePage', {
+  route: 'console',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: showConsole,
+});
