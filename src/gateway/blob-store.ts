@@ -20,6 +20,13 @@ export interface WriteOptions {
   metadata?: Record<string, string>;
 }
 
+/** A blob's bytes and the version they are (ETag), with when storage last wrote it. */
+export interface BlobVersion {
+  bytes: Buffer;
+  etag: string;
+  lastModified: Date;
+}
+
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 function statusOf(error: unknown): number | undefined {
@@ -36,6 +43,21 @@ async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
   } catch (error) {
     const status = statusOf(error);
     if (status === 404 || status === 412) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Runs a write with a condition on what is there (If-None-Match, If-Match); false when the condition
+ * failed: 409 (BlobAlreadyExists) and 412 (condition not met) are how storage says so.
+ */
+async function onlyIfUnchanged(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 409 || status === 412 || status === 404) return false;
     throw error;
   }
 }
@@ -84,15 +106,33 @@ export class BlobStore {
    * is there afterwards: so concurrent first writers on any number of instances agree on one value.
    */
   async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
+    if (await this.create(container, name, bytes, contentType)) return Buffer.from(bytes);
+    return (await this.container(container)).getBlockBlobClient(name).downloadToBuffer();
+  }
+
+  /** Creates the blob only if nothing is there yet (If-None-Match: *); false when something is. */
+  async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<boolean> {
     const client = (await this.container(container)).getBlockBlobClient(name);
-    try {
-      await client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } });
-      return Buffer.from(bytes);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status !== 409 && status !== 412) throw error;
-    }
-    return client.downloadToBuffer();
+    return onlyIfUnchanged(() =>
+      client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } }),
+    );
+  }
+
+  /** The blob's bytes with the version (ETag) they are, for a write pinned to it; undefined if absent. */
+  async readVersion(container: string, name: string): Promise<BlobVersion | undefined> {
+    const response = await unlessGone(() => this.service.getContainerClient(container).getBlobClient(name).download());
+    if (response === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+    return { bytes: Buffer.concat(chunks), etag: response.etag ?? '', lastModified: response.lastModified ?? new Date(0) };
+  }
+
+  /** Replaces exactly that version (If-Match); false when it was replaced or removed meanwhile. */
+  async replace(container: string, name: string, bytes: Uint8Array, contentType: string, etag: string): Promise<boolean> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    return onlyIfUnchanged(() =>
+      client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifMatch: etag } }),
+    );
   }
 
   /** Properties of a blob, or undefined when it does not exist (any more). */
