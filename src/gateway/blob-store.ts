@@ -20,11 +20,15 @@ export interface WriteOptions {
   metadata?: Record<string, string>;
 }
 
-/** A blob's bytes and the version they are (ETag), with when storage last wrote it. */
-export interface BlobVersion {
-  bytes: Buffer;
+/** The version a write made (ETag), with when storage wrote it. */
+export interface WrittenVersion {
   etag: string;
   lastModified: Date;
+}
+
+/** A blob's bytes and the version they are. */
+export interface BlobVersion extends WrittenVersion {
+  bytes: Buffer;
 }
 
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
@@ -48,16 +52,17 @@ async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
 }
 
 /**
- * Runs a write with a condition on what is there (If-None-Match, If-Match); false when the condition
- * failed: 409 (BlobAlreadyExists) and 412 (condition not met) are how storage says so.
+ * Runs a write with a condition on what is there (If-None-Match, If-Match) and answers the version
+ * it wrote; undefined when the condition failed: 409 (BlobAlreadyExists), 412 (condition not met)
+ * and 404 (nothing left to match) are how storage says so.
  */
-async function onlyIfUnchanged(write: () => Promise<unknown>): Promise<boolean> {
+async function onlyIfUnchanged(write: () => Promise<{ etag?: string; lastModified?: Date }>): Promise<WrittenVersion | undefined> {
   try {
-    await write();
-    return true;
+    const written = await write();
+    return { etag: written.etag ?? '', lastModified: written.lastModified ?? new Date() };
   } catch (error) {
     const status = statusOf(error);
-    if (status === 409 || status === 412 || status === 404) return false;
+    if (status === 409 || status === 412 || status === 404) return undefined;
     throw error;
   }
 }
@@ -106,12 +111,12 @@ export class BlobStore {
    * is there afterwards: so concurrent first writers on any number of instances agree on one value.
    */
   async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
-    if (await this.create(container, name, bytes, contentType)) return Buffer.from(bytes);
+    if ((await this.create(container, name, bytes, contentType)) !== undefined) return Buffer.from(bytes);
     return (await this.container(container)).getBlockBlobClient(name).downloadToBuffer();
   }
 
-  /** Creates the blob only if nothing is there yet (If-None-Match: *); false when something is. */
-  async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<boolean> {
+  /** Creates the blob only if nothing is there yet (If-None-Match: *); undefined when something is. */
+  async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
     return onlyIfUnchanged(() =>
       client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } }),
@@ -127,8 +132,14 @@ export class BlobStore {
     return { bytes: Buffer.concat(chunks), etag: response.etag ?? '', lastModified: response.lastModified ?? new Date(0) };
   }
 
-  /** Replaces exactly that version (If-Match); false when it was replaced or removed meanwhile. */
-  async replace(container: string, name: string, bytes: Uint8Array, contentType: string, etag: string): Promise<boolean> {
+  /** Replaces exactly that version (If-Match); undefined when it was replaced or removed meanwhile. */
+  async replace(
+    container: string,
+    name: string,
+    bytes: Uint8Array,
+    contentType: string,
+    etag: string,
+  ): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
     return onlyIfUnchanged(() =>
       client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifMatch: etag } }),

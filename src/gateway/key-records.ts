@@ -5,7 +5,7 @@
 // not depend on whether the Durable backend refuses a second start of the same id (Azure Storage
 // does not). Written by the gateway alone, but read back as input: a record that does not parse is
 // refused loudly, never guessed at.
-import type { BlobStore } from './blob-store.js';
+import type { BlobStore, WrittenVersion } from './blob-store.js';
 import { isAttempt } from './contract-guards.js';
 
 export const KEY_RECORD_PREFIX = 'idempotency/';
@@ -57,13 +57,17 @@ export function keyRecordsIn(blobs: Pick<BlobStore, 'create' | 'readVersion' | '
     const found = await blobs.readVersion(container, name(id));
     return found && decode(id, found.bytes, found.etag, found.lastModified);
   };
+  // The write's own answer gives the version and storage's clock: no read back.
+  const write = async (id: string, bodyHash: string, attempt: number, ifMatch?: string): Promise<KeyRecord | undefined> => {
+    const bytes = encode(bodyHash, attempt);
+    const v = await (ifMatch === undefined
+      ? blobs.create(container, name(id), bytes, CONTENT_TYPE)
+      : blobs.replace(container, name(id), bytes, CONTENT_TYPE, ifMatch));
+    return v && { id, bodyHash, attempt, etag: v.etag, claimedAt: v.lastModified };
+  };
   return {
     read,
-    // Read back rather than built here: the ETag and storage's clock are needed for what follows.
-    create: async (id, bodyHash) => ((await blobs.create(container, name(id), encode(bodyHash, 1), CONTENT_TYPE)) ? read(id) : undefined),
-    advance: async (record, attempt) =>
-      (await blobs.replace(container, name(record.id), encode(record.bodyHash, attempt), CONTENT_TYPE, record.etag))
-        ? read(record.id)
-        : undefined,
+    create: (id, bodyHash) => write(id, bodyHash, 1),
+    advance: (record, attempt) => write(record.id, record.bodyHash, attempt, record.etag),
   };
 }
