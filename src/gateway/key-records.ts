@@ -5,7 +5,7 @@
 // not depend on whether the Durable backend refuses a second start of the same id (Azure Storage
 // does not). Written by the gateway alone, but read back as input: a record that does not parse is
 // refused loudly, never guessed at.
-import type { BlobStore, WrittenVersion } from './blob-store.js';
+import type { BlobStore } from './blob-store.js';
 import { isAttempt } from './contract-guards.js';
 
 export const KEY_RECORD_PREFIX = 'idempotency/';

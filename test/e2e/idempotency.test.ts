@@ -4,7 +4,8 @@
 // being refused, which the Azure Storage provider does not do); two blocking callers with one key
 // share one dispatch and one answer; a retry after a 504, or after a cancel, starts attempt 2 under
 // the same id, which the backend sees; a reply to attempt 1 that comes between the attempts is set
-// aside as late and never answers attempt 2.
+// aside as late and never answers attempt 2, and a second reply once attempt 2 is answered is set
+// aside as a duplicate (docs/architecture.md#idempotency has the rule).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
@@ -127,6 +128,11 @@ describe('a retry with the same key after the request ended unanswered', () => {
     expect(answer.json()).toEqual({ answered: 'attempt 2' });
     expect(answer.headers.get('x-correlation-id')).toBe(id);
     expect(calls.starts(id)).toBe(2);
+
+    // The reply to the other attempt comes too: one answer was given, so it is set aside, not lost.
+    await reply(stack, id, '{"answered":"attempt 1, late"}');
+    const [other] = await setAside(stack, id);
+    expect(other?.metadata.reason).toBe('duplicate');
 
     // Answered now: the key's final word, not restarted by a third call.
     const again = await submit(stack, operation, '{"order":7}', headers);
