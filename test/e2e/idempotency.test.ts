@@ -36,6 +36,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A fresh operation, an Idempotency-Key of its own and the request id the gateway derives from it. */
+async function keyed(label: string): Promise<{ operation: string; key: string; id: string }> {
+  const operation = uniqueOperation(label);
+  const key = `${label}-${operation}`;
+  return { operation, key, id: await idForKey(stack, key) };
+}
+
 /** The request blob once the gateway has dispatched attempt `attempt` of `operation`. */
 function dispatchedAttempt(operation: string, attempt: number): Promise<RequestBlob> {
   return eventually(
@@ -47,9 +54,7 @@ function dispatchedAttempt(operation: string, attempt: number): Promise<RequestB
 
 describe('racing submits with one Idempotency-Key', () => {
   it('different bodies: exactly one request, started once; every caller with the other body gets 422', async () => {
-    const operation = uniqueOperation('race');
-    const key = `race-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('race');
     const bodies = Array.from({ length: 8 }, (_, i) => `{"body":"${i % 2 === 0 ? 'a' : 'b'}"}`);
     const answering = bodies.map((body) => submit(stack, operation, body, { 'idempotency-key': key }));
 
@@ -75,9 +80,7 @@ describe('racing submits with one Idempotency-Key', () => {
 
 describe('two blocking callers with one key and one body', () => {
   it('share one dispatch and both get the answer', async () => {
-    const operation = uniqueOperation('attach');
-    const key = `attach-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('attach');
     const first = submit(stack, operation, '{"n":1}', { 'idempotency-key': key });
     await nextRequest(stack, operation);
     const readsBefore = calls.readsWithInput(id);
@@ -96,9 +99,7 @@ describe('two blocking callers with one key and one body', () => {
   });
 
   it('the one that joined does not end the request when its own wait runs out first', async () => {
-    const operation = uniqueOperation('joiner');
-    const key = `joiner-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('joiner');
     const owner = submit(stack, operation, '{}', { 'idempotency-key': key });
     await nextRequest(stack, operation);
     expectProblem(await submit(stack, operation, '{}', { 'idempotency-key': key, prefer: 'wait=1' }), 504, 'sync-wait-expired', id);
@@ -111,9 +112,7 @@ describe('two blocking callers with one key and one body', () => {
 
 describe('a retry with the same key after the request ended unanswered', () => {
   it('after a 504: attempt 2 starts under the same id, the backend sees it, and the next reply answers', async () => {
-    const operation = uniqueOperation('retry');
-    const key = `retry-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('retry');
     const headers = { 'idempotency-key': key };
     expectProblem(await submit(stack, operation, '{"order":7}', { ...headers, prefer: 'wait=1' }), 504, 'sync-wait-expired', id);
     expect((await dispatchedAttempt(operation, 1)).metadata.requestid).toBe(id);
@@ -141,9 +140,7 @@ describe('a retry with the same key after the request ended unanswered', () => {
   });
 
   it('a reply to attempt 1 that comes after its 504 is set aside as late and never answers attempt 2', async () => {
-    const operation = uniqueOperation('late1');
-    const key = `late1-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('late1');
     const headers = { 'idempotency-key': key };
     expectProblem(await submit(stack, operation, '{}', { ...headers, prefer: 'wait=1' }), 504, 'sync-wait-expired', id);
     await reply(stack, id, '"late, for attempt 1"');
@@ -157,9 +154,7 @@ describe('a retry with the same key after the request ended unanswered', () => {
   });
 
   it('a caller that joined an attempt and still waits when its owner gives up is answered by the next attempt', async () => {
-    const operation = uniqueOperation('moveon');
-    const key = `moveon-${operation}`;
-    const id = await idForKey(stack, key);
+    const { operation, key, id } = await keyed('moveon');
     const owner = submit(stack, operation, '{}', { 'idempotency-key': key, prefer: 'wait=2' });
     await dispatchedAttempt(operation, 1);
     const joined = submit(stack, operation, '{}', { 'idempotency-key': key });
