@@ -53,16 +53,18 @@ async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
 
 /**
  * Runs a write with a condition on what is there (If-None-Match, If-Match) and answers the version
- * it wrote; undefined when the condition failed: 409 (BlobAlreadyExists), 412 (condition not met)
- * and 404 (nothing left to match) are how storage says so.
+ * it wrote; undefined when the condition failed, which storage says with one of `failed`: 409
+ * (BlobAlreadyExists) or 412 for If-None-Match, 412 or 404 (nothing left to match) for If-Match.
  */
-async function onlyIfUnchanged(write: () => Promise<{ etag?: string; lastModified?: Date }>): Promise<WrittenVersion | undefined> {
+async function onlyIfUnchanged(
+  failed: readonly number[],
+  write: () => Promise<{ etag?: string; lastModified?: Date }>,
+): Promise<WrittenVersion | undefined> {
   try {
     const written = await write();
     return { etag: written.etag ?? '', lastModified: written.lastModified ?? new Date() };
   } catch (error) {
-    const status = statusOf(error);
-    if (status === 409 || status === 412 || status === 404) return undefined;
+    if (failed.includes(statusOf(error) ?? 0)) return undefined;
     throw error;
   }
 }
@@ -118,7 +120,7 @@ export class BlobStore {
   /** Creates the blob only if nothing is there yet (If-None-Match: *); undefined when something is. */
   async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
-    return onlyIfUnchanged(() =>
+    return onlyIfUnchanged([409, 412], () =>
       client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } }),
     );
   }
@@ -141,7 +143,7 @@ export class BlobStore {
     etag: string,
   ): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
-    return onlyIfUnchanged(() =>
+    return onlyIfUnchanged([412, 404], () =>
       client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifMatch: etag } }),
     );
   }
