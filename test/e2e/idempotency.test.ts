@@ -5,8 +5,13 @@
 // share one dispatch and one answer; a retry after a 504, or after a cancel, starts attempt 2 under
 // the same id, which the backend sees; a reply to attempt 1 that comes between the attempts is set
 // aside as late and never answers attempt 2, and a second reply once attempt 2 is answered is set
-// aside as a duplicate (docs/architecture.md#idempotency has the rule).
+// aside as a duplicate (docs/architecture.md#idempotency has the rule); a record left by a submit
+// that died before starting is taken over, after the grace, by the next submit with the key.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobStoreFor } from '../../src/gateway/blob-store.js';
+import { fingerprintRequest } from '../../src/gateway/contract.js';
+import { START_CLAIM_GRACE_MS } from '../../src/gateway/idempotency.js';
+import { keyRecordsIn } from '../../src/gateway/key-records.js';
 import type { GatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 import {
@@ -179,4 +184,22 @@ describe('a retry with the same key after the request ended unanswered', () => {
     await statusBecomes(stack, id, 'AwaitingReply');
     expect(calls.starts(id)).toBe(2);
   });
+
+  it('a claim left by a submit that died between its record and its start is taken over after the grace', async () => {
+    const { operation, key, id } = await keyed('orphan');
+    const body = '{"left":"behind"}';
+    // What the dead submit left: the record, at attempt 1, and no instance.
+    const bodyHash = fingerprintRequest({ method: 'POST', operation, query: {}, body: Buffer.from(body) });
+    const records = keyRecordsIn(blobStoreFor(stack.connectionString), stack.settings.GATEWAY_CONTAINER ?? 'gateway');
+    expect(await records.create(id, bodyHash)).toBeDefined();
+    const claimedAt = Date.now();
+
+    const retry = submit(stack, operation, body, { 'idempotency-key': key });
+    const started = await dispatchedAttempt(operation, 2);
+    expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(START_CLAIM_GRACE_MS - 1_000);
+    expect(started.metadata.requestid).toBe(id);
+    await reply(stack, id, '"taken over"');
+    expect((await retry).text()).toBe('"taken over"');
+    expect(calls.starts(id)).toBe(1);
+  }, 40_000);
 });
