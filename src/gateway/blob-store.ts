@@ -20,6 +20,17 @@ export interface WriteOptions {
   metadata?: Record<string, string>;
 }
 
+/** The version a write made (ETag), with when storage wrote it. */
+export interface WrittenVersion {
+  etag: string;
+  lastModified: Date;
+}
+
+/** A blob's bytes and the version they are. */
+export interface BlobVersion extends WrittenVersion {
+  bytes: Buffer;
+}
+
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 function statusOf(error: unknown): number | undefined {
@@ -36,6 +47,24 @@ async function unlessGone<T>(call: () => Promise<T>): Promise<T | undefined> {
   } catch (error) {
     const status = statusOf(error);
     if (status === 404 || status === 412) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Runs a write with a condition on what is there (If-None-Match, If-Match) and answers the version
+ * it wrote; undefined when the condition failed, which storage says with one of `failed`: 409
+ * (BlobAlreadyExists) or 412 for If-None-Match, 412 or 404 (nothing left to match) for If-Match.
+ */
+async function onlyIfUnchanged(
+  failed: readonly number[],
+  write: () => Promise<{ etag?: string; lastModified?: Date }>,
+): Promise<WrittenVersion | undefined> {
+  try {
+    const written = await write();
+    return { etag: written.etag ?? '', lastModified: written.lastModified ?? new Date() };
+  } catch (error) {
+    if (failed.includes(statusOf(error) ?? 0)) return undefined;
     throw error;
   }
 }
@@ -84,15 +113,39 @@ export class BlobStore {
    * is there afterwards: so concurrent first writers on any number of instances agree on one value.
    */
   async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
+    if ((await this.create(container, name, bytes, contentType)) !== undefined) return Buffer.from(bytes);
+    return (await this.container(container)).getBlockBlobClient(name).downloadToBuffer();
+  }
+
+  /** Creates the blob only if nothing is there yet (If-None-Match: *); undefined when something is. */
+  async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
-    try {
-      await client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } });
-      return Buffer.from(bytes);
-    } catch (error) {
-      const status = statusOf(error);
-      if (status !== 409 && status !== 412) throw error;
-    }
-    return client.downloadToBuffer();
+    return onlyIfUnchanged([409, 412], () =>
+      client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } }),
+    );
+  }
+
+  /** The blob's bytes with the version (ETag) they are, for a write pinned to it; undefined if absent. */
+  async readVersion(container: string, name: string): Promise<BlobVersion | undefined> {
+    const response = await unlessGone(() => this.service.getContainerClient(container).getBlobClient(name).download());
+    if (response === undefined) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk as Uint8Array));
+    return { bytes: Buffer.concat(chunks), etag: response.etag ?? '', lastModified: response.lastModified ?? new Date(0) };
+  }
+
+  /** Replaces exactly that version (If-Match); undefined when it was replaced or removed meanwhile. */
+  async replace(
+    container: string,
+    name: string,
+    bytes: Uint8Array,
+    contentType: string,
+    etag: string,
+  ): Promise<WrittenVersion | undefined> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    return onlyIfUnchanged([412, 404], () =>
+      client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifMatch: etag } }),
+    );
   }
 
   /** Properties of a blob, or undefined when it does not exist (any more). */

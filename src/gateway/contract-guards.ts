@@ -38,6 +38,11 @@ export function isReplyEnvelope(value: unknown): value is ReplyEnvelope {
   );
 }
 
+/** A request's attempt number: a positive integer (contract.ts `attemptOf`). */
+export function isAttempt(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+}
+
 export function isGatewayRequest(value: unknown): value is GatewayRequest {
   return (
     isObject(value) &&
@@ -51,7 +56,8 @@ export function isGatewayRequest(value: unknown): value is GatewayRequest {
     typeof value.replyTo === 'string' &&
     (value.waitMode === 'sync' || value.waitMode === 'async') &&
     typeof value.deadlineMs === 'number' &&
-    typeof value.createdAt === 'string'
+    typeof value.createdAt === 'string' &&
+    (value.attempt === undefined || isAttempt(value.attempt))
   );
 }
 

@@ -102,8 +102,19 @@ export interface GatewayRequest {
   waitMode: WaitMode;
   /** How long the orchestrator waits for the reply, counted from when it starts waiting. */
   deadlineMs: number;
-  /** ISO 8601, the starter's clock. */
+  /** ISO 8601, the starter's clock (of this attempt). */
   createdAt: string;
+  /**
+   * Which start of this request id this is (1 when absent, as in requests started before attempts
+   * existed). An Idempotency-Key whose request ended by a sync caller's expiry or a cancel starts
+   * the next attempt under the same id (idempotency.ts); the backend sees the number.
+   */
+  attempt?: number;
+}
+
+/** The attempt a request is (1 for requests that do not say). */
+export function attemptOf(request: Pick<GatewayRequest, 'attempt'>): number {
+  return request.attempt ?? 1;
 }
 
 /** Where a reply too large for Durable state stays (claim check); `etag` pins the exact bytes. */

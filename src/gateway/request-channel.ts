@@ -3,7 +3,7 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from './blob-store.js';
 import type { GatewayConfig, ServiceBusSettings } from './config.js';
-import { type GatewayRequest, isRequestId } from './contract.js';
+import { attemptOf, type GatewayRequest, isRequestId } from './contract.js';
 import { serviceBusFor } from './servicebus-port.js';
 
 export interface RequestChannel {
@@ -18,25 +18,30 @@ function requestFacts(request: GatewayRequest) {
     method: request.method,
     // When the gateway stops waiting, at the earliest: replies after it are set aside as late.
     deadline: new Date(Date.parse(request.createdAt) + request.deadlineMs).toISOString(),
+    // Which start of this request id (idempotency.ts): 2 and up after a sync caller's expiry or a
+    // cancel, with the same body and the same id (so the same correlation id).
+    attempt: attemptOf(request),
   };
 }
 
 /** Blob metadata; names are lowercase as blob metadata comes back so. */
 export function requestMetadata(request: GatewayRequest): Record<string, string> {
-  const { requestId, operation, method, deadline } = requestFacts(request);
-  return { requestid: requestId, operation, method, replyto: request.replyTo, deadline };
+  const { requestId, operation, method, deadline, attempt } = requestFacts(request);
+  return { requestid: requestId, operation, method, replyto: request.replyTo, deadline, attempt: String(attempt) };
 }
 
 /**
- * The request as a topic message. messageId and correlationId are both the request id: the
- * backend copies the correlationId onto its reply, and an activity retry sends the same
- * messageId again (which duplicate detection, where the entity has it on, drops).
+ * The request as a topic message. The correlationId is the request id: the backend copies it onto
+ * its reply. The messageId is the request id too on the first attempt and `<id>.<attempt>` on
+ * later ones: an activity retry sends the same messageId again (which duplicate detection, where
+ * the entity has it on, drops), a new attempt must not look like one.
  */
 export function requestMessage(request: GatewayRequest, replyTopic: string): ServiceBusMessage {
+  const attempt = attemptOf(request);
   return {
     body: Buffer.from(request.body, 'base64'),
     contentType: request.contentType,
-    messageId: request.id,
+    messageId: attempt === 1 ? request.id : `${request.id}.${attempt}`,
     correlationId: request.id,
     subject: request.operation,
     replyTo: replyTopic,

@@ -1,5 +1,5 @@
 // Turns a submit call into a GatewayRequest: every check a caller can fail (operation, Prefer,
-// Idempotency-Key, size, JSON) happens here, before anything is started.
+// Idempotency-Key, size, JSON) happens here, before anything is started (idempotency.ts starts it).
 import type { HttpRequest } from '@azure/functions';
 import type { GatewayConfig } from './config.js';
 import {
@@ -12,8 +12,6 @@ import {
   newRequestId,
   requestIdFromIdempotencyKey,
 } from './contract.js';
-import { isGatewayRequest } from './contract-guards.js';
-import type { GatewayDurable } from './durable-port.js';
 import { GatewayError } from './errors.js';
 import { parsePrefer, planWait, type WaitPlan } from './prefer.js';
 
@@ -94,38 +92,4 @@ export async function readSubmission(
 
 function assertJson(body: Buffer): void {
   if (!isUtf8Json(body)) throw new GatewayError('malformed-json', 'The body is not valid UTF-8 JSON, as its Content-Type says it is.');
-}
-
-/**
- * Starts the request, or, for an Idempotency-Key seen before, answers the request already
- * started under it. Looking first matters: starting an id whose instance has finished would
- * silently overwrite it (docs/field-notes.md#n13). Answers the request that governs the instance:
- * `submission.request` itself exactly when this call started it.
- */
-export async function startOrReuse(
-  durable: Pick<GatewayDurable, 'inspectWithInput' | 'start'>,
-  submission: Submission,
-): Promise<GatewayRequest> {
-  const { request } = submission;
-  if (!submission.idempotent) {
-    await durable.start(request);
-    return request;
-  }
-  const sameOr422 = (input: unknown): GatewayRequest => {
-    if (isGatewayRequest(input) && input.bodyHash === request.bodyHash) return input;
-    throw new GatewayError('idempotency-key-reused', `Idempotency-Key already used for a different request (${request.id}).`, {
-      requestId: request.id,
-    });
-  };
-  const existing = await durable.inspectWithInput(request.id);
-  if (existing !== undefined) return sameOr422(existing.input);
-  try {
-    await durable.start(request);
-    return request;
-  } catch (error) {
-    // A concurrent submit with the same key won the start: answer its request.
-    const raced = await durable.inspectWithInput(request.id);
-    if (raced === undefined) throw error;
-    return sameOr422(raced.input);
-  }
 }

@@ -162,7 +162,7 @@ describe('messages on the wire', () => {
       correlationId: 'req-1',
       subject: 'quote',
       replyTo: 'answers',
-      applicationProperties: { requestId: 'req-1', operation: 'quote', method: 'POST', deadline: '2025-01-01T00:00:25.000Z' },
+      applicationProperties: { requestId: 'req-1', operation: 'quote', method: 'POST', deadline: '2025-01-01T00:00:25.000Z', attempt: 1 },
     });
   });
 
