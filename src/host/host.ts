@@ -175,6 +175,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         method: call.method,
         path: sub,
         query: call.url.searchParams,
+        url: call.url.href,
         body: call.body,
         headers: call.headers,
       }),

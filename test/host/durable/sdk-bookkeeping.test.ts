@@ -45,7 +45,12 @@ describe('task ids follow the SDK numbering', () => {
 
     // Replay returns the same two plus a new one: only the new one is scheduled, with the next id.
     const again = emptyOutbound();
-    const { decided: second } = applyEpisode(r, { isDone: false, actions: [activity('a'), waitEvent, timer(1000), activity('b')] }, now, again);
+    const { decided: second } = applyEpisode(
+      r,
+      { isDone: false, actions: [activity('a'), waitEvent, timer(1000), activity('b')] },
+      now,
+      again,
+    );
     expect(second.map((e) => e.EventId)).toEqual([2]);
     expect(again.activities.map((a) => a.taskId)).toEqual([2]);
   });
