@@ -1,23 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubResources } from '../../src/host/durable/durable-runtime.js';
-import type { RunningHost } from '../../src/host/host.js';
-import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
+import { eventually, useTestAzurite, useTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
 const azurite = useTestAzurite();
-let host: RunningHost;
+const host = useTestHost(azurite, { appDir });
 
-beforeAll(async () => {
-  host = await startTestHost(azurite, { appDir });
-});
-afterAll(async () => {
-  await host?.stop();
-});
-
-const api = (p: string) => `${host.url}/runtime/webhooks/durabletask/${p}`;
+const api = (p: string) => `${host().url}/runtime/webhooks/durabletask/${p}`;
 
 async function startOrchestration(name: string, input?: unknown, id?: string): Promise<string> {
   const res = await fetch(api(`orchestrators/${name}${id ? `/${id}` : ''}`), {
@@ -62,16 +54,16 @@ async function raise(id: string, name: string, data: unknown): Promise<number> {
 
 describe('HTTP starter with waitForCompletionOrCreateCheckStatusResponse', () => {
   it('answers 200 with the output when the orchestration completes within the wait', async () => {
-    const res = await fetch(`${host.url}/api/start/chain?wait=10000`, { method: 'POST', body: JSON.stringify(['A', 'B']) });
+    const res = await fetch(`${host().url}/api/start/chain?wait=10000`, { method: 'POST', body: JSON.stringify(['A', 'B']) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(['Hello, A!', 'Hello, B!']);
   });
 
   it('answers 202 with check-status links on the caller origin when the wait expires; terminate ends it', async () => {
-    const res = await fetch(`${host.url}/api/start/waitEvent?wait=300`, { method: 'POST' });
+    const res = await fetch(`${host().url}/api/start/waitEvent?wait=300`, { method: 'POST' });
     expect(res.status).toBe(202);
     const payload = (await res.json()) as { id: string; statusQueryGetUri: string };
-    expect(payload.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/${payload.id}`)).toBe(true);
+    expect(payload.statusQueryGetUri.startsWith(`${host().url}/runtime/webhooks/durabletask/instances/${payload.id}`)).toBe(true);
     expect(res.headers.get('location')).toBe(payload.statusQueryGetUri);
     expect((await status(payload.id)).runtimeStatus).toBe('Running');
 
@@ -84,7 +76,7 @@ describe('HTTP starter with waitForCompletionOrCreateCheckStatusResponse', () =>
   });
 
   it('answers 500 with the status when the orchestration fails', async () => {
-    const res = await fetch(`${host.url}/api/start/failing?wait=10000`, { method: 'POST' });
+    const res = await fetch(`${host().url}/api/start/failing?wait=10000`, { method: 'POST' });
     expect(res.status).toBe(500);
     const body = (await res.json()) as Status;
     expect(body.runtimeStatus).toBe('Failed');
@@ -122,7 +114,7 @@ describe('orchestrations', () => {
     const done = await finished(id);
     expect(done.output).toEqual({ winner: 'event', value: 'now' });
     // A cancelled timer's queue message would otherwise wake the instance two minutes from now.
-    const control = host.storage.queues.getQueueClient(hubResources(host.hubName).controlQueue);
+    const control = host().storage.queues.getQueueClient(hubResources(host().hubName).controlQueue);
     const props = await eventually(
       async () => {
         const p = await control.getProperties();

@@ -4,22 +4,14 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningHost } from '../../src/host/host.js';
-import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, useTestAzurite, useTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
 const azurite = useTestAzurite();
-let host: RunningHost;
+const host = useTestHost(azurite, { appDir });
 
-beforeAll(async () => {
-  host = await startTestHost(azurite, { appDir });
-});
-afterAll(async () => {
-  await host?.stop();
-});
-
-const api = (p: string) => `${host.url}/runtime/webhooks/durabletask/${p}`;
+const api = (p: string) => `${host().url}/runtime/webhooks/durabletask/${p}`;
 const JSON_BODY = { 'content-type': 'application/json' };
 
 interface Status {

@@ -74,6 +74,24 @@ export async function startTestHost(azurite: RunningAzurite, options: Partial<Ho
   });
 }
 
+/**
+ * One host for the calling test file over `azurite` (from useTestAzurite, called before this):
+ * started before its tests, stopped after them. Returns how to reach it once the tests run.
+ */
+export function useTestHost(azurite: RunningAzurite, options: Partial<HostOptions> & { appDir: string }): () => RunningHost {
+  let host: RunningHost | undefined;
+  beforeAll(async () => {
+    host = await startTestHost(azurite, options);
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+  return () => {
+    if (host === undefined) throw new Error('useTestHost(): the host is not running (used outside a test or hook?)');
+    return host;
+  };
+}
+
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => Promise<T | undefined> | T | undefined,
