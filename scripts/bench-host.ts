@@ -78,7 +78,7 @@ async function startAndWaitRunning(api: string, id: string): Promise<void> {
 
 async function raiseAndObserve(api: string, id: string): Promise<number> {
   const t = performance.now();
-  await fetch(`${api}/instances/${id}/raiseEvent/go`, { method: 'POST', body: '"x"' });
+  await fetch(`${api}/instances/${id}/raiseEvent/go`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '"x"' });
   for (;;) {
     const s = (await (await fetch(`${api}/instances/${id}`)).json()) as { runtimeStatus: string };
     if (s.runtimeStatus === 'Completed') return performance.now() - t;
@@ -126,7 +126,11 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const cpu0 = { host: cpuMs(host.pid as number), azurite: cpuMs(azurite.pid) };
       await pool(rest, 64, async (id) => {
-        await fetch(`${api}/instances/${id}/raiseEvent/go`, { method: 'POST', body: '"x"' });
+        await fetch(`${api}/instances/${id}/raiseEvent/go`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '"x"',
+        });
       });
       for (;;) {
         const res = await fetch(`${api}/instances/?runtimeStatus=Running`);

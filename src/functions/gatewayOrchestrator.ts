@@ -34,7 +34,11 @@ export const gatewayOrchestrator: OrchestrationHandler = function* (context: Orc
     if (winner !== reply) return { outcome: 'timedOut' } satisfies OrchestratorOutput;
     // Only the gateway's reply functions raise this event (management URLs never leave the
     // app), so a bad payload is a bug: fail loudly rather than answer with it.
-    if (!isReplyEnvelope(reply.result)) throw new Error('reply event payload is not a ReplyEnvelope');
+    if (!isReplyEnvelope(reply.result)) {
+      // Cancelled first: on Azure a failure with a live timer stays Running until the deadline (docs/field-notes.md#n7).
+      timer.cancel();
+      throw new Error('reply event payload is not a ReplyEnvelope');
+    }
     // But the management API is reachable by whoever holds its key: a claim check that is not
     // one the gateway makes for this request is refused, and the request keeps waiting for its
     // real reply. The count is visible in the status; the event itself stays in the history.

@@ -41,12 +41,15 @@ export interface StatusResource {
 
 export function statusResource(snapshot: InstanceSnapshot): StatusResource {
   const request = isGatewayRequest(snapshot.input) ? snapshot.input : undefined;
+  // The submit call's clock, as in its 202 body, so both answers agree.
+  const createdAt = request?.createdAt ?? snapshot.createdAt;
   return {
     id: snapshot.id,
     operation: request?.operation ?? '',
     status: callerStatus(classifyRequest(snapshot)),
-    // The submit call's clock, as in its 202 body, so both answers agree.
-    createdAt: request?.createdAt ?? snapshot.createdAt,
-    updatedAt: snapshot.updatedAt,
+    createdAt,
+    // On Azure the instance's times come in whole seconds, truncated, so an update in the submit's
+    // second reads as earlier than the submit: a resource is never updated before it was created.
+    updatedAt: Date.parse(snapshot.updatedAt) < Date.parse(createdAt) ? createdAt : snapshot.updatedAt,
   };
 }

@@ -16,6 +16,8 @@ export interface CliArgs {
   /** The embedded Azurite's data folder and ports (default `<appDir>/.azurite`, 10000-10002). */
   azuriteDir?: string;
   azuritePorts?: { blob: number; queue: number; table: number };
+  /** --azure-timing / --azure-timing-ms: Durable client operations applied after a delay, as on Azure Storage. */
+  azureTiming?: { delayMs?: number };
   help: boolean;
 }
 
@@ -34,6 +36,9 @@ Runs an Azure Functions v4 Node app (and its Durable Functions) locally, with st
   --lease-ms <n>         how long a dead host's task hub stays locked before another takes it (default 30000)
   --data-dir <path>      the Durable commit log and checkpoints (default <appDir>/.durable/<hub>-<storage>)
   --blob-poll-ms <n>     blob trigger poll interval (default 1000)
+  --azure-timing         Durable start/raise/terminate acknowledged at once and applied after host.json
+                         maxQueuePollingInterval (default 30 s), racing starts both accepted, as on Azure Storage
+  --azure-timing-ms <n>  the same, applied after n ms
   -h, --help             this text`;
 
 /** Parses the command line; errors name the flag. */
@@ -72,6 +77,12 @@ export function parseCliArgs(argv: string[], env: NodeJS.ProcessEnv = process.en
         break;
       case '--blob-poll-ms':
         args.blobPollMs = numberOr(value(), '--blob-poll-ms');
+        break;
+      case '--azure-timing':
+        args.azureTiming ??= {};
+        break;
+      case '--azure-timing-ms':
+        args.azureTiming = { delayMs: numberOr(value(), '--azure-timing-ms') };
         break;
       case '--azurite-dir':
         args.azuriteDir = value();

@@ -66,6 +66,7 @@ async function main(): Promise<void> {
       leaseMs: args.leaseMs,
       durableDataDir: args.dataDir && path.resolve(args.dataDir),
       blobPollIntervalMs: args.blobPollMs,
+      azureTiming: args.azureTiming,
       provideServiceBus,
     });
   } catch (err) {

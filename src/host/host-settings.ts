@@ -12,7 +12,12 @@ export interface HostSettings {
   /** host.json `functionTimeout` in ms; undefined = none (`-1`, or unset: Core Tools runs without one). */
   functionTimeoutMs?: number;
   functionTimeoutText?: string;
-  durable: { maxConcurrentActivityFunctions?: number; maxConcurrentOrchestratorFunctions?: number };
+  durable: {
+    maxConcurrentActivityFunctions?: number;
+    maxConcurrentOrchestratorFunctions?: number;
+    /** storageProvider.maxQueuePollingInterval in ms: the delay Azure timing applies (see host.ts). */
+    maxQueuePollingMs?: number;
+  };
   serviceBus: { maxConcurrentCalls?: number; prefetchCount?: number; maxAutoLockRenewalMs?: number };
   localHttpPort?: number;
   cors?: { origins: string[]; credentials: boolean };
@@ -38,7 +43,7 @@ const APPLIED: Record<string, Set<string>> = {
   durableTask: new Set(['hubName', 'storageProvider', 'maxConcurrentActivityFunctions', 'maxConcurrentOrchestratorFunctions']),
   serviceBus: new Set(['maxConcurrentCalls', 'prefetchCount', 'maxAutoLockRenewalDuration']),
 };
-const STORAGE_PROVIDER = new Set(['connectionName', 'connectionStringName', 'type']);
+const STORAGE_PROVIDER = new Set(['connectionName', 'connectionStringName', 'type', 'maxQueuePollingInterval']);
 
 export function readHostSettings(appDir: string): HostSettings {
   const hostJson = asRecord(readJson(path.join(appDir, 'host.json')));
@@ -69,6 +74,7 @@ export function readHostSettings(appDir: string): HostSettings {
         durableJson.maxConcurrentOrchestratorFunctions,
         'extensions.durableTask.maxConcurrentOrchestratorFunctions',
       ),
+      ...queuePolling(asRecord(durableJson.storageProvider).maxQueuePollingInterval),
     },
     serviceBus: {
       maxConcurrentCalls: positiveInt(bus.maxConcurrentCalls, 'extensions.serviceBus.maxConcurrentCalls'),
@@ -130,6 +136,11 @@ export function connectionSettingValue(name: string, env: NodeJS.ProcessEnv = pr
 }
 
 /** .NET TimeSpan text `[d.]hh:mm:ss[.fff]` in ms. */
+function queuePolling(value: unknown): { maxQueuePollingMs?: number } {
+  if (value === undefined) return {};
+  return { maxQueuePollingMs: timeSpanMs(value, 'extensions.durableTask.storageProvider.maxQueuePollingInterval') };
+}
+
 export function timeSpanMs(value: unknown, where: string): number {
   const m = typeof value === 'string' ? /^(?:(\d+)\.)?(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d{1,7}))?$/.exec(value.trim()) : null;
   if (!m) throw new Error(`host.json ${where} must be a TimeSpan like "00:05:00", got ${JSON.stringify(value)}.`);

@@ -51,6 +51,12 @@ export interface HostOptions {
   requireKeys?: boolean;
   /** Header and body bounds of the HTTP front (tests pass small ones). */
   httpTimeouts?: Partial<FrontTimeouts>;
+  /**
+   * Azure timing: Durable client operations (start, raise, terminate, suspend, resume) are
+   * acknowledged once committed and applied `delayMs` later (default: host.json
+   * `storageProvider.maxQueuePollingInterval`, else the provider's 30 s), racing starts both accepted.
+   */
+  azureTiming?: { delayMs?: number };
   log?: HostLog;
 }
 
@@ -92,7 +98,8 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 
   const app = await loadApp(config, log);
   for (const refusal of removeUnsupported(app.registry)) notSupported.push(describeUnsupported(refusal));
-  notSupported.push(...durableSettingsNotApplied(settings.durable));
+  const { maxQueuePollingMs: _polling, ...durableLimits } = settings.durable;
+  notSupported.push(...durableSettingsNotApplied(durableLimits));
   if (process.env.WEBSITE_TIME_ZONE && app.registry.byTrigger('timerTrigger').length) {
     notSupported.push(`WEBSITE_TIME_ZONE (${process.env.WEBSITE_TIME_ZONE}): not applied; timer schedules run in UTC here.`);
   }
@@ -128,8 +135,10 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     appDir,
     dataDir: o.durableDataDir,
     leaseMs: o.leaseMs,
+    clientDelayMs: clientDelayMs(o.azureTiming, settings.durable.maxQueuePollingMs),
   });
   const engine = durable.engine;
+  log('info', describeTiming(o.azureTiming, settings.durable.maxQueuePollingMs));
   log(
     'info',
     config.durableProvider === 'azureManaged'
@@ -175,6 +184,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
         method: call.method,
         path: sub,
         query: call.url.searchParams,
+        url: call.url.href,
         body: call.body,
         headers: call.headers,
       }),
@@ -243,3 +253,18 @@ function durableSettingsNotApplied(durable: {
 }
 
 export type { TriggerListener };
+
+/** The Azure Storage provider's default maxQueuePollingInterval. */
+const PROVIDER_POLLING_MS = 30_000;
+
+function clientDelayMs(timing: HostOptions['azureTiming'], pollingMs: number | undefined): number | undefined {
+  return timing && (timing.delayMs ?? pollingMs ?? PROVIDER_POLLING_MS);
+}
+
+function describeTiming(timing: HostOptions['azureTiming'], pollingMs: number | undefined): string {
+  const bound = `maxQueuePollingInterval ${pollingMs === undefined ? `unset, the provider's ${PROVIDER_POLLING_MS} ms` : `${pollingMs} ms`}`;
+  const delay = clientDelayMs(timing, pollingMs);
+  return delay === undefined
+    ? `Durable client operations are applied as soon as they are committed (on Azure an idle app takes them up to ${bound} later; --azure-timing emulates that).`
+    : `Azure timing: Durable start, raise, terminate, suspend and resume are acknowledged once committed and applied ${delay} ms later (${bound}); racing starts of one id are both accepted.`;
+}

@@ -144,7 +144,11 @@ describe('a sync wait that runs out', () => {
     const { id } = await nextRequest(stack, operation);
     // Only the gateway's reply functions raise `reply`; a payload that is not a reply envelope
     // (here raised by hand through the management API) must fail the request loudly.
-    const raised = await fetch(stack.management(`instances/${id}/raiseEvent/reply`), { method: 'POST', body: '{"not":"an envelope"}' });
+    const raised = await fetch(stack.management(`instances/${id}/raiseEvent/reply`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"not":"an envelope"}',
+    });
     expect(raised.status).toBe(202);
     expectProblem(await waiting, 502, 'processing-failed', id);
     await statusBecomes(stack, id, 'Failed');

@@ -41,7 +41,11 @@ async function acceptedId(operation: string, body: string): Promise<string> {
 }
 
 async function raiseReply(id: string, payload: unknown): Promise<void> {
-  const response = await fetch(stack.management(`instances/${id}/raiseEvent/reply`), { method: 'POST', body: JSON.stringify(payload) });
+  const response = await fetch(stack.management(`instances/${id}/raiseEvent/reply`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
   expect(response.status).toBe(202);
 }
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayOrchestrator } from '../../src/functions/gatewayOrchestrator.js';
 import type { GatewayRequest, ReplyEnvelope } from '../../src/gateway/contract.js';
-import { ActionType, EventType, event, type HistoryEvent, played, runEpisode } from './orchestrator-harness.js';
+import { ActionType, EventType, event, type HistoryEvent, type OrchestratorState, played, runEpisode } from './orchestrator-harness.js';
 
 const t0 = new Date('2025-01-01T00:00:00.000Z');
 const t1 = new Date('2025-01-01T00:00:01.000Z');
@@ -127,10 +127,16 @@ describe('gatewayOrchestrator', () => {
     expect(state.output).toEqual({ outcome: 'timedOut' });
   });
 
-  it('a malformed reply event fails the orchestration instead of answering with it', async () => {
-    await expect(runEpisode(gatewayOrchestrator, [...waiting, replyRaised({ nope: true })], request)).rejects.toThrow(
-      /not a ReplyEnvelope/,
+  it('a malformed reply event fails the orchestration instead of answering with it, the deadline timer cancelled', async () => {
+    const failure = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised({ nope: true })], request).then(
+      () => undefined,
+      (err: unknown) => err as Error,
     );
+    expect(failure?.message).toMatch(/not a ReplyEnvelope/);
+    // A failure with a live timer would stay Running on Azure until the deadline fires (DTFx HasOpenTasks).
+    const state = JSON.parse(failure?.message.split('$OutOfProcData$:')[1] ?? '{}') as OrchestratorState;
+    const timer = (whenAnyOf(state.actions[0] ?? [])?.compoundActions as Array<Record<string, unknown>>)[1];
+    expect(timer).toMatchObject({ actionType: ActionType.CreateTimer, isCanceled: true });
   });
 
   it('a failed dispatch fails the orchestration', async () => {

@@ -31,24 +31,25 @@ describe('callerStatus', () => {
 });
 
 describe('statusResource', () => {
+  const request = {
+    id: 'abc',
+    operation: 'echo',
+    method: 'POST',
+    contentType: 'text/plain',
+    body: '',
+    bodyHash: 'h',
+    query: {},
+    replyTo: 'replies',
+    waitMode: 'sync',
+    deadlineMs: 1,
+  };
+
   it('has exactly id, operation, status, createdAt (the submit clock), updatedAt', () => {
     const resource = statusResource(
       snapshot({
         id: 'abc',
         runtimeStatus: 'Completed',
-        input: {
-          id: 'abc',
-          operation: 'echo',
-          method: 'POST',
-          contentType: 'text/plain',
-          body: '',
-          bodyHash: 'h',
-          query: {},
-          replyTo: 'replies',
-          waitMode: 'sync',
-          deadlineMs: 1,
-          createdAt: '2025-01-01T00:00:00.000Z',
-        },
+        input: { ...request, createdAt: '2025-01-01T00:00:00.000Z' },
         output: { outcome: 'replied', reply },
       }),
     );
@@ -59,5 +60,14 @@ describe('statusResource', () => {
       createdAt: '2025-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:01.000Z',
     });
+  });
+
+  it('an updatedAt truncated to the second before the submit clock reads as the createdAt, not earlier', () => {
+    const input = { ...request, createdAt: '2025-01-01T00:00:07.950Z' };
+    // As the extension writes it: ToString("s") + "Z", the .95 s cut off.
+    const truncated = statusResource(snapshot({ runtimeStatus: 'Running', input, updatedAt: '2025-01-01T00:00:07Z' }));
+    expect(truncated.updatedAt).toBe('2025-01-01T00:00:07.950Z');
+    const later = statusResource(snapshot({ runtimeStatus: 'Running', input, updatedAt: '2025-01-01T00:00:09Z' }));
+    expect(later.updatedAt).toBe('2025-01-01T00:00:09Z');
   });
 });

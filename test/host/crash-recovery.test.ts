@@ -82,7 +82,7 @@ const api = (base: string, p: string) => `${base}/runtime/webhooks/durabletask/$
 interface Status {
   runtimeStatus: string;
   output: unknown;
-  historyEvents?: { EventType: number }[];
+  historyEvents?: { EventType: string }[];
 }
 
 async function status(base: string, id: string, history = false): Promise<Status> {
@@ -99,7 +99,13 @@ async function start(base: string, name: string, id: string, input?: unknown): P
 }
 
 async function raise(base: string, id: string, value: unknown): Promise<number> {
-  return (await fetch(api(base, `instances/${id}/raiseEvent/go`), { method: 'POST', body: JSON.stringify(value) })).status;
+  return (
+    await fetch(api(base, `instances/${id}/raiseEvent/go`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(value),
+    })
+  ).status;
 }
 
 async function all<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -143,10 +149,8 @@ function writtenRaises(dir: string): string[] {
   return ids;
 }
 
-const count = (s: Status, type: number) => (s.historyEvents ?? []).filter((e) => e.EventType === type).length;
+const count = (s: Status, type: string) => (s.historyEvents ?? []).filter((e) => e.EventType === type).length;
 const EVENT_RAISED = 15;
-const TASK_SCHEDULED = 4;
-const TASK_COMPLETED = 5;
 
 describe('SIGKILL and the commit log', () => {
   it('200 instances waiting for events and 50 activities in flight survive SIGKILL; every event and activity result is applied exactly once', async () => {
@@ -179,14 +183,15 @@ describe('SIGKILL and the commit log', () => {
       const s = await status(base2, id, true);
       expect(s.runtimeStatus).toBe('Completed');
       expect(s.output).toEqual({ got: id });
-      expect(count(s, EVENT_RAISED)).toBe(1);
+      expect(count(s, 'EventRaised')).toBe(1);
     }
     for (const id of working) {
       const s = await status(base2, id, true);
       expect(s.runtimeStatus).toBe('Completed');
       expect(s.output).toBe('slept 6000');
-      expect(count(s, TASK_SCHEDULED)).toBe(1);
-      expect(count(s, TASK_COMPLETED)).toBe(1);
+      // Scheduled once and answered once: the status folds the one TaskScheduled into its TaskCompleted.
+      expect(count(s, 'TaskScheduled')).toBe(0);
+      expect(count(s, 'TaskCompleted')).toBe(1);
     }
     await term(second);
   }, 120_000);
@@ -233,7 +238,7 @@ describe('SIGKILL and the commit log', () => {
         `${id} to complete`,
       );
       expect(s.output).toEqual({ got: `${survived.includes(id) ? 'first' : 'second'} ${id}` });
-      expect(count(s, EVENT_RAISED)).toBe(1);
+      expect(count(s, 'EventRaised')).toBe(1);
     }
     await term(second);
   }, 120_000);

@@ -1,21 +1,15 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hubResources } from '../../src/host/durable/durable-runtime.js';
-import type { RunningHost } from '../../src/host/host.js';
-import { eventually, startTestHost, useTestAzurite } from '../support/stack.js';
+import { eventually, useTestAzurite, useTestHost } from '../support/stack.js';
 
 const appDir = path.join(__dirname, '../fixtures/durable-app');
 const azurite = useTestAzurite();
-let host: RunningHost;
+const host = useTestHost(azurite, { appDir });
 
-beforeAll(async () => {
-  host = await startTestHost(azurite, { appDir });
-});
-afterAll(async () => {
-  await host?.stop();
-});
-
-const api = (p: string) => `${host.url}/runtime/webhooks/durabletask/${p}`;
+const api = (p: string) => `${host().url}/runtime/webhooks/durabletask/${p}`;
 
 async function startOrchestration(name: string, input?: unknown, id?: string): Promise<string> {
   const res = await fetch(api(`orchestrators/${name}${id ? `/${id}` : ''}`), {
@@ -50,22 +44,26 @@ function finished(id: string, timeoutMs = 10_000): Promise<Status> {
 }
 
 async function raise(id: string, name: string, data: unknown): Promise<number> {
-  const res = await fetch(api(`instances/${id}/raiseEvent/${name}`), { method: 'POST', body: JSON.stringify(data) });
+  const res = await fetch(api(`instances/${id}/raiseEvent/${name}`), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(data),
+  });
   return res.status;
 }
 
 describe('HTTP starter with waitForCompletionOrCreateCheckStatusResponse', () => {
   it('answers 200 with the output when the orchestration completes within the wait', async () => {
-    const res = await fetch(`${host.url}/api/start/chain?wait=10000`, { method: 'POST', body: JSON.stringify(['A', 'B']) });
+    const res = await fetch(`${host().url}/api/start/chain?wait=10000`, { method: 'POST', body: JSON.stringify(['A', 'B']) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(['Hello, A!', 'Hello, B!']);
   });
 
   it('answers 202 with check-status links on the caller origin when the wait expires; terminate ends it', async () => {
-    const res = await fetch(`${host.url}/api/start/waitEvent?wait=300`, { method: 'POST' });
+    const res = await fetch(`${host().url}/api/start/waitEvent?wait=300`, { method: 'POST' });
     expect(res.status).toBe(202);
     const payload = (await res.json()) as { id: string; statusQueryGetUri: string };
-    expect(payload.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/${payload.id}`)).toBe(true);
+    expect(payload.statusQueryGetUri.startsWith(`${host().url}/runtime/webhooks/durabletask/instances/${payload.id}`)).toBe(true);
     expect(res.headers.get('location')).toBe(payload.statusQueryGetUri);
     expect((await status(payload.id)).runtimeStatus).toBe('Running');
 
@@ -78,7 +76,7 @@ describe('HTTP starter with waitForCompletionOrCreateCheckStatusResponse', () =>
   });
 
   it('answers 500 with the status when the orchestration fails', async () => {
-    const res = await fetch(`${host.url}/api/start/failing?wait=10000`, { method: 'POST' });
+    const res = await fetch(`${host().url}/api/start/failing?wait=10000`, { method: 'POST' });
     expect(res.status).toBe(500);
     const body = (await res.json()) as Status;
     expect(body.runtimeStatus).toBe('Failed');
@@ -116,7 +114,7 @@ describe('orchestrations', () => {
     const done = await finished(id);
     expect(done.output).toEqual({ winner: 'event', value: 'now' });
     // A cancelled timer's queue message would otherwise wake the instance two minutes from now.
-    const control = host.storage.queues.getQueueClient(hubResources(host.hubName).controlQueue);
+    const control = host().storage.queues.getQueueClient(hubResources(host().hubName).controlQueue);
     const props = await eventually(
       async () => {
         const p = await control.getProperties();
@@ -188,6 +186,61 @@ describe('orchestrations', () => {
   });
 });
 
+// On Azure an orchestrator that returns while a timer it did not cancel, or an activity, is still
+// outstanding stays Running until they fire or complete: DTFx completes an orchestration only
+// when it has no open tasks (TaskOrchestrationExecutor.ExecuteCore, durabletask #155,
+// durable-extension #1377). Before, this host marked it Completed at once and cancelled the timers.
+describe('an orchestrator that returns with work outstanding, as on Azure', () => {
+  const gateFile = () => path.join(os.tmpdir(), `gate-${process.pid}-${Math.random().toString(36).slice(2)}`);
+
+  async function returnedWithLoser(input: Record<string, unknown>): Promise<string> {
+    const id = await startOrchestration('leavesLoser', input);
+    await eventually(async () => ((await status(id)).runtimeStatus === 'Running' ? true : undefined));
+    expect(await raise(id, 'go', 'now')).toBe(202);
+    // The episode in which the orchestrator returned is committed: the instance is still Running.
+    const held = await eventually(async () => {
+      const s = await status(id);
+      return s.customStatus === 'returned' ? s : undefined;
+    });
+    expect(held.runtimeStatus).toBe('Running');
+    expect(held.output).toBeNull();
+    expect((await fetch(api(`instances/${id}`))).status).toBe(202);
+    return id;
+  }
+
+  it('an activity still running keeps it Running; it completes, with the output, when the activity does', async () => {
+    const gate = gateFile();
+    const id = await returnedWithLoser({ loser: 'activity', gate });
+    writeFileSync(gate, '');
+    const done = await finished(id);
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toEqual({ winner: 'event', value: 'now' });
+  });
+
+  it('a failure waits for the outstanding activity too, then the instance is Failed', async () => {
+    const gate = gateFile();
+    const id = await returnedWithLoser({ loser: 'activity', gate, fail: true });
+    writeFileSync(gate, '');
+    const done = await finished(id);
+    expect(done.runtimeStatus).toBe('Failed');
+    expect(String(done.output)).toContain('failed with the loser outstanding');
+  });
+
+  it('a timer not cancelled keeps it Running until the timer fires', async () => {
+    const id = await returnedWithLoser({ loser: 'timer', timeoutMs: 3_000 });
+    const done = await finished(id);
+    expect(done.output).toEqual({ winner: 'event', value: 'now' });
+    const history = (await (await fetch(api(`instances/${id}?showHistory=true`))).json()) as {
+      historyEvents: { EventType: string; FireAt?: string; Timestamp: string }[];
+    };
+    const types = history.historyEvents.map((e) => e.EventType);
+    expect(types.indexOf('TimerFired')).toBeGreaterThan(types.indexOf('EventRaised'));
+    expect(types.at(-1)).toBe('ExecutionCompleted');
+    const fired = history.historyEvents.find((e) => e.EventType === 'TimerFired');
+    expect(Date.parse(history.historyEvents.at(-1)?.Timestamp ?? '')).toBeGreaterThanOrEqual(Date.parse(fired?.FireAt ?? ''));
+  });
+});
+
 describe('management API status codes', () => {
   it('404 for an unknown instance on status, raiseEvent and terminate', async () => {
     expect((await fetch(api('instances/nope-123'))).status).toBe(404);
@@ -207,7 +260,15 @@ describe('management API status codes', () => {
     expect((await fetch(api('orchestrators/noSuchOrchestrator'), { method: 'POST' })).status).toBe(400);
     expect((await fetch(api('orchestrators/chain'), { method: 'POST', body: '{not json' })).status).toBe(400);
     const id = await startOrchestration('waitEvent');
-    expect((await fetch(api(`instances/${id}/raiseEvent/go`), { method: 'POST', body: '{oops' })).status).toBe(400);
+    expect(
+      (
+        await fetch(api(`instances/${id}/raiseEvent/go`), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{oops',
+        })
+      ).status,
+    ).toBe(400);
     await fetch(api(`instances/${id}/terminate?reason=cleanup`), { method: 'POST' });
   });
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { type BackendArgs, runBackend } from '../../scripts/demo-backend.js';
-import type { RunningHost } from '../../src/host/host.js';
+import type { HostOptions, RunningHost } from '../../src/host/host.js';
 import type { RunningAzurite } from '../../src/host/storage/azurite.js';
 import { type CapturedLog, captureLog, startTestAzurite, startTestHost } from './stack.js';
 
@@ -37,6 +37,8 @@ export interface GatewayStackOptions {
   settings?: Record<string, string>;
   /** Runs the demo backend in-process with these arguments (connection and containers are the stack's). */
   backend?: Partial<Pick<BackendArgs, 'delayMs' | 'intervalMs' | 'status'>>;
+  /** The host's Azure timing (test/support/azure-timing.ts); default: as `E2E_AZURE_TIMING_MS` says. */
+  azureTiming?: HostOptions['azureTiming'];
 }
 
 export interface GatewayStack {
@@ -84,7 +86,12 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     // The gateway functions read their settings (and their blob connection) from process.env.
     stops.push(overrideEnv(settings));
     const log = captureLog();
-    const host = await startTestHost(azurite, { appDir: REPO_ROOT, blobPollIntervalMs: 50, log: log.log });
+    const host = await startTestHost(azurite, {
+      appDir: REPO_ROOT,
+      blobPollIntervalMs: 50,
+      log: log.log,
+      ...('azureTiming' in options ? { azureTiming: options.azureTiming } : {}),
+    });
     stops.push(() => host.stop());
     if (options.backend !== undefined) {
       const abort = new AbortController();

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../src/host/host.js';
 import { type RunningAzurite, startAzurite } from '../../src/host/storage/azurite.js';
+import { azureTimingFromEnv } from './azure-timing.js';
 
 /** Real Azurite (the npm package) on ephemeral ports, in memory; one per test file. */
 export async function startTestAzurite(): Promise<RunningAzurite> {
@@ -57,15 +58,38 @@ export function captureLog(echo = !!process.env.HOST_LOG): CapturedLog {
   };
 }
 
-/** The local host on port 0 over the given Azurite, with short leases so recovery tests are quick. */
+/**
+ * The local host on port 0 over the given Azurite, with short leases so recovery tests are quick;
+ * in Azure timing when `E2E_AZURE_TIMING_MS` is set (test/support/azure-timing.ts) unless the
+ * options say otherwise.
+ */
 export async function startTestHost(azurite: RunningAzurite, options: Partial<HostOptions> & { appDir: string }): Promise<RunningHost> {
   return startHost({
     port: 0,
     storageConnectionString: azurite.connectionString,
     blobPollIntervalMs: 100,
     log: captureLog().log,
+    azureTiming: azureTimingFromEnv(),
     ...options,
   });
+}
+
+/**
+ * One host for the calling test file over `azurite` (from useTestAzurite, called before this):
+ * started before its tests, stopped after them. Returns how to reach it once the tests run.
+ */
+export function useTestHost(azurite: RunningAzurite, options: Partial<HostOptions> & { appDir: string }): () => RunningHost {
+  let host: RunningHost | undefined;
+  beforeAll(async () => {
+    host = await startTestHost(azurite, options);
+  });
+  afterAll(async () => {
+    await host?.stop();
+  });
+  return () => {
+    if (host === undefined) throw new Error('useTestHost(): the host is not running (used outside a test or hook?)');
+    return host;
+  };
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

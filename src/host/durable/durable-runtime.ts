@@ -28,6 +28,8 @@ export interface DurableRuntimeOptions {
   dataDir?: string;
   /** The task hub lease length (storage allows 15-60 s): how long a crashed owner's hub stays locked. */
   leaseMs?: number;
+  /** Azure timing: client operations reach their instance this long after they are acknowledged. */
+  clientDelayMs?: number;
 }
 
 export interface DurableRuntime {
@@ -146,7 +148,14 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   // The segments a checkpoint covers (from the last run) can go now that the new segment exists.
   if (checkpointLsn > 0) deleteSegmentsBefore(dataDir, checkpointLsn);
 
-  const engine = new DurableEngine({ registry: o.registry, invoker: o.invoker, state, log, logger: o.log });
+  const engine = new DurableEngine({
+    registry: o.registry,
+    invoker: o.invoker,
+    state,
+    log,
+    logger: o.log,
+    clientDelayMs: o.clientDelayMs,
+  });
   void lease.lost.then(() => {
     // Another host may own the hub now: this one must not commit another change.
     log.fence(new Error(`Task hub ${o.hubName}: this host lost its lease; it no longer owns the hub.`));

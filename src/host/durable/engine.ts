@@ -13,6 +13,11 @@
  *   completion keys drop what the history already holds;
  * - an episode's outbound work (activities, timers, continue-as-new) starts only after the
  *   episode's record is committed.
+ *
+ * With `clientDelayMs` (Azure timing) a client operation is still acknowledged only once committed
+ * (on Azure its 202 means "in a durable queue"), but reaches the instance that long after, as a
+ * control-queue message does when the Azure Storage provider's poller has backed off; and two
+ * racing starts of one id are both accepted (docs/local-host.md, "Azure timing").
  */
 import { randomUUID } from 'node:crypto';
 import type { Invoker } from '../invoker.js';
@@ -38,6 +43,8 @@ export interface EngineOptions {
   maxConcurrentActivities?: number;
   /** A failed episode (a host fault, not an orchestrator error) is retried from the inbox after this long. */
   retryMs?: number;
+  /** Azure timing: client operations reach the instance this long after they are acknowledged. */
+  clientDelayMs?: number;
 }
 
 export type ClientOutcome = 'accepted' | 'notFound' | 'gone';
@@ -46,6 +53,8 @@ export class DurableEngine {
   private readonly actors = new Map<string, InstanceActor>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly starting = new Map<string, Promise<unknown>>();
+  /** Azure timing: client messages committed and acknowledged, not yet handed to their instance. */
+  private readonly enqueued = new Set<NodeJS.Timeout>();
   private readonly activities: ActivityRunner;
   private stopping = false;
 
@@ -74,11 +83,18 @@ export class DurableEngine {
     await Promise.race([quiet, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     for (const handle of this.timers.values()) clearTimeout(handle);
     this.timers.clear();
+    // Still in their inboxes (committed): the next start delivers them.
+    for (const handle of this.enqueued) clearTimeout(handle);
+    this.enqueued.clear();
   }
 
   // ---- client operations (the management API) ----
 
   async startNew(name: string, instanceId: string, input: string | null): Promise<'created' | 'conflict'> {
+    // On the Azure Storage provider two racing starts both pass the client's status check and are
+    // both accepted (AzureStorageOrchestrationService.CreateTaskOrchestrationAsync ignores a failed
+    // SetNewExecutionAsync); the hub state keeps the first (HubState.apply) and drops the other.
+    if (this.o.clientDelayMs !== undefined) return this.startLocked(name, instanceId, input);
     // One start per id at a time: two racing starts must not both create an execution.
     while (this.starting.has(instanceId)) await this.starting.get(instanceId)?.catch(() => undefined);
     const work = this.startLocked(name, instanceId, input);
@@ -112,7 +128,14 @@ export class DurableEngine {
       message: { instanceId, executionId: record.executionId, event: event(EventType.ExecutionStarted, { Name: name, Input: input }) },
     };
     await this.o.log.append({ t: 'start', record, message });
-    this.actor(instanceId).deliver({ id: message.id, body: message.message });
+    if (this.o.state.get(instanceId)?.record.executionId !== record.executionId) {
+      this.o.logger(
+        'info',
+        `Instance ${instanceId}: a racing start was accepted and dropped as a duplicate start, as the Azure Storage provider does.`,
+      );
+      return 'created';
+    }
+    this.deliverClient(instanceId, { id: message.id, body: message.message });
     return 'created';
   }
 
@@ -171,8 +194,20 @@ export class DurableEngine {
     if (TERMINAL.has(entry.record.runtimeStatus)) return 'gone';
     const message: InboxMessage = { id: randomUUID(), message: { instanceId, event: e } };
     await this.o.log.append({ t: 'message', message });
-    this.actor(instanceId).deliver({ id: message.id, body: message.message });
+    this.deliverClient(instanceId, { id: message.id, body: message.message });
     return 'accepted';
+  }
+
+  /** A committed client message, handed to its instance now or, with Azure timing, `clientDelayMs` later. */
+  private deliverClient(instanceId: string, m: Pending): void {
+    const delay = this.o.clientDelayMs;
+    if (delay === undefined) return this.actor(instanceId).deliver(m);
+    const handle = setTimeout(() => {
+      this.enqueued.delete(handle);
+      // Purged, or its start replaced meanwhile: the message left the inbox with it.
+      if (!this.stopping && this.o.state.get(instanceId)?.inbox.has(m.id)) this.actor(instanceId).deliver(m);
+    }, delay);
+    this.enqueued.add(handle);
   }
 
   // ---- message flow ----

@@ -72,6 +72,10 @@ export class HubState {
   apply(r: LogRecord): Applied[] {
     switch (r.t) {
       case 'start': {
+        // A start racing one that is already in (possible with Azure timing only): as on the Azure
+        // Storage provider, its status row insert conflicts and its ExecutionStarted is a duplicate.
+        const existing = this.instances.get(r.record.instanceId);
+        if (existing && !TERMINAL.has(existing.record.runtimeStatus)) return [];
         const entry = new InstanceEntry(r.record, [], new Map([[r.message.id, r.message.message]]));
         this.instances.set(r.record.instanceId, entry);
         return [{ instanceId: r.record.instanceId, entry, appended: [], firstSequence: 0 }];

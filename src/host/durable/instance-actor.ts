@@ -156,14 +156,17 @@ export class InstanceActor {
       return admitEvent(record, m.body.event, now, out);
     });
     const newEvents: HistoryEvent[] = [event(EventType.OrchestratorStarted, {}, now), ...incoming];
-    const result = await this.ports.runEpisode(record.name, record.instanceId, record.input, [...entry.history, ...newEvents]);
+    const history = [...entry.history, ...newEvents];
+    const result = await this.ports.runEpisode(record.name, record.instanceId, record.input, history);
 
-    const decided = applyEpisode(record, result, now, out);
+    const { decided, held } = applyEpisode(record, result, now, out, history);
     newEvents.push(...decided, event(EventType.OrchestratorCompleted, {}, now));
     record.lastUpdatedTime = now.toISOString();
     if (result.customStatus !== undefined) record.customStatus = result.customStatus;
 
-    const continueAs = result.isDone && !result.error ? result.actions.find((a) => a.actionType === ActionType.ContinueAsNew) : undefined;
+    // Held by open tasks, a continue-as-new waits too: it is part of completing (DTFx `CompleteOrchestration`).
+    const continueAs =
+      result.isDone && !result.error && !held ? result.actions.find((a) => a.actionType === ActionType.ContinueAsNew) : undefined;
     if (continueAs) return this.continueAsNew(record, continueAs, batch, out);
     if (TERMINAL.has(record.runtimeStatus)) cancelAllTimers(record, out);
     await this.ports.commit({ record, events: newEvents, fresh: false, consumed: batch, out });

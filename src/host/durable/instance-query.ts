@@ -10,12 +10,15 @@ export interface InstanceFilter {
   createdFrom?: string;
   createdTo?: string;
   statuses?: RuntimeStatus[];
+  /** `instanceIdPrefix`: the Azure Storage provider pages a partition-key range from it. */
+  idPrefix?: string;
 }
 
 export function matches(r: InstanceRecord, f: InstanceFilter): boolean {
   if (f.createdFrom && r.createdTime < f.createdFrom) return false;
   if (f.createdTo && r.createdTime > f.createdTo) return false;
   if (f.statuses?.length && !f.statuses.includes(r.runtimeStatus)) return false;
+  if (f.idPrefix !== undefined && !r.instanceId.startsWith(f.idPrefix)) return false;
   return true;
 }
 

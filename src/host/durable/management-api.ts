@@ -1,8 +1,13 @@
+/**
+ * The Durable HTTP management API (`/runtime/webhooks/durabletask/...`) as the extension's
+ * `HttpApiHandler` answers it, over the engine: routes, status codes, headers and body shapes.
+ */
 import type { Registry } from '../registry.js';
 import { type ClientBindingUrls, managementPayload } from './client-binding.js';
 import type { ClientOutcome, DurableEngine } from './engine.js';
+import { historyView } from './history-view.js';
 import type { InstanceFilter } from './instance-query.js';
-import type { InstanceRecord, RuntimeStatus } from './instance-record.js';
+import { type InstanceRecord, type RuntimeStatus, TERMINAL } from './instance-record.js';
 import { parseJson } from './orchestration-runner.js';
 
 export interface ApiRequest {
@@ -10,6 +15,8 @@ export interface ApiRequest {
   /** Path below the webhook base, e.g. `instances/abc/raiseEvent/reply`. */
   path: string;
   query: URLSearchParams;
+  /** The request's full URL: a running instance's status answer points back at it (`Location`). */
+  url: string;
   body: Buffer;
   headers: Record<string, string | undefined>;
 }
@@ -44,28 +51,75 @@ export async function handleManagementCall(
     return problem(405, `${req.method} is not supported on the instance collection.`);
   }
   if (!op) {
-    if (req.method === 'GET') return status(engine, id, req.query);
+    if (req.method === 'GET') return status(engine, id, req);
     if (req.method === 'DELETE') return purge(engine, id);
     return problem(405, `${req.method} is not supported on an instance.`);
   }
   if (req.method !== 'POST') return problem(405, `Use POST for ${op}.`);
   const reason = req.query.get('reason') ?? '';
   switch (op) {
-    case 'raiseEvent': {
-      if (!eventName) return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
-      const text = req.body.length ? req.body.toString('utf8') : null;
-      if (text !== null && !isJson(text)) return problem(400, 'The event body must be JSON.');
-      return outcome(await engine.raiseEvent(id, eventName, text), id);
-    }
+    case 'raiseEvent':
+      return raise(engine, id, eventName, req);
     case 'terminate':
       return outcome(await engine.terminate(id, reason), id);
     case 'suspend':
       return outcome(await engine.suspend(id, reason), id);
     case 'resume':
       return outcome(await engine.resume(id, reason), id);
+    case 'restart':
+      return restart(engine, registry, urls, id, req.query);
+    case 'rewind':
+      return rewind(engine, id);
     default:
       return problem(404, `Unknown instance operation "${op}".`);
   }
+}
+
+/**
+ * raiseEvent as `HttpApiHandler.HandleRaiseEventRequestAsync` orders its checks: unknown id 404,
+ * finished (Failed included) 410, then a body that is not `application/json` 400, then bad JSON 400.
+ */
+async function raise(engine: DurableEngine, id: string, eventName: string | undefined, req: ApiRequest): Promise<ApiResponse> {
+  if (!eventName) return problem(400, 'The event name is missing: POST instances/{id}/raiseEvent/{eventName}.');
+  const record = engine.getStatus(id);
+  if (!record) return problem(404, `No instance with ID '${id}' was found.`);
+  if (TERMINAL.has(record.runtimeStatus)) return problem(410, `Instance '${id}' is already finished.`);
+  const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') return problem(400, 'Only application/json request content is supported');
+  const text = req.body.length ? req.body.toString('utf8') : null;
+  if (text !== null && !isJson(text)) return problem(400, 'Invalid JSON content: the event body must be JSON.');
+  return outcome(await engine.raiseEvent(id, eventName, text), id);
+}
+
+/**
+ * restart as the extension's `DurableClient.RestartAsync`: a new instance (a new id unless
+ * `restartWithNewInstanceId=false`) of the same orchestrator with the same input; answered like a start.
+ */
+async function restart(
+  engine: DurableEngine,
+  registry: Registry,
+  urls: ClientBindingUrls,
+  id: string,
+  query: URLSearchParams,
+): Promise<ApiResponse> {
+  const record = engine.getStatus(id);
+  if (!record) return problem(400, 'InstanceId does not match a valid orchestration instance.');
+  const newId = query.get('restartWithNewInstanceId')?.toLowerCase() === 'false' ? id : undefined;
+  return start(engine, registry, urls, record.name, newId, Buffer.from(record.input ?? '', 'utf8'));
+}
+
+/**
+ * Rewind is refused: the Azure Storage provider keeps only its legacy, obsolete rewind (marked
+ * preview in the extension), which this host does not emulate. 501 is the answer the SDK's
+ * `rewind()` reads as "not supported by the underlying storage provider"; the message says why.
+ */
+function rewind(engine: DurableEngine, id: string): ApiResponse {
+  const record = engine.getStatus(id);
+  if (!record) return { status: 404, body: '' };
+  return problem(
+    501,
+    `Rewind is not supported by the local host (the Azure Storage provider's rewind is a deprecated preview); restart instance '${id}' instead.`,
+  );
 }
 
 async function start(
@@ -91,21 +145,21 @@ async function start(
   return { status: 202, headers: { Location: payload.statusQueryGetUri, 'Retry-After': '10' }, body: payload };
 }
 
-function status(engine: DurableEngine, id: string, query: URLSearchParams): ApiResponse {
+/** getStatus as `HttpApiHandler.HandleGetStatusRequestAsync`: 202 + `Location` + `Retry-After: 5` while it runs, 200 once done. */
+function status(engine: DurableEngine, id: string, req: ApiRequest): ApiResponse {
+  const { query } = req;
   const record = engine.getStatus(id);
   if (!record) return { status: 404, body: '' };
-  const body: Record<string, unknown> = toStatus(record, query.get('showInput') !== 'false');
-  if (query.get('showHistory') === 'true') {
-    const withOutput = query.get('showHistoryOutput') === 'true';
-    body.historyEvents = engine.readHistory(record).map((e) => {
-      const { IsPlayed: _played, ...rest } = e;
-      if (!withOutput) delete rest.Result;
-      return rest;
-    });
+  const showInput = query.get('showInput')?.toLowerCase() !== 'false';
+  const body: Record<string, unknown> = toStatus(record, showInput);
+  // The extension reads no history of a Pending instance.
+  if (query.get('showHistory')?.toLowerCase() === 'true' && record.runtimeStatus !== 'Pending') {
+    const showHistoryOutput = query.get('showHistoryOutput')?.toLowerCase() === 'true';
+    body.historyEvents = historyView(engine.readHistory(record), { showInput, showHistoryOutput });
   }
-  // The extension answers 202 while the instance is still going, 200 once it is done.
-  const running = ['Pending', 'Running', 'Suspended', 'ContinuedAsNew'].includes(record.runtimeStatus);
-  return { status: running ? 202 : 200, body };
+  if (TERMINAL.has(record.runtimeStatus)) return { status: 200, body };
+  // Retry-After 5 s: "some clients will otherwise retry in a tight loop" (HttpApiHandler).
+  return { status: 202, headers: { Location: req.url, 'Retry-After': '5' }, body };
 }
 
 /** The instance filter of a query string (getStatusBy, purgeInstanceHistoryBy), or the problem with it. */
@@ -119,7 +173,8 @@ function filterOf(query: URLSearchParams): InstanceFilter | ApiResponse {
   const createdFrom = isoParam(query.get('createdTimeFrom'));
   const createdTo = isoParam(query.get('createdTimeTo'));
   if (createdFrom === null || createdTo === null) return problem(400, 'createdTimeFrom/createdTimeTo must be ISO 8601 dates.');
-  return { createdFrom, createdTo, statuses: statuses as RuntimeStatus[] };
+  const idPrefix = query.get('instanceIdPrefix') || undefined;
+  return { createdFrom, createdTo, statuses: statuses as RuntimeStatus[], ...(idPrefix ? { idPrefix } : {}) };
 }
 
 function list(engine: DurableEngine, req: ApiRequest): ApiResponse {
@@ -166,9 +221,18 @@ export function toStatus(r: InstanceRecord, showInput: boolean): Record<string, 
     input: showInput ? (parseJson(r.input) ?? null) : null,
     customStatus: parseJson(r.customStatus) ?? null,
     output: parseJson(r.output) ?? null,
-    createdTime: r.createdTime,
-    lastUpdatedTime: r.lastUpdatedTime,
+    createdTime: wholeSeconds(r.createdTime),
+    lastUpdatedTime: wholeSeconds(r.lastUpdatedTime),
   };
+}
+
+/**
+ * The extension writes status times as `ToString("s") + "Z"`: whole seconds, truncated
+ * (`HttpApiHandler.ConvertFrom`). The engine keeps full precision; only the answer is cut.
+ */
+export function wholeSeconds(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : `${new Date(t - (((t % 1000) + 1000) % 1000)).toISOString().slice(0, 19)}Z`;
 }
 
 function problem(status: number, message: string): ApiResponse {

@@ -62,8 +62,23 @@ export function admitEvent(record: InstanceRecord, e: HistoryEvent, now: Date, o
   return [{ ...e, IsPlayed: false }, event(EventType.TaskScheduled, { EventId: taskId, Name: entry.name }, now)];
 }
 
-/** Gives the episode's new actions their ids, schedules them, and sets the outcome; returns the events it decided. */
-export function applyEpisode(record: InstanceRecord, result: EpisodeResult, now: Date, out: Outbound): HistoryEvent[] {
+/**
+ * Gives the episode's new actions their ids, schedules them, and sets the outcome; returns the
+ * events it decided. `history` is the execution's history up to this episode's incoming events.
+ *
+ * An orchestrator that returns (or throws, or continues as new) while a timer it did not cancel
+ * or an activity is still outstanding does not finish yet: the Durable Task framework completes
+ * an orchestration only once it has no open tasks (`TaskOrchestrationExecutor`, `HasOpenTasks`),
+ * so the instance stays Running, with no output, until they fire or complete and a replay
+ * returns again (durabletask #155, durable-extension #1377). `held` says so.
+ */
+export function applyEpisode(
+  record: InstanceRecord,
+  result: EpisodeResult,
+  now: Date,
+  out: Outbound,
+  history: HistoryEvent[] = [],
+): { decided: HistoryEvent[]; held: boolean } {
   const decided: HistoryEvent[] = [];
   const book = record.book;
   const unsupported = unsupportedAction(result.actions);
@@ -85,9 +100,13 @@ export function applyEpisode(record: InstanceRecord, result: EpisodeResult, now:
     }
     const id = book.nextId++;
     book.ordinalIds[ordinal] = id;
-    // A finished episode's last actions are not started (the SDK reports them, DTFx drops them).
-    if (!result.isDone) decided.push(...schedule(record, action, ordinal, id, now, out));
+    // The extension replays every action it is handed, a returning episode's too (they then keep
+    // it open); a failed one's are not run: the instance fails (an unsupported action among them).
+    if (result.error === undefined) decided.push(...schedule(record, action, ordinal, id, now, out));
   });
+  // The host's own refusal (an unsupported action) fails at once: Azure would have run the action.
+  const finishing = result.isDone || result.error !== undefined;
+  if (finishing && !unsupported && hasOpenTasks(record, [...history, ...decided])) return { decided, held: true };
   if (result.error !== undefined) {
     record.runtimeStatus = 'Failed';
     record.output = JSON.stringify(result.error);
@@ -97,7 +116,18 @@ export function applyEpisode(record: InstanceRecord, result: EpisodeResult, now:
     record.output = result.output ?? 'null';
     decided.push(event(EventType.ExecutionCompleted, { Result: record.output }, now));
   }
-  return decided;
+  return { decided, held: false };
+}
+
+/** A timer not fired nor cancelled (retry timers included), or an activity scheduled and not answered. */
+export function hasOpenTasks(record: InstanceRecord, history: HistoryEvent[]): boolean {
+  if (Object.keys(record.book.timers).length > 0) return true;
+  const open = new Set<number>();
+  for (const e of history) {
+    if (e.EventType === EventType.TaskScheduled) open.add(e.EventId);
+    else if (e.EventType === EventType.TaskCompleted || e.EventType === EventType.TaskFailed) open.delete(e.TaskScheduledId ?? -1);
+  }
+  return open.size > 0;
 }
 
 function schedule(record: InstanceRecord, action: Action, ordinal: number, id: number, now: Date, out: Outbound): HistoryEvent[] {

@@ -51,6 +51,24 @@ function sample(): HubState {
 }
 
 describe('hub state', () => {
+  it('a start racing one already in (Azure timing) changes nothing; a start after a finished execution replaces it', () => {
+    const s = sample();
+    const racing = { id: 'b-start-2', message: { ...started('b').message, executionId: 'e2' } };
+    expect(s.apply({ t: 'start', record: record('b', { executionId: 'e2', input: '"second"' }), message: racing })).toEqual([]);
+    expect(s.get('b')?.record).toMatchObject({ executionId: 'e1', input: null });
+    expect([...(s.get('b')?.inbox.keys() ?? [])]).toEqual(['b-start', 'b-raise']);
+    s.apply({
+      t: 'episode',
+      record: record('b', { runtimeStatus: 'Completed' }),
+      consumed: ['b-start', 'b-raise'],
+      work: [],
+      messages: [],
+      events: [],
+    });
+    s.apply({ t: 'start', record: record('b', { executionId: 'e3' }), message: { ...racing, id: 'b-start-3' } });
+    expect(s.get('b')?.record).toMatchObject({ executionId: 'e3', runtimeStatus: 'Pending' });
+  });
+
   it('applies starts, episodes and messages: history appended as played, inbox consumed, work outstanding', () => {
     const s = sample();
     const a = s.get('a');

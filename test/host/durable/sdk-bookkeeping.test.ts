@@ -35,7 +35,7 @@ describe('task ids follow the SDK numbering', () => {
   it('numbers id-taking actions by ordinal, skips event waits, and never renumbers an action seen before', () => {
     const r = record();
     const out = emptyOutbound();
-    const first = applyEpisode(r, { isDone: false, actions: [activity('a'), waitEvent, timer(1000)] }, now, out);
+    const { decided: first } = applyEpisode(r, { isDone: false, actions: [activity('a'), waitEvent, timer(1000)] }, now, out);
     expect(first.map((e) => [e.EventType, e.EventId])).toEqual([
       [EventType.TaskScheduled, 0],
       [EventType.TimerCreated, 1],
@@ -45,7 +45,12 @@ describe('task ids follow the SDK numbering', () => {
 
     // Replay returns the same two plus a new one: only the new one is scheduled, with the next id.
     const again = emptyOutbound();
-    const second = applyEpisode(r, { isDone: false, actions: [activity('a'), waitEvent, timer(1000), activity('b')] }, now, again);
+    const { decided: second } = applyEpisode(
+      r,
+      { isDone: false, actions: [activity('a'), waitEvent, timer(1000), activity('b')] },
+      now,
+      again,
+    );
     expect(second.map((e) => e.EventId)).toEqual([2]);
     expect(again.activities.map((a) => a.taskId)).toEqual([2]);
   });
@@ -60,17 +65,57 @@ describe('task ids follow the SDK numbering', () => {
     expect(r.runtimeStatus).toBe('Completed');
   });
 
-  it('a finished episode schedules nothing new but sets the outcome; an error fails the instance', () => {
+  it('a finished episode with nothing open sets the outcome; an error fails the instance', () => {
     const r = record();
-    const out = emptyOutbound();
-    const decided = applyEpisode(r, { isDone: true, output: '42', actions: [activity('late')] }, now, out);
-    expect(out.activities).toEqual([]);
+    const { decided, held } = applyEpisode(r, { isDone: true, output: '42', actions: [waitEvent] }, now, emptyOutbound());
+    expect(held).toBe(false);
     expect(decided.map((e) => e.EventType)).toEqual([EventType.ExecutionCompleted]);
     expect(r.output).toBe('42');
     const f = record();
     applyEpisode(f, { isDone: true, actions: [], error: 'boom' }, now, emptyOutbound());
     expect(f.runtimeStatus).toBe('Failed');
     expect(f.output).toBe('"boom"');
+  });
+
+  // DTFx completes an orchestration only when it has no open tasks (TaskOrchestrationExecutor,
+  // HasOpenTasks): a returned orchestrator with a live timer or activity stays Running.
+  it('a return, a throw or a continue-as-new with a timer not cancelled is held: Running, no output, nothing decided', () => {
+    for (const finish of [
+      { isDone: true, output: '"e"' },
+      { isDone: true, error: 'boom' },
+      { isDone: true, actions: [{ actionType: ActionType.ContinueAsNew, input: 1 }] },
+    ]) {
+      const r = record();
+      applyEpisode(r, { isDone: false, actions: [timer(60_000), waitEvent] }, now, emptyOutbound());
+      const out = emptyOutbound();
+      const { decided, held } = applyEpisode(r, { actions: [timer(60_000), waitEvent], ...finish }, now, out);
+      expect(held).toBe(true);
+      expect(decided).toEqual([]);
+      expect(r.runtimeStatus).toBe('Running');
+      expect(r.output).toBeNull();
+      expect(out.cancelledTimers).toEqual([]);
+      expect(r.book.timers).toEqual({ 0: new Date(now.getTime() + 60_000).toISOString() });
+    }
+  });
+
+  it('an activity scheduled and not answered holds the outcome until its result is in the history', () => {
+    const r = record();
+    const { decided: scheduled } = applyEpisode(r, { isDone: false, actions: [activity('a')] }, now, emptyOutbound());
+    const returned = { isDone: true, output: '1', actions: [activity('a')] };
+    expect(applyEpisode(r, returned, now, emptyOutbound(), scheduled).held).toBe(true);
+    const answered = [...scheduled, event(EventType.TaskCompleted, { TaskScheduledId: 0, Result: '1' })];
+    expect(applyEpisode(r, returned, now, emptyOutbound(), answered).held).toBe(false);
+    expect(r.runtimeStatus).toBe('Completed');
+  });
+
+  it("a returning episode's new actions are scheduled and keep it open, as the extension replays them all", () => {
+    const r = record();
+    const out = emptyOutbound();
+    const { decided, held } = applyEpisode(r, { isDone: true, output: '42', actions: [activity('late')] }, now, out);
+    expect(out.activities.map((a) => a.name)).toEqual(['late']);
+    expect(decided.map((e) => e.EventType)).toEqual([EventType.TaskScheduled]);
+    expect(held).toBe(true);
+    expect(r.runtimeStatus).toBe('Running');
   });
 
   it('an unsupported action fails the instance with a reason naming it', () => {
