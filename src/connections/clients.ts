@@ -22,7 +22,9 @@ function uriOf(connection: Extract<StorageConnection, { kind: 'identity' }>, ser
 /** A bare string is a connection string (scripts and tests pass one). */
 export type Given<C> = C | string;
 
-function given<C extends StorageConnection | ServiceBusConnection>(connection: Given<C>): C | { kind: 'connectionString'; connectionString: string } {
+function given<C extends StorageConnection | ServiceBusConnection>(
+  connection: Given<C>,
+): C | { kind: 'connectionString'; connectionString: string } {
   return typeof connection === 'string' ? { kind: 'connectionString', connectionString: connection } : connection;
 }
 

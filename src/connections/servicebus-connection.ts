@@ -7,7 +7,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export type ServiceBusConnection =
   | { readonly kind: 'connectionString'; readonly setting: string; readonly connectionString: string }
-  | { readonly kind: 'identity'; readonly setting: string; readonly fullyQualifiedNamespace: string; readonly credential: CredentialSettings };
+  | {
+      readonly kind: 'identity';
+      readonly setting: string;
+      readonly fullyQualifiedNamespace: string;
+      readonly credential: CredentialSettings;
+    };
 
 // A host name: the SDK dials amqps://<namespace>:5671, so a scheme, port or path is a mistake.
 const NAMESPACE_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
@@ -27,7 +32,10 @@ export function resolveServiceBusConnection(name: string, env: Env): ServiceBusC
     );
   }
   if (!NAMESPACE_PATTERN.test(namespace)) {
-    throw new ConnectionSettingError(setting, `"${namespace}" is not a host name like my-namespace.servicebus.windows.net (no scheme, port or path)`);
+    throw new ConnectionSettingError(
+      setting,
+      `"${namespace}" is not a host name like my-namespace.servicebus.windows.net (no scheme, port or path)`,
+    );
   }
   return { kind: 'identity', setting: section.name, fullyQualifiedNamespace: namespace, credential: credentialSettings(section) };
 }

@@ -49,7 +49,10 @@ function serviceUri(section: ConnectionSection, service: StorageService): string
   const account = section.keys.get('accountname');
   if (account !== undefined) {
     if (!/^[a-z0-9]{3,24}$/.test(account)) {
-      throw new ConnectionSettingError(settingKey(section, 'accountName'), `"${account}" is not a storage account name (3-24 lowercase letters and digits)`);
+      throw new ConnectionSettingError(
+        settingKey(section, 'accountName'),
+        `"${account}" is not a storage account name (3-24 lowercase letters and digits)`,
+      );
     }
     return `https://${account}.${service}.core.windows.net`;
   }
@@ -63,7 +66,8 @@ function serviceUri(section: ConnectionSection, service: StorageService): string
   } catch {
     throw new ConnectionSettingError(setting, `"${raw}" is not an absolute URI`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConnectionSettingError(setting, `must be an https URI, got ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ConnectionSettingError(setting, `must be an https URI, got ${url.protocol}`);
   if (url.search || url.username || url.password) {
     throw new ConnectionSettingError(setting, 'must not carry a query (a SAS) or credentials: the identity signs the requests');
   }
@@ -77,6 +81,7 @@ function howToSet(name: string, needs: readonly StorageService[]): string {
 
 /** Where a storage connection points, without a key: for banners and errors. */
 export function describeStorageConnection(connection: StorageConnection): string {
-  if (connection.kind === 'identity') return `${connection.serviceUris.blob ?? connection.serviceUris.queue ?? connection.serviceUris.table} (identity)`;
+  if (connection.kind === 'identity')
+    return `${connection.serviceUris.blob ?? connection.serviceUris.queue ?? connection.serviceUris.table} (identity)`;
   return connection.connectionString.replace(/(AccountKey|SharedAccessSignature|SharedAccessKey)=[^;]+/gi, '$1=***');
 }

@@ -31,7 +31,7 @@ describe('identity-based connections', () => {
         queue: 'https://stgateway1.queue.core.windows.net',
         table: 'https://stgateway1.table.core.windows.net',
       },
-      credential: expect.objectContaining({ credential: 'managedidentity', clientId: '00000000-0000-0000-0000-000000000001' }),
+      credential: { credential: 'managedidentity', clientId: '00000000-0000-0000-0000-000000000001' },
     });
   });
 
@@ -55,7 +55,7 @@ describe('identity-based connections', () => {
       kind: 'identity',
       setting: 'ServiceBusConnection',
       fullyQualifiedNamespace: 'sb-gw.servicebus.windows.net',
-      credential: expect.objectContaining({ credential: 'managedidentity', clientId: 'abc' }),
+      credential: { credential: 'managedidentity', clientId: 'abc' },
     });
   });
 
@@ -66,7 +66,9 @@ describe('identity-based connections', () => {
 
     const noUri = refusal({ AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: 'x' });
     expect(noUri.setting).toBe('AzureWebJobsStorage');
-    expect(noUri.message).toMatch(/without a blob service URI: set AzureWebJobsStorage__accountName, or AzureWebJobsStorage__blobServiceUri/);
+    expect(noUri.message).toMatch(
+      /without a blob service URI: set AzureWebJobsStorage__accountName, or AzureWebJobsStorage__blobServiceUri/,
+    );
 
     expect(refusal({ AzureWebJobsStorage__accountName: 'Not_An_Account' }).setting).toBe('AzureWebJobsStorage__accountName');
     expect(refusal({ AzureWebJobsStorage__blobServiceUri: 'not a uri' }).setting).toBe('AzureWebJobsStorage__blobServiceUri');
