@@ -18,11 +18,14 @@ import {
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-export function developmentConnectionString(ports: { blob: number; queue: number; table: number }): string {
-  const base = 'http://127.0.0.1';
+export function developmentConnectionString(
+  ports: { blob: number; queue: number; table: number },
+  protocol: 'http' | 'https' = 'http',
+): string {
+  const base = `${protocol}://127.0.0.1`;
   return (
     [
-      'DefaultEndpointsProtocol=http',
+      `DefaultEndpointsProtocol=${protocol}`,
       `AccountName=${DEV_ACCOUNT}`,
       `AccountKey=${DEV_KEY}`,
       `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
