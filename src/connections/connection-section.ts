@@ -13,6 +13,8 @@ export interface ConnectionSection {
   readonly value?: string;
   /** `<name>__<key>` settings by lower-cased key: configuration keys are case-insensitive in the host. */
   readonly keys: ReadonlyMap<string, string>;
+  /** Each key as the app settings spell it, for messages. */
+  readonly spelled: ReadonlyMap<string, string>;
 }
 
 /** The section a connection name means, or undefined when no setting of that name exists at all. */
@@ -30,23 +32,27 @@ function sectionNamed(name: string, env: Env): ConnectionSection | undefined {
   let value: string | undefined;
   let stringValue: string | undefined;
   const keys = new Map<string, string>();
+  const spelled = new Map<string, string>();
   for (const [key, raw] of Object.entries(env)) {
     const text = raw?.trim();
     if (!text) continue;
     const k = key.toLowerCase();
     if (k === `connectionstrings:${lower}`) stringValue = text;
     else if (k === lower) value = text;
-    else if (k.startsWith(prefix) && k.length > prefix.length) keys.set(k.slice(prefix.length), text);
+    else if (k.startsWith(prefix) && k.length > prefix.length) {
+      keys.set(k.slice(prefix.length), text);
+      spelled.set(k.slice(prefix.length), key);
+    }
   }
   // ConnectionStrings:<name> is looked at before the plain setting (GetConnectionStringOrSetting).
   const found = stringValue ?? value;
   if (found === undefined && keys.size === 0) return undefined;
-  return { name, value: found, keys };
+  return { name, value: found, keys, spelled };
 }
 
-/** `<name>__<key>` as written in app settings, for messages. */
-export function settingKey(section: Pick<ConnectionSection, 'name'>, key: string): string {
-  return `${section.name}__${key}`;
+/** `<name>__<key>` as the app settings spell it (or as documented, when unset), for messages. */
+export function settingKey(section: Pick<ConnectionSection, 'name' | 'spelled'>, key: string): string {
+  return section.spelled.get(key.toLowerCase()) ?? `${section.name}__${key}`;
 }
 
 /** An error that names the setting that is wrong or missing, and never echoes a secret. */

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage', notices: [] };
   else if (section !== undefined && section.value === undefined) {
     // Identity-based (<setting>__accountName / __blobServiceUri …): a real account, no Azurite; the host resolves it.
-    console.log(`Storage: identity-based ${config.storageSetting} (${[...section.keys.keys()].join(', ')}).`);
+    console.log(`Storage: identity-based ${config.storageSetting} (${[...section.spelled.values()].join(', ')}).`);
   } else
     storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, {
       location: args.azuriteDir && path.resolve(args.azuriteDir),

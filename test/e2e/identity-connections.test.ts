@@ -137,3 +137,46 @@ describe('a token the storage account refuses', () => {
     }
   }, 60_000);
 });
+
+describe('incomplete settings are refused at start, by name', () => {
+  let endpoint: IdentityEndpoint;
+  beforeAll(async () => {
+    endpoint = await startIdentityEndpoint();
+  });
+  afterAll(async () => {
+    await endpoint?.close();
+  });
+  const refusal = async (env: NodeJS.ProcessEnv): Promise<string> => {
+    const error = await startHostProcess(hostArgs(), env).then(
+      async (proc) => {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+        return new Error('the host started');
+      },
+      (e: unknown) => e as Error,
+    );
+    return error.message;
+  };
+
+  it('an identity connection without its service URIs: the host names the settings to add', async () => {
+    const {
+      AzureWebJobsStorage__blobServiceUri: _b,
+      AzureWebJobsStorage__queueServiceUri: _q,
+      AzureWebJobsStorage__tableServiceUri: _t,
+      ...env
+    } = identityEnv(endpoint);
+    expect(await refusal(env)).toMatch(
+      /Host did not start: Connection setting AzureWebJobsStorage is an identity-based connection \(AzureWebJobsStorage__credential, AzureWebJobsStorage__clientId\) without a blob, queue, table service URI: set AzureWebJobsStorage__accountName, or AzureWebJobsStorage__blobServiceUri and AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__tableServiceUri/,
+    );
+  }, 60_000);
+
+  it('a Service Bus identity without its namespace: the app does not load, naming the setting', async () => {
+    const message = await refusal({ ...identityEnv(endpoint), ServiceBusConnection__credential: 'managedidentity' });
+    expect(message).toMatch(/ServiceBusConnection__fullyQualifiedNamespace: is not set, but ServiceBusConnection__credential is/);
+  }, 60_000);
+
+  it('a gateway setting the functions read only on first use is checked at app start', async () => {
+    const message = await refusal({ ...identityEnv(endpoint), GATEWAY_SYNC_WAIT_SECONDS: 'soon' });
+    expect(message).toMatch(/Host did not start: GATEWAY_SYNC_WAIT_SECONDS: expected an integer, got "soon"/);
+  }, 60_000);
+});
