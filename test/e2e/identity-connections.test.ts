@@ -10,9 +10,8 @@
 // What this cannot exercise: Entra ID itself (the endpoint is a loopback stand-in whose tokens
 // Azurite checks for issuer, audience and expiry but not signature or role assignments), the
 // `__accountName` form (it names *.core.windows.net, unreachable here; config tests cover its
-// URIs), and Service Bus over an identity: the SDK's identity path always dials amqps port 5671
-// of the namespace host, and tests here use ephemeral ports only (its parsing and the client the
-// gateway and host build are covered in test/gateway/config-identity.test.ts).
+// URIs), and Service Bus over an identity here (its namespace would be dialled on port 5671; the
+// SDK path is in identity-servicebus.test.ts, the settings in test/gateway/config-identity.test.ts).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
