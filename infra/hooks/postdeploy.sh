@@ -23,7 +23,8 @@ key=$(az functionapp keys list --resource-group "$AZURE_RESOURCE_GROUP" --name "
 if [ -z "$key" ]; then
   echo "postdeploy: WARNING no blobs_extension key on $AZURE_FUNCTION_APP_NAME: the blob reply trigger is not" >&2
   echo "  registered with source EventGrid, so blob replies are not delivered on this plan." >&2
-  echo "  Use the Service Bus reply channel (docs/deploy.md), or deploy a build whose blob trigger uses EventGrid." >&2
+  echo "  Use the Service Bus reply channel (docs/deploy.md), or set GATEWAY_BLOB_TRIGGER_SOURCE=EventGrid (the template's" >&2
+  echo "  default on Flex Consumption) and deploy again; the host makes the key once that trigger is loaded." >&2
   exit 0
 fi
 

@@ -8,7 +8,7 @@ import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
 import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
-import { getConfig } from '../gateway/config.js';
+import { getConfig, parseBlobTriggerSource, STORAGE_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { deliverBlobReply } from '../gateway/replies/blob-channel.js';
 
@@ -48,6 +48,9 @@ export const blobReply = async (_blob: unknown, client: DurableClient, context: 
 df.app.client.storageBlob('blobReply', {
   // %...% is resolved from app settings by the Functions host, so the trigger and the code agree.
   path: '%GATEWAY_REPLIES_CONTAINER%/{name}',
-  connection: 'AzureWebJobsStorage',
+  connection: STORAGE_CONNECTION_SETTING,
+  // EventGrid on Flex Consumption (its only source) and Consumption (polling is slow when idle);
+  // GATEWAY_BLOB_TRIGGER_SOURCE chooses, and the README says which plan wants which.
+  source: parseBlobTriggerSource(process.env),
   handler: blobReply,
 });

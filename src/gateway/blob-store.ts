@@ -3,7 +3,9 @@
 // on, and a move is copy-then-delete, so a failure half way leaves two copies, never none.
 
 import type { Readable } from 'node:stream';
-import { BlobServiceClient, type ContainerClient, RestError } from '@azure/storage-blob';
+import { type BlobServiceClient, type ContainerClient, RestError } from '@azure/storage-blob';
+import { blobServiceClient, type Given } from '../connections/clients.js';
+import type { StorageConnection } from '../connections/storage-connection.js';
 import { clientCache } from './client-cache.js';
 
 export interface StoredBlob {
@@ -83,8 +85,9 @@ export class BlobStore {
   private readonly service: BlobServiceClient;
   private readonly ensured = new Map<string, Promise<unknown>>();
 
-  constructor(connectionString: string) {
-    this.service = BlobServiceClient.fromConnectionString(connectionString);
+  /** A connection string or an identity-based connection, as the host reads AzureWebJobsStorage. */
+  constructor(connection: Given<StorageConnection>) {
+    this.service = blobServiceClient(connection);
   }
 
   private async container(name: string): Promise<ContainerClient> {
@@ -234,9 +237,9 @@ export class BlobStore {
   }
 }
 
-const stores = clientCache((connectionString) => new BlobStore(connectionString));
+const stores = clientCache((connection: Given<StorageConnection>) => new BlobStore(connection));
 
-/** One client per connection string per process (they pool connections). */
-export function blobStoreFor(connectionString: string): BlobStore {
-  return stores.get(connectionString);
+/** One client per connection per process (they pool connections). */
+export function blobStoreFor(connection: Given<StorageConnection>): BlobStore {
+  return stores.get(connection);
 }

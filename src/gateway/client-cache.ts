@@ -1,22 +1,29 @@
-// One SDK client per connection string per process, for every adapter that holds one (blob
-// storage, Service Bus): clients pool their connections, and each new connection costs a
-// handshake (and, for AMQP, a claims-based-auth round trip).
+// One SDK client per connection per process, for every adapter that holds one (blob storage,
+// Service Bus): clients pool their connections, and each new connection costs a handshake (and,
+// for AMQP, a claims-based-auth round trip). Connections are keyed by value, so two settings
+// objects naming the same account and identity share one client.
+import { connectionKey, type Given } from '../connections/clients.js';
+import type { ServiceBusConnection } from '../connections/servicebus-connection.js';
+import type { StorageConnection } from '../connections/storage-connection.js';
 
-export interface ClientCache<T> {
-  /** The client for this connection string, made on first use. */
-  get(connectionString: string): T;
+type Connection = Given<StorageConnection | ServiceBusConnection>;
+
+export interface ClientCache<C extends Connection, T> {
+  /** The client for this connection, made on first use. */
+  get(connection: C): T;
   /** Forgets every client and answers them, for the caller to close; a later get makes a new one. */
   drain(): T[];
 }
 
-export function clientCache<T>(create: (connectionString: string) => T): ClientCache<T> {
+export function clientCache<C extends Connection, T>(create: (connection: C) => T): ClientCache<C, T> {
   const clients = new Map<string, T>();
   return {
-    get(connectionString) {
-      let client = clients.get(connectionString);
+    get(connection) {
+      const key = connectionKey(connection);
+      let client = clients.get(key);
       if (client === undefined) {
-        client = create(connectionString);
-        clients.set(connectionString, client);
+        client = create(connection);
+        clients.set(key, client);
       }
       return client;
     },

@@ -1,15 +1,28 @@
 // App settings, parsed once and frozen. Every error names the setting (and never echoes the
-// connection strings, which hold keys).
+// connection strings, which hold keys). Connections are read as the Functions host reads them
+// (src/connections/): a connection string, or the identity-based `<name>__*` settings.
+import { ConnectionSettingError } from '../connections/connection-section.js';
+import { resolveServiceBusConnection, type ServiceBusConnection } from '../connections/servicebus-connection.js';
+import { resolveStorageConnection, type StorageConnection } from '../connections/storage-connection.js';
 import { ConfigError } from './errors.js';
 
 export type RequestChannel = 'blob' | 'servicebus' | 'none';
 
-/** The app setting holding the Service Bus connection string (the trigger's `connection` too). */
+/** The Service Bus connection's name (the trigger's `connection` too): a connection string or `ServiceBusConnection__*`. */
 export const SERVICE_BUS_CONNECTION_SETTING = 'ServiceBusConnection';
+/** The storage connection's name, the host's own (Durable state, the blob trigger) and the gateway's blobs. */
+export const STORAGE_CONNECTION_SETTING = 'AzureWebJobsStorage';
+
+/**
+ * Where the blob reply trigger learns of new blobs: `LogsAndContainerScan` (the host polls the
+ * container; not available on Flex Consumption, slow on an idle Consumption app) or `EventGrid`
+ * (BlobCreated events pushed to the host's blob webhook; needs the Event Grid subscription).
+ */
+export type BlobTriggerSource = 'EventGrid' | 'LogsAndContainerScan';
 
 /** Present when ServiceBusConnection is set: the Service Bus request channel and reply trigger. */
 export interface ServiceBusSettings {
-  readonly connection: string;
+  readonly connection: ServiceBusConnection;
   readonly requestTopic: string;
   readonly replyTopic: string;
   readonly replySubscription: string;
@@ -44,7 +57,9 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   readonly inlineReplyBytes: number;
   readonly replyGraceMs: number;
-  readonly storageConnection: string;
+  /** AzureWebJobsStorage: the gateway's blobs live in the host's own account. */
+  readonly storageConnection: StorageConnection;
+  readonly blobTriggerSource: BlobTriggerSource;
   readonly serviceBus?: ServiceBusSettings;
 }
 
@@ -104,6 +119,35 @@ function publicBaseUrl(env: Env): string | undefined {
   return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }
 
+/** The blob reply trigger's source; read at registration, before any storage setting is needed. */
+export function parseBlobTriggerSource(env: Env): BlobTriggerSource {
+  const setting = 'GATEWAY_BLOB_TRIGGER_SOURCE';
+  const raw = env[setting]?.trim() || 'LogsAndContainerScan';
+  // The host's enum parse is case-insensitive; the registration passes the canonical spelling.
+  const source = (['EventGrid', 'LogsAndContainerScan'] as const).find((s) => s.toLowerCase() === raw.toLowerCase());
+  if (source === undefined) throw new ConfigError(setting, `expected "EventGrid" or "LogsAndContainerScan", got "${raw}"`);
+  return source;
+}
+
+/** A connection error becomes a ConfigError naming the setting to fix. */
+function connection<T>(resolve: () => T): T {
+  try {
+    return resolve();
+  } catch (error) {
+    if (error instanceof ConnectionSettingError) throw new ConfigError(error.setting, error.detail);
+    throw error;
+  }
+}
+
+function storageConnection(env: Env, setting: string): StorageConnection {
+  // The gateway's own clients use blobs only; the host checks queue and table for itself.
+  return connection(() => resolveStorageConnection(setting, env, ['blob']));
+}
+
+function serviceBusConnection(env: Env, setting: string): ServiceBusConnection | undefined {
+  return connection(() => resolveServiceBusConnection(setting, env));
+}
+
 function channel(env: Env): RequestChannel {
   const setting = 'GATEWAY_REQUEST_CHANNEL';
   const value = (env[setting]?.trim() || 'blob').toLowerCase();
@@ -128,18 +172,10 @@ function entity(env: Env, setting: string, fallback: string, pattern = ENTITY_PA
  * function can decide at load time whether to register.
  */
 export function parseServiceBusSettings(env: Env): ServiceBusSettings | undefined {
-  const connection = env[SERVICE_BUS_CONNECTION_SETTING]?.trim();
-  if (!connection) {
-    if (env[`${SERVICE_BUS_CONNECTION_SETTING}__fullyQualifiedNamespace`]?.trim()) {
-      throw new ConfigError(
-        SERVICE_BUS_CONNECTION_SETTING,
-        "identity-based connections are not supported by the gateway's sender; set a connection string",
-      );
-    }
-    return undefined;
-  }
+  const resolved = serviceBusConnection(env, SERVICE_BUS_CONNECTION_SETTING);
+  if (resolved === undefined) return undefined;
   const settings: ServiceBusSettings = {
-    connection,
+    connection: resolved,
     requestTopic: entity(env, 'GATEWAY_REQUEST_TOPIC', 'requests'),
     replyTopic: entity(env, 'GATEWAY_REPLY_TOPIC', 'replies'),
     replySubscription: entity(env, 'GATEWAY_REPLY_SUBSCRIPTION', 'gateway', SUBSCRIPTION_PATTERN),
@@ -160,8 +196,6 @@ export function parseServiceBusSettings(env: Env): ServiceBusSettings | undefine
 
 export function parseConfig(env: Env): GatewayConfig {
   const maxSyncWaitSeconds = integer(env, 'GATEWAY_MAX_SYNC_WAIT_SECONDS', 200, 1, AZURE_HTTP_RESPONSE_CAP_SECONDS - 1);
-  const storageConnection = env.AzureWebJobsStorage?.trim();
-  if (!storageConnection) throw new ConfigError('AzureWebJobsStorage', 'is not set (a storage connection string)');
   const config: GatewayConfig = {
     syncWaitSeconds: integer(env, 'GATEWAY_SYNC_WAIT_SECONDS', Math.min(30, maxSyncWaitSeconds), 1, maxSyncWaitSeconds),
     maxSyncWaitSeconds,
@@ -179,13 +213,14 @@ export function parseConfig(env: Env): GatewayConfig {
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 1_048_576, 1, 100 * 1_048_576),
     inlineReplyBytes: integer(env, 'GATEWAY_INLINE_REPLY_BYTES', MAX_INLINE_REPLY_BYTES, 0, MAX_INLINE_REPLY_BYTES),
     replyGraceMs: integer(env, 'GATEWAY_REPLY_GRACE_MS', 5000, 0, 600_000),
-    storageConnection,
+    storageConnection: storageConnection(env, STORAGE_CONNECTION_SETTING),
+    blobTriggerSource: parseBlobTriggerSource(env),
     serviceBus: parseServiceBusSettings(env),
   };
   if (config.requestChannel === 'servicebus' && config.serviceBus === undefined) {
     throw new ConfigError(
       SERVICE_BUS_CONNECTION_SETTING,
-      'is not set (a Service Bus connection string); GATEWAY_REQUEST_CHANNEL=servicebus needs it',
+      'is not set (a connection string, or ServiceBusConnection__fullyQualifiedNamespace for an identity); GATEWAY_REQUEST_CHANNEL=servicebus needs it',
     );
   }
   // A request blob landing in the replies container would be taken for a reply, and a reply set

@@ -2,6 +2,8 @@
 // storage account and kept there, beside the gateway's other blobs, so every instance and every
 // restart derive the same id from the same key, and nobody without storage access can.
 import { randomBytes } from 'node:crypto';
+import { connectionKey, type Given } from '../connections/clients.js';
+import type { StorageConnection } from '../connections/storage-connection.js';
 import type { BlobStore } from './blob-store.js';
 
 export const ID_SECRET_BLOB = 'idempotency-key-secret';
@@ -11,10 +13,10 @@ const cached = new Map<string, Promise<Buffer>>();
 
 /**
  * The secret kept in `container`; created on first use, agreed on by concurrent creators.
- * `account` names the storage account (its connection string) for the per-process cache.
+ * `account` names the storage account (its connection) for the per-process cache.
  */
-export function idSecret(blobs: Pick<BlobStore, 'writeOnce'>, container: string, account: string): Promise<Buffer> {
-  const cacheKey = `${account}\n${container}`;
+export function idSecret(blobs: Pick<BlobStore, 'writeOnce'>, container: string, account: Given<StorageConnection>): Promise<Buffer> {
+  const cacheKey = `${connectionKey(account)}\n${container}`;
   let secret = cached.get(cacheKey);
   if (secret === undefined) {
     secret = blobs.writeOnce(container, ID_SECRET_BLOB, randomBytes(SECRET_BYTES), 'application/octet-stream').then((bytes) => {

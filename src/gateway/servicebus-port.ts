@@ -1,15 +1,18 @@
 // The gateway's few Service Bus sends (requests out, rejected replies aside) over one client per
-// connection string and one sender per entity, per process: each connection and link costs an
-// AMQP attach and a claims-based-auth round trip, and one sender carries concurrent sends.
-import { ServiceBusClient, type ServiceBusMessage, type ServiceBusSender } from '@azure/service-bus';
+// connection and one sender per entity, per process: each connection and link costs an AMQP
+// attach and a claims-based-auth round trip, and one sender carries concurrent sends.
+import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
+import { type Given, serviceBusClient } from '../connections/clients.js';
+import type { ServiceBusConnection } from '../connections/servicebus-connection.js';
 import { clientCache } from './client-cache.js';
 
 export class ServiceBusPort {
   private readonly client: ServiceBusClient;
   private readonly senders = new Map<string, ServiceBusSender>();
 
-  constructor(connectionString: string) {
-    this.client = new ServiceBusClient(connectionString);
+  /** A connection string, or the namespace and the identity that signs the claims (CBS) with a token. */
+  constructor(connection: Given<ServiceBusConnection>) {
+    this.client = serviceBusClient(connection);
   }
 
   /** Sends one message to a queue or topic; resolves once the broker accepted it. */
@@ -30,10 +33,10 @@ export class ServiceBusPort {
   }
 }
 
-const ports = clientCache((connectionString) => new ServiceBusPort(connectionString));
+const ports = clientCache((connection: Given<ServiceBusConnection>) => new ServiceBusPort(connection));
 
-export function serviceBusFor(connectionString: string): ServiceBusPort {
-  return ports.get(connectionString);
+export function serviceBusFor(connection: Given<ServiceBusConnection>): ServiceBusPort {
+  return ports.get(connection);
 }
 
 /** Closes every client this process opened (app shutdown); a later send opens a new one. */

@@ -2,6 +2,7 @@
 // `npm start`: the local host as a process, with embedded emulators, the start banner and a graceful stop.
 import fs from 'node:fs';
 import path from 'node:path';
+import { readConnectionSection } from '../connections/connection-section.js';
 import { defaultEmulatorPort, startServiceBusEmulator } from '../emulators/servicebus/index.js';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
 import { parseCliArgs, USAGE } from './cli-args.js';
@@ -40,20 +41,27 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  let storage: LocalStorage;
+  let storage: LocalStorage | undefined;
+  const section = readConnectionSection(config.storageSetting, process.env);
   if (args.storage) storage = { connectionString: args.storage, description: 'storage from --storage', notices: [] };
-  else
+  else if (section !== undefined && section.value === undefined) {
+    // Identity-based (<setting>__accountName / __blobServiceUri …): a real account, no Azurite; the host resolves it.
+    console.log(`Storage: identity-based ${config.storageSetting} (${[...section.spelled.values()].join(', ')}).`);
+  } else
     storage = await resolveLocalStorage(appDir, connectionSettingValue(config.storageSetting), args.emulators, {
       location: args.azuriteDir && path.resolve(args.azuriteDir),
       ports: args.azuritePorts,
     });
-  for (const notice of storage.notices) console.log(notice);
-  if (storage.started) {
-    stoppers.push(() => storage.started!.stop());
-    children.push(storage.started.pid);
+  const started = storage?.started;
+  if (started) {
+    stoppers.push(() => started.stop());
+    children.push(started.pid);
   }
-  process.env[config.storageSetting] = storage.connectionString;
-  console.log(`Storage: ${storage.description}`);
+  if (storage) {
+    for (const notice of storage.notices) console.log(notice);
+    process.env[config.storageSetting] = storage.connectionString;
+    console.log(`Storage: ${storage.description}`);
+  }
 
   const provideServiceBus = args.emulators ? serviceBusProvider(appDir, stoppers) : undefined;
   try {
@@ -62,7 +70,7 @@ async function main(): Promise<void> {
       port: args.port,
       host: args.host,
       requireKeys: args.requireKeys,
-      storageConnectionString: storage.connectionString,
+      storageConnectionString: storage?.connectionString,
       leaseMs: args.leaseMs,
       durableDataDir: args.dataDir && path.resolve(args.dataDir),
       blobPollIntervalMs: args.blobPollMs,

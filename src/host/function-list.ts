@@ -1,5 +1,6 @@
 import type { RunningHost } from './host.js';
 import { describeKeys } from './http/front-setup.js';
+import { blobTriggerSource } from './triggers/blob-trigger.js';
 
 /**
  * The start banner, as Core Tools prints it: HTTP functions with methods and URLs, the rest with
@@ -15,7 +16,7 @@ export function describeFunctions(
   for (const fn of host.functions) {
     const route = host.routes.find((r) => r.fn === fn);
     if (route) lines.push(`\t${fn.name}: [${route.methods.join(',')}] ${host.url}${route.path}${codeFor(host, route.auth.level)}`);
-    else lines.push(`\t${fn.name}: ${fn.trigger.type}`);
+    else lines.push(`\t${fn.name}: ${fn.trigger.type}${sourceNote(fn)}`);
     lines.push('');
   }
   if (host.keys) lines.push(describeKeys(host.keys, host.keysWhy ?? ''), '');
@@ -25,6 +26,14 @@ export function describeFunctions(
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** A blob trigger says which source it was registered with, and how this host serves EventGrid. */
+function sourceNote(fn: RunningHost['functions'][number]): string {
+  if (fn.trigger.type !== 'blobTrigger') return '';
+  return blobTriggerSource(fn) === 'EventGrid'
+    ? " (source EventGrid: delivered by this host's own container scan in Event Grid's place)"
+    : '';
 }
 
 function codeFor(host: Partial<Pick<RunningHost, 'keys'>>, level: string): string {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readConnectionSection } from '../connections/connection-section.js';
 import { readJson } from './app-config.js';
 
 /**
@@ -130,9 +131,12 @@ export function loadConnectionStrings(appDir: string, env: NodeJS.ProcessEnv = p
   return applied;
 }
 
-/** A connection setting's value as the Functions host looks it up: `AzureWebJobs{name}`, `{name}`, `{name}__connectionString`, then `ConnectionStrings:{name}`. */
+/**
+ * A connection setting's connection string as the Functions host looks it up (`AzureWebJobs{name}`,
+ * then `{name}`, each `ConnectionStrings:` first); undefined when unset or identity-based.
+ */
 export function connectionSettingValue(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env[`AzureWebJobs${name}`] ?? env[name] ?? env[`${name}__connectionString`] ?? env[`ConnectionStrings:${name}`];
+  return readConnectionSection(name, env)?.value;
 }
 
 /** .NET TimeSpan text `[d.]hh:mm:ss[.fff]` in ms. */

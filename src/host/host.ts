@@ -6,7 +6,10 @@
 
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient } from '@azure/service-bus';
+import { connectionKey, serviceBusClient } from '../connections/clients.js';
+import { describeCredential } from '../connections/credential.js';
+import type { StorageConnection } from '../connections/storage-connection.js';
 import { loadLocalSettings, readAppConfig } from './app-config.js';
 import { loadApp } from './app-loader.js';
 import { describeUnsupported, removeUnsupported } from './bindings/binding-support.js';
@@ -15,7 +18,7 @@ import { type ClientBindingUrls, clientBindingData, WEBHOOK_PATH } from './durab
 import { createDurableRuntime } from './durable/durable-runtime.js';
 import { handleManagementCall } from './durable/management-api.js';
 import { enforceFunctionTimeout } from './function-timeout.js';
-import { connectionSettingValue, loadConnectionStrings, readHostSettings } from './host-settings.js';
+import { loadConnectionStrings, readHostSettings } from './host-settings.js';
 import { adminMount } from './http/admin-api.js';
 import { startFronts } from './http/front-setup.js';
 import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
@@ -23,9 +26,16 @@ import type { FrontTimeouts, HttpFront } from './http/http-front.js';
 import { Invoker } from './invoker.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
 import type { RegisteredFunction } from './registry.js';
-import { assertStorageReachable, createStorageClients, type StorageClients } from './storage/connection.js';
+import {
+  assertStorageReachable,
+  BLOB_TRIGGER_SERVICES,
+  createStorageClients,
+  HOST_STORAGE_SERVICES,
+  resolveHostStorage,
+  type StorageClients,
+} from './storage/connection.js';
 import { createTriggerListeners } from './triggers/index.js';
-import { serviceBusConnectionString, settingName } from './triggers/servicebus-trigger.js';
+import { serviceBusConnection, settingName } from './triggers/servicebus-trigger.js';
 import type { TriggerListener } from './triggers/trigger-listener.js';
 
 export type HostLog = (level: string, message: string) => void;
@@ -87,14 +97,16 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   const config = readAppConfig(appDir);
   const settings = readHostSettings(appDir);
   const notSupported = settings.notApplied.map((key) => `${key}: not applied by the local host.`);
-  const connectionString = o.storageConnectionString ?? connectionSettingValue(config.storageSetting);
-  if (!connectionString) {
-    throw new Error(
-      `App setting ${config.storageSetting} is not set: the Durable task hub and blob triggers need a storage account (Azurite: UseDevelopmentStorage=true).`,
+  const hostConnection: StorageConnection | string =
+    o.storageConnectionString ?? resolveHostStorage(config.storageSetting, HOST_STORAGE_SERVICES);
+  const storage = createStorageClients(hostConnection);
+  await assertStorageReachable(storage, config.storageSetting);
+  if (typeof hostConnection !== 'string' && hostConnection.kind === 'identity') {
+    log(
+      'info',
+      `Storage ${config.storageSetting}: identity-based, ${storage.description} as ${describeCredential(hostConnection.credential)}.`,
     );
   }
-  const storage = createStorageClients(connectionString);
-  await assertStorageReachable(storage, config.storageSetting);
 
   const app = await loadApp(config, log);
   for (const refusal of removeUnsupported(app.registry)) notSupported.push(describeUnsupported(refusal));
@@ -112,14 +124,14 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
   if (settings.functionTimeoutMs !== undefined)
     enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
   const busClients = new Map<string, ServiceBusClient>();
-  const hostStorageFor = (setting: string | undefined): StorageClients =>
-    storageFor(setting, config.storageSetting, o.storageConnectionString ? storage : undefined);
+  const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, storage);
   installOutputBindings(app.registry, {
     storage: hostStorageFor,
     serviceBus: (setting) => {
-      const cs = serviceBusConnectionString(setting);
-      let client = busClients.get(cs);
-      if (!client) busClients.set(cs, (client = new ServiceBusClient(cs)));
+      const connection = serviceBusConnection(setting);
+      const key = connectionKey(connection);
+      let client = busClients.get(key);
+      if (!client) busClients.set(key, (client = serviceBusClient(connection)));
       return client;
     },
   });
@@ -232,12 +244,10 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
 }
 
 /** Storage for a trigger's `connection` setting; the host's own storage when that is the one meant. */
-function storageFor(setting: string | undefined, hostSetting: string, hostStorage: StorageClients | undefined): StorageClients {
+function storageFor(setting: string | undefined, hostSetting: string, hostStorage: StorageClients): StorageClients {
   const name = setting || 'AzureWebJobsStorage';
-  if (name === hostSetting && hostStorage) return hostStorage;
-  const value = connectionSettingValue(name);
-  if (!value) throw new Error(`Connection setting "${name}" is not set.`);
-  return createStorageClients(value);
+  if (name === hostSetting) return hostStorage;
+  return createStorageClients(resolveHostStorage(name, BLOB_TRIGGER_SERVICES));
 }
 
 /** The Durable engine has no concurrency options yet (it is being rewritten): say so rather than ignore them. */

@@ -2,6 +2,7 @@
 // (with orphan detection) and the Service Bus settings the embedded endpoint fills.
 import net from 'node:net';
 import path from 'node:path';
+import { readConnectionSection } from '../connections/connection-section.js';
 import { type RunningAzurite, startAzurite } from './storage/azurite.js';
 import { removePidFile, stopOrphanAzurite, writePidFile } from './storage/azurite-pidfile.js';
 import { developmentConnectionString } from './storage/connection.js';
@@ -87,7 +88,8 @@ export function localServiceBusPort(connectionString: string): number | undefine
 /**
  * Fills in Service Bus connection settings that the app's triggers need when they are unset or
  * name a local emulator that isn't running: `provide` starts the embedded endpoint (once) and
- * returns its connection string. Settings that point at Azure are left alone.
+ * returns its connection string. Settings that point at Azure, by a connection string or by
+ * identity (`<name>__fullyQualifiedNamespace`), are left alone.
  */
 export async function ensureLocalServiceBus(
   settingNames: string[],
@@ -96,6 +98,8 @@ export async function ensureLocalServiceBus(
 ): Promise<string[]> {
   const filled: string[] = [];
   for (const name of new Set(settingNames)) {
+    const section = readConnectionSection(name, env);
+    if (section !== undefined && section.value === undefined) continue;
     const value = env[name];
     const port = value === undefined ? undefined : localServiceBusPort(value);
     const needed = value === undefined || (port !== undefined && !(await isListening(port)));

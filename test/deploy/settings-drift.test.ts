@@ -68,8 +68,9 @@ describe('app settings: config.ts, local.settings.sample.json, README.md and inf
       const c = env['Quoted'];
       const d = env[NAMED];
       const e = env[\`\${NAMED}__fullyQualifiedNamespace\`];
+      const f = storageConnection(env, 'ViaResolver');
     `);
-    expect(parsed).toEqual({ gateway: ['GATEWAY_VIA_HELPER'], connections: ['DirectlyRead', 'FromConstant', 'Quoted'] });
+    expect(parsed).toEqual({ gateway: ['GATEWAY_VIA_HELPER'], connections: ['DirectlyRead', 'FromConstant', 'Quoted', 'ViaResolver'] });
     expect(() => settingsReadBy('const x = env[IMPORTED_NAME];')).toThrow(/IMPORTED_NAME/);
   });
 

@@ -30,8 +30,8 @@ function stripTsComments(source: string): string {
 
 /**
  * Every setting config.ts reads, as it declares them: a quoted 'GATEWAY_…' literal (the
- * helpers take the name as their second argument), `env.Name`, `env['Name']` and `env[CONST]`
- * with CONST a string constant of the module. An ALL_CAPS constant the test cannot resolve fails
+ * helpers take the name as their second argument), `env.Name`, `env['Name']`, `env[CONST]` and
+ * a connection's resolver `storageConnection(env, CONST)` with CONST a string constant of the module. An ALL_CAPS constant the test cannot resolve fails
  * loudly rather than leaving a setting out.
  */
 export function settingsReadBy(source: string): ConfigSettings {
@@ -39,7 +39,9 @@ export function settingsReadBy(source: string): ConfigSettings {
   const constants = new Map([...code.matchAll(/\bconst\s+([A-Z][A-Z0-9_]*)\s*=\s*'([^']*)'/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
   const gateway = new Set([...code.matchAll(/(['"])(GATEWAY_[A-Z0-9_]+)\1/g)].map((m) => m[2] ?? ''));
   const read = new Set<string>();
-  for (const m of code.matchAll(/\benv\.([A-Za-z_]\w*)|\benv\[\s*(?:(['"])([^'"]+)\2|([A-Za-z_]\w*))\s*\]/g)) {
+  // env.Name, env['Name'], env[CONST], and a connection read through its resolver: xxxConnection(env, CONST).
+  const reads = /\benv\.([A-Za-z_]\w*)|\b(?:env\[|[a-z]\w*Connection\(\s*env\s*,)\s*(?:(['"])([^'"]+)\2|([A-Za-z_]\w*))\s*[\]),]/g;
+  for (const m of code.matchAll(reads)) {
     const name = m[1] ?? m[3] ?? (m[4] !== undefined ? constants.get(m[4]) : undefined);
     if (name !== undefined) read.add(name);
     else if (m[4] !== undefined && /^[A-Z][A-Z0-9_]*$/.test(m[4])) {

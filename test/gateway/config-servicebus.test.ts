@@ -31,7 +31,7 @@ describe('Service Bus settings', () => {
 
   it('have the documented defaults', () => {
     expect(parseServiceBusSettings({ ServiceBusConnection: connection })).toEqual({
-      connection,
+      connection: { kind: 'connectionString', setting: 'ServiceBusConnection', connectionString: connection },
       requestTopic: 'requests',
       replyTopic: 'replies',
       replySubscription: 'gateway',
@@ -81,9 +81,9 @@ describe('Service Bus settings', () => {
     expect(settingOf(() => parseConfig({ ...base, GATEWAY_REPLY_BODIES_CONTAINER: 'replies' }))).toBe('GATEWAY_REPLY_BODIES_CONTAINER');
   });
 
-  it('an identity-based connection is named as unsupported rather than ignored', () => {
-    expect(settingOf(() => parseServiceBusSettings({ ServiceBusConnection__fullyQualifiedNamespace: 'ns.servicebus.windows.net' }))).toBe(
-      'ServiceBusConnection',
+  it('an identity-based connection without its namespace names the missing setting rather than being ignored', () => {
+    expect(settingOf(() => parseServiceBusSettings({ ServiceBusConnection__credential: 'managedidentity' }))).toBe(
+      'ServiceBusConnection__fullyQualifiedNamespace',
     );
   });
 

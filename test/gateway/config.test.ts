@@ -31,7 +31,8 @@ describe('parseConfig', () => {
       maxBodyBytes: 1_048_576,
       inlineReplyBytes: 32_768,
       replyGraceMs: 5000,
-      storageConnection: 'UseDevelopmentStorage=true',
+      storageConnection: { kind: 'connectionString', setting: 'AzureWebJobsStorage', connectionString: 'UseDevelopmentStorage=true' },
+      blobTriggerSource: 'LogsAndContainerScan',
     });
   });
 

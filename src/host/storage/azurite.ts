@@ -13,6 +13,11 @@ export interface AzuriteOptions {
   queuePort?: number;
   tablePort?: number;
   startTimeoutMs?: number;
+  /**
+   * Serve https with this certificate and accept bearer tokens (`--oauth basic`: issuer, audience
+   * and expiry checked, no signature), for tests of identity-based connections.
+   */
+  oauth?: { cert: string; key: string };
 }
 
 export interface RunningAzurite {
@@ -34,7 +39,7 @@ const PARENT_WATCHDOG =
       "process.stdin.on('end',bye);process.stdin.on('close',bye);process.stdin.on('error',bye);process.stdin.resume();",
   );
 
-const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at http:\/\/[^:]+:(\d+)/;
+const LISTENING = /Azurite (Blob|Queue|Table) service is successfully listening at https?:\/\/[^:]+:(\d+)/;
 
 /**
  * Starts the Azurite npm package as a child process. `require('azurite')` cannot be used: its
@@ -67,6 +72,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     '--tablePort',
     String(options.tablePort ?? 0),
   ];
+  if (options.oauth) args.push('--oauth', 'basic', '--cert', options.oauth.cert, '--key', options.oauth.key);
   if (options.location) {
     fs.mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location);
@@ -77,7 +83,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   return {
     ports,
     pid: child.pid ?? -1,
-    connectionString: developmentConnectionString(ports),
+    connectionString: developmentConnectionString(ports, options.oauth ? 'https' : 'http'),
     stop: () => stopChild(child),
   };
 }

@@ -1,4 +1,5 @@
-// The blob trigger, by container scan, with the real host's receipts and poison queue.
+// The blob trigger, by container scan, with the real host's receipts and poison queue; for the
+// `EventGrid` source the same scan stands in for Event Grid, which does not exist locally.
 import type { ContainerClient } from '@azure/storage-blob';
 import { type BlobPathPattern, parseBlobPath } from './blob/blob-path.js';
 import { type BlobVersion, blobTriggerMetadata, readBlob } from './blob/blob-read.js';
@@ -11,6 +12,37 @@ const MAX_ATTEMPTS = 5;
 const MAX_CONCURRENCY = 16;
 
 export const createBlobTriggerListener: TriggerFactory = (ctx) => new BlobTriggerListener(ctx);
+
+export type BlobTriggerSource = 'LogsAndContainerScan' | 'EventGrid';
+
+/**
+ * The binding's `source`, as the blobs extension parses it (case-insensitive enum; absent is the
+ * scan). Anything else is refused at start: on Azure the function would not index.
+ */
+export function blobTriggerSource(fn: { name: string; trigger: Record<string, unknown> }): BlobTriggerSource {
+  const raw = fn.trigger.source;
+  if (raw === undefined || raw === null || raw === '') return 'LogsAndContainerScan';
+  const source = (['LogsAndContainerScan', 'EventGrid'] as const).find(
+    (s) => typeof raw === 'string' && s.toLowerCase() === raw.toLowerCase(),
+  );
+  if (source === undefined) {
+    throw new Error(`Function ${fn.name}: blob trigger source ${JSON.stringify(raw)} is neither "LogsAndContainerScan" nor "EventGrid".`);
+  }
+  return source;
+}
+
+/**
+ * What the start banner says about a blob trigger's source. With `EventGrid` nothing on this
+ * machine publishes BlobCreated events, so the host's own scan delivers them in Event Grid's
+ * place: the function sees the same blob and metadata; on Azure only the Event Grid subscription
+ * to `/runtime/webhooks/blobs?functionName=Host.Functions.<name>` does.
+ */
+export function describeBlobTriggerSource(fn: { name: string; trigger: Record<string, unknown> }, pollIntervalMs: number): string {
+  const container = parseBlobPath(typeof fn.trigger.path === 'string' ? fn.trigger.path : '', fn.name).container;
+  if (blobTriggerSource(fn) === 'LogsAndContainerScan')
+    return `source LogsAndContainerScan: container "${container}" scanned every ${pollIntervalMs} ms`;
+  return `source EventGrid: no Event Grid locally, so this host scans container "${container}" every ${pollIntervalMs} ms in its place; on Azure, deliveries come from the Event Grid subscription to /runtime/webhooks/blobs?functionName=${functionId(fn.name)}`;
+}
 
 /**
  * `blobTrigger` by container scan, as the real host's default (`LogsAndContainerScan`) source does
@@ -37,6 +69,8 @@ class BlobTriggerListener implements TriggerListener {
   constructor(private readonly ctx: TriggerContext) {
     const { path } = ctx.fn.trigger;
     this.path = parseBlobPath(typeof path === 'string' ? path : '', ctx.fn.name);
+    // Refuses an unknown source before anything is watched.
+    blobTriggerSource(ctx.fn);
     this.container = this.clients().blobs.getContainerClient(this.path.container);
     this.receipts = new BlobReceipts(ctx.hostStorage, ctx.hostId, functionId(ctx.fn.name), this.path.container);
   }
@@ -52,6 +86,7 @@ class BlobTriggerListener implements TriggerListener {
       });
     }
     this.state = 'running';
+    this.ctx.log('info', `Function ${this.ctx.fn.name}: ${describeBlobTriggerSource(this.ctx.fn, this.ctx.pollIntervalMs)}.`);
     this.schedule(0);
   }
 

@@ -1,6 +1,8 @@
 // The Service Bus trigger through the real SDK, with the extension's settlement and binding data.
-import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { connectionSettingValue } from '../host-settings.js';
+import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import { serviceBusClient } from '../../connections/clients.js';
+import { ConnectionSettingError } from '../../connections/connection-section.js';
+import { resolveServiceBusConnection, type ServiceBusConnection } from '../../connections/servicebus-connection.js';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
 import { toWorkerMetadata } from './worker-metadata.js';
 
@@ -46,7 +48,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
 
   return {
     async start() {
-      client = new ServiceBusClient(serviceBusConnectionString(t.connection));
+      client = serviceBusClient(serviceBusConnection(t.connection));
       receiver = entity.queue
         ? client.createReceiver(entity.queue, { maxAutoLockRenewalDurationInMs: lockRenewalMs })
         : client.createReceiver(entity.topic as string, entity.subscription as string, { maxAutoLockRenewalDurationInMs: lockRenewalMs });
@@ -97,17 +99,25 @@ export function settingName(setting: unknown): string {
   return typeof setting === 'string' && setting ? setting : 'AzureWebJobsServiceBus';
 }
 
-/** The connection string behind a Service Bus `connection` setting, looked up as the host does. */
-export function serviceBusConnectionString(setting: unknown): string {
+/**
+ * The connection behind a Service Bus `connection` setting, looked up as the host does: a
+ * connection string, or `<name>__fullyQualifiedNamespace` with the identity its `__` keys name.
+ */
+export function serviceBusConnection(setting: unknown, env: NodeJS.ProcessEnv = process.env): ServiceBusConnection {
   const name = settingName(setting);
-  const value = connectionSettingValue(name);
-  if (value) return value;
-  if (process.env[`${name}__fullyQualifiedNamespace`]) {
+  let connection: ServiceBusConnection | undefined;
+  try {
+    connection = resolveServiceBusConnection(name, env);
+  } catch (err) {
+    if (err instanceof ConnectionSettingError) throw new Error(`Connection setting ${err.message}.`, { cause: err });
+    throw err;
+  }
+  if (connection === undefined) {
     throw new Error(
-      `Connection setting "${name}" uses an identity (${name}__fullyQualifiedNamespace); the local host needs a connection string.`,
+      `Connection setting "${name}" for Service Bus is not set: a connection string, or ${name}__fullyQualifiedNamespace for an identity.`,
     );
   }
-  throw new Error(`Connection setting "${name}" for Service Bus is not set.`);
+  return connection;
 }
 
 /** `dataType: 'binary'`: the body's bytes exactly as sent, nothing decoded or parsed. */
