@@ -5,6 +5,9 @@
 // (late, duplicate, malformed → set aside) as a real backend's.
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
+import type { Given } from '../connections/clients.js';
+import type { ServiceBusConnection } from '../connections/servicebus-connection.js';
+import type { StorageConnection } from '../connections/storage-connection.js';
 import { blobStoreFor } from './blob-store.js';
 import { isJsonMediaType } from './contract.js';
 import { serviceBusFor } from './servicebus-port.js';
@@ -14,17 +17,19 @@ interface ReplyBase {
   body: Buffer;
   contentType: string;
   status?: number;
-  connection: string;
 }
 
 export interface BlobReplyArgs extends ReplyBase {
   via?: 'blob';
+  /** A connection string (scripts, tests) or the gateway's resolved connection (the console). */
+  connection: Given<StorageConnection>;
   container: string;
   blobName: string;
 }
 
 export interface ServiceBusReplyArgs extends ReplyBase {
   via: 'servicebus';
+  connection: Given<ServiceBusConnection>;
   topic: string;
 }
 
