@@ -13,8 +13,14 @@ export const AZURE_TIMING_ENV = 'E2E_AZURE_TIMING_MS';
  */
 export const AZURE_TIMING_TEST_DELAY_MS = 500;
 
-/** The e2e files that must pass in Azure timing too (the gateway's sync, async and late-reply paths). */
-export const AZURE_TIMING_FILES = ['test/e2e/sync.test.ts', 'test/e2e/async.test.ts', 'test/e2e/replies.test.ts'];
+/** The e2e files that must pass in Azure timing too (the gateway's sync, async, late-reply and Idempotency-Key paths). */
+export const AZURE_TIMING_FILES = [
+  'test/e2e/sync.test.ts',
+  'test/e2e/async.test.ts',
+  'test/e2e/replies.test.ts',
+  // Idempotency must not lean on a refused second start: in this mode both racing starts are accepted.
+  'test/e2e/idempotency.test.ts',
+];
 
 /** The host option the environment asks for: undefined unless `E2E_AZURE_TIMING_MS` is set. */
 export function azureTimingFromEnv(env: NodeJS.ProcessEnv = process.env): HostOptions['azureTiming'] {
