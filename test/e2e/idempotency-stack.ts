@@ -1,6 +1,6 @@
 // The stacks the Idempotency-Key tests run on, in one place (vitest's azure-timing project runs
-// idempotency.test.ts again with the host's Azure timing, through test/support/azure-timing.ts). Also counts the Durable starts the host's management API received,
-// through Node's own `http.server.request.start` diagnostics channel (the host is unchanged), so a
+// idempotency.test.ts again with the host's Azure timing, through test/support/azure-timing.ts).
+// Also counts the Durable starts the host's management API received, through Node's own `http.server.request.start` diagnostics channel (the host is unchanged), so a
 // test can show that only one submit ever started a request, whatever a second start would do.
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, Server } from 'node:http';
