@@ -149,6 +149,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     invoker,
     storage: hostStorageFor,
     hostStorage: storage,
+    appDir,
     serviceBus: settings.serviceBus,
     hostId,
     log,
