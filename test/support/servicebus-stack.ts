@@ -86,6 +86,7 @@ export async function startServiceBusStack(settings: Record<string, string> = {}
             topic: 'requests',
             subscription: 'backend',
             fallbackReplyTo: 'replies',
+            storage: gateway.connectionString,
           },
           abort.signal,
           (line) => gateway.log.log('backend', line),

@@ -175,6 +175,26 @@ describe('messages on the wire', () => {
     });
   });
 
+  it('a request sent by reference carries no body, its own content type, and where the body is', () => {
+    const request = {
+      id: 'req-2',
+      operation: 'upload',
+      method: 'POST' as const,
+      contentType: 'image/png',
+      body: Buffer.from('png').toString('base64'),
+      bodyHash: 'h',
+      query: {},
+      replyTo: 'replies',
+      waitMode: 'sync' as const,
+      deadlineMs: 1_000,
+      createdAt: '2025-01-01T00:00:00.000Z',
+    };
+    const message = requestMessage(request, 'answers', { blob: 'requests/req-2', size: 3 });
+    expect(message.body).toEqual(Buffer.alloc(0));
+    expect(message.contentType).toBe('image/png');
+    expect(message.applicationProperties).toMatchObject({ requestId: 'req-2', bodyBlob: 'requests/req-2', bodySize: 3 });
+  });
+
   it('a rejected copy keeps the reply and says why, under the names a dead-lettered message uses', () => {
     const original = reply({ subject: 'quote', applicationProperties: { status: 201, nested: { no: 1 }, at: new Date(0) } });
     const copy = rejectedMessage(original, 'late', 'request timed out before this reply', SOURCE, new Date('2025-01-01T00:00:00Z'));
