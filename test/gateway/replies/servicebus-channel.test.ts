@@ -149,20 +149,21 @@ describe('messageBodyBytes', () => {
 });
 
 describe('messages on the wire', () => {
+  const request = {
+    id: 'req-1',
+    operation: 'quote',
+    method: 'POST' as const,
+    contentType: 'application/xml',
+    body: Buffer.from('<q/>').toString('base64'),
+    bodyHash: 'h',
+    query: {},
+    replyTo: 'replies',
+    waitMode: 'sync' as const,
+    deadlineMs: 25_000,
+    createdAt: '2025-01-01T00:00:00.000Z',
+  };
+
   it('a request carries the id as messageId and correlationId, the operation as subject, the reply topic as replyTo', () => {
-    const request = {
-      id: 'req-1',
-      operation: 'quote',
-      method: 'POST' as const,
-      contentType: 'application/xml',
-      body: Buffer.from('<q/>').toString('base64'),
-      bodyHash: 'h',
-      query: {},
-      replyTo: 'replies',
-      waitMode: 'sync' as const,
-      deadlineMs: 25_000,
-      createdAt: '2025-01-01T00:00:00.000Z',
-    };
     const message = requestMessage(request, 'answers');
     expect(message).toEqual({
       body: Buffer.from('<q/>'),
@@ -176,23 +177,10 @@ describe('messages on the wire', () => {
   });
 
   it('a request sent by reference carries no body, its own content type, and where the body is', () => {
-    const request = {
-      id: 'req-2',
-      operation: 'upload',
-      method: 'POST' as const,
-      contentType: 'image/png',
-      body: Buffer.from('png').toString('base64'),
-      bodyHash: 'h',
-      query: {},
-      replyTo: 'replies',
-      waitMode: 'sync' as const,
-      deadlineMs: 1_000,
-      createdAt: '2025-01-01T00:00:00.000Z',
-    };
-    const message = requestMessage(request, 'answers', { blob: 'requests/req-2', size: 3 });
+    const message = requestMessage(request, 'answers', { blob: 'requests/req-1', size: 4 });
     expect(message.body).toEqual(Buffer.alloc(0));
-    expect(message.contentType).toBe('image/png');
-    expect(message.applicationProperties).toMatchObject({ requestId: 'req-2', bodyBlob: 'requests/req-2', bodySize: 3 });
+    expect(message.contentType).toBe('application/xml');
+    expect(message.applicationProperties).toMatchObject({ requestId: 'req-1', bodyBlob: 'requests/req-1', bodySize: 4 });
   });
 
   it('a rejected copy keeps the reply and says why, under the names a dead-lettered message uses', () => {
