@@ -123,6 +123,38 @@ describe('a request over Service Bus', () => {
     expect(state.raw).not.toContain('0123456789abcdef');
   });
 
+  it('a transient failure abandons the reply message: it comes back with its delivery count raised and then answers the caller', async () => {
+    // The claim-check container goes away under the running gateway (which created it before), so
+    // storing this large reply fails until it is back: a failure that passes, on real storage.
+    const bodies = stack.gateway.blobs.getContainerClient('reply-bodies');
+    await answered(JSON.stringify('y'.repeat(40_000)));
+    await bodies.delete();
+    const operation = uniqueOperation('sbtransient');
+    const large = 'z'.repeat(40_000);
+    const messageId = randomUUID();
+    const failures = () => gateway().log.lines.filter((line) => line.message.includes(`message ${messageId} failed (delivery `));
+    const [answer] = await Promise.all([
+      submit(gateway(), operation),
+      nextRequestMessage(stack, operation).then(async (m) => {
+        await sendToReplyTopic(stack, { ...replyFor(String(m.correlationId), large, 'text/plain'), messageId });
+        // Abandoned messages come back at once, so the container is put back as soon as the first
+        // failure is logged (polled every turn of the event loop, not on a timer).
+        const deadline = Date.now() + 15_000;
+        while (!failures().length) {
+          if (Date.now() > deadline) throw new Error('the first delivery did not fail');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await bodies.create();
+      }),
+    ]);
+    expect(answer.status, answer.text()).toBe(200);
+    expect(answer.text()).toBe(large);
+    // Each failed delivery was abandoned and came back counted one higher; one after them answered.
+    const counts = failures().map((line) => Number(/failed \(delivery (\d+)\)/.exec(line.message)?.[1]));
+    expect(counts).toEqual(counts.map((_, i) => i + 1));
+    expect((await peekDeadLetters(stack)).filter((m) => m.messageId === messageId)).toEqual([]);
+  });
+
   it('arbitrary bytes come back exact: the function reads the data section the extension decoded, not its text', async () => {
     // A malformed reply is dead-lettered as it came.
     const probeId = `probe-${randomUUID()}`;
