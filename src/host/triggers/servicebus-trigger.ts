@@ -34,6 +34,9 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
   const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
 
   const sdkBound = isSdkBound(t);
+  // Where the message may outlive the invocation unsettled, its lock is renewed only while the
+  // function runs (message-settlement.ts); the SDK's renewer would go on until it is settled.
+  const hostRenews = sdkBound || t.autoCompleteMessages === false;
   let sdk: SdkBindingSupport | undefined;
   let settlement: Awaited<ReturnType<typeof openSettlementService>> | undefined;
 
@@ -42,7 +45,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
     const settlementOf = messageSettlement(receiver as ServiceBusReceiver, message, {
       settle,
       autoComplete: t.autoCompleteMessages !== false,
-      renewForMs: sdkBound ? lockRenewalMs : undefined,
+      renewForMs: hostRenews ? lockRenewalMs : undefined,
     });
     const release = sdkBound && message.lockToken ? settlement?.register(message.lockToken, settlementOf.actions) : undefined;
     let failed = false;
@@ -75,8 +78,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
         settlement = await openSettlementService(sdk.protoPath);
       }
       client = new ServiceBusClient(serviceBusConnectionString(t.connection));
-      // A function that settles its own message has its lock renewed only while it runs (message-settlement.ts).
-      const options = { maxAutoLockRenewalDurationInMs: sdkBound ? 0 : lockRenewalMs };
+      const options = { maxAutoLockRenewalDurationInMs: hostRenews ? 0 : lockRenewalMs };
       receiver = entity.queue
         ? client.createReceiver(entity.queue, options)
         : client.createReceiver(entity.topic as string, entity.subscription as string, options);

@@ -76,9 +76,17 @@ async function listen(protoPath: string): Promise<number> {
   const created = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_LENGTH });
   created.addService(service, handlers());
   const port = await new Promise<number>((resolve, reject) =>
-    created.bindAsync(`127.0.0.1:${lastPort}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    ),
+    created.bindAsync(`127.0.0.1:${lastPort}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (!err) resolve(bound);
+      else if (!lastPort) reject(err);
+      // The extension read the address once: anywhere else, message actions would not find it.
+      else
+        reject(
+          new Error(
+            `The Service Bus Settlement service cannot listen again on 127.0.0.1:${lastPort}, where this process's message actions expect it: ${err.message}`,
+          ),
+        );
+    }),
   );
   server = created;
   lastPort = port;
