@@ -67,7 +67,9 @@ var gatewaySettingDefaults = {
   GATEWAY_REQUEST_TOPIC: 'requests'
   GATEWAY_REPLY_TOPIC: 'replies'
   GATEWAY_REPLY_SUBSCRIPTION: 'gateway'
+  GATEWAY_REPLY_SET_ASIDE: 'deadletter'
   GATEWAY_REJECTED_REPLY_QUEUE: 'replies-rejected'
+  GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES: '262144'
 }
 var gatewaySettings = union(gatewaySettingDefaults, gatewaySettingOverrides)
 

@@ -9,11 +9,13 @@
  * request went out once.
  * Service Bus (`--via servicebus`): receives from the request topic's subscription (`requests` /
  * `backend`); replies on the topic the request's replyTo names, correlationId = the request id;
- * completes the request message once the reply is sent.
+ * completes the request message once the reply is sent. A request too large for a message comes
+ * by reference (application property `bodyBlob` = `container/{id}`): the body is read from that
+ * blob, in the storage account `--storage` (default AzureWebJobsStorage) names.
  *
  *   node dist/scripts/demo-backend.js [--delay ms] [--status N] [--connection C]
  *                                     [--via blob] [--interval ms] [--requests C] [--handled C]
- *                                     [--via servicebus] [--topic T] [--subscription S]
+ *                                     [--via servicebus] [--topic T] [--subscription S] [--storage C]
  *
  * Stops cleanly on SIGINT/SIGTERM: no new work, in-flight replies finish.
  */
@@ -24,10 +26,11 @@ import { type BlobStore, blobStoreFor, DEFAULT_CONTENT_TYPE } from '../src/gatew
 import { isContainerName } from '../src/gateway/config.js';
 import { isJsonMediaType, isRequestId } from '../src/gateway/contract.js';
 import { isHttpStatus } from '../src/gateway/contract-guards.js';
+import { BODY_BLOB_PROPERTY, BODY_SIZE_PROPERTY } from '../src/gateway/request-channel.js';
 import { CliUsageError, LOCAL_SERVICE_BUS, parseCliArgs, replyMessage, runCli } from './reply.js';
 
 const USAGE =
-  'usage: node dist/scripts/demo-backend.js [--delay ms] [--status N] [--connection C] [--via blob|servicebus] [--interval ms] [--requests C] [--handled C] [--topic T] [--subscription S]';
+  'usage: node dist/scripts/demo-backend.js [--delay ms] [--status N] [--connection C] [--via blob|servicebus] [--interval ms] [--requests C] [--handled C] [--topic T] [--subscription S] [--storage C]';
 
 export interface BackendArgs {
   delayMs: number;
@@ -48,18 +51,20 @@ export interface ServiceBusBackendArgs {
   subscription: string;
   /** Where to answer a request that names no replyTo. */
   fallbackReplyTo: string;
+  /** The storage account a request sent by reference keeps its body in (the gateway's). */
+  storage: string;
 }
 
 export function parseBackendArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ({ via: 'blob' } & BackendArgs) | ServiceBusBackendArgs {
-  const known = ['delay', 'interval', 'status', 'connection', 'via', 'requests', 'handled', 'topic', 'subscription'];
+  const known = ['delay', 'interval', 'status', 'connection', 'via', 'requests', 'handled', 'topic', 'subscription', 'storage'];
   const { positional, options } = parseCliArgs(argv, known, USAGE);
   if (positional.length > 0) throw new CliUsageError(`unexpected argument ${positional[0]}`, USAGE);
   const via = options.via ?? 'blob';
   if (via !== 'blob' && via !== 'servicebus') throw new CliUsageError('--via must be blob or servicebus', USAGE);
-  const misplaced = (via === 'blob' ? ['topic', 'subscription'] : ['interval', 'requests', 'handled']).find(
+  const misplaced = (via === 'blob' ? ['topic', 'subscription', 'storage'] : ['interval', 'requests', 'handled']).find(
     (name) => options[name] !== undefined,
   );
   if (misplaced !== undefined) throw new CliUsageError(`--${misplaced} does not apply to --via ${via}`, USAGE);
@@ -85,6 +90,7 @@ export function parseBackendArgs(
       topic: options.topic ?? env.GATEWAY_REQUEST_TOPIC ?? 'requests',
       subscription: options.subscription ?? 'backend',
       fallbackReplyTo: env.GATEWAY_REPLY_TOPIC ?? 'replies',
+      storage: options.storage ?? env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true',
     };
   }
   const requests = containerOption('requests', env.GATEWAY_REQUESTS_CONTAINER ?? 'requests');
@@ -172,6 +178,26 @@ function requestIdOf(message: ServiceBusReceivedMessage): unknown {
   return message.correlationId ?? message.messageId ?? message.applicationProperties?.requestId;
 }
 
+/**
+ * The request body: in the message, or, for a request sent by reference, in the blob its
+ * `bodyBlob` property names. Only the request's own blob is followed (named by its id), and only if
+ * it has the size the message says: a property is input.
+ */
+async function requestBody(message: ServiceBusReceivedMessage, id: string, store: Pick<BlobStore, 'describe' | 'read'>): Promise<Buffer> {
+  const reference = message.applicationProperties?.[BODY_BLOB_PROPERTY];
+  if (reference === undefined) return Buffer.isBuffer(message.body) ? message.body : Buffer.from(String(message.body ?? ''), 'utf8');
+  const [container, name, ...rest] = typeof reference === 'string' ? reference.split('/') : [];
+  if (container === undefined || !isContainerName(container) || name !== id || rest.length > 0) {
+    throw new Error(`${BODY_BLOB_PROPERTY} ${JSON.stringify(reference)} does not name this request's blob`);
+  }
+  const blob = await store.describe(container, name);
+  const bytes = blob && (await store.read(container, name, blob.etag));
+  if (bytes === undefined || bytes.length !== message.applicationProperties?.[BODY_SIZE_PROPERTY]) {
+    throw new Error(`the body blob ${String(reference)} is missing or not the size the request says`);
+  }
+  return bytes;
+}
+
 export async function runServiceBusBackend(
   args: ServiceBusBackendArgs,
   signal: AbortSignal,
@@ -201,7 +227,7 @@ export async function runServiceBusBackend(
     }
     await sleep(args.delayMs);
     const contentType = message.contentType ?? DEFAULT_CONTENT_TYPE;
-    const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(String(message.body ?? ''), 'utf8');
+    const body = await requestBody(message, id, blobStoreFor(args.storage));
     const operation = typeof message.subject === 'string' ? message.subject : undefined;
     const replyTo = message.replyTo || args.fallbackReplyTo;
     const reply = demoReplyBytes({ contentType, operation }, body);

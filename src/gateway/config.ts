@@ -26,8 +26,18 @@ export interface ServiceBusSettings {
   readonly requestTopic: string;
   readonly replyTopic: string;
   readonly replySubscription: string;
-  /** Where unknown, late, duplicate and malformed reply messages are set aside (see replies/servicebus-channel.ts). */
+  /**
+   * How unknown, late, duplicate and malformed reply messages are set aside: dead-lettered on the
+   * reply subscription with their reason (`deadletter`), or, as a fallback, forwarded to
+   * rejectedQueue (`forward`); see replies/servicebus-channel.ts.
+   */
+  readonly setAside: 'deadletter' | 'forward';
   readonly rejectedQueue: string;
+  /**
+   * The largest message the request topic takes (256 KB on the Standard tier); a request body
+   * that would not fit goes by claim check (request-channel.ts).
+   */
+  readonly maxMessageBytes: number;
   /** Claim checks: reply message bodies too large for Durable state are copied here as blobs. */
   readonly replyBodiesContainer: string;
 }
@@ -166,6 +176,12 @@ function entity(env: Env, setting: string, fallback: string, pattern = ENTITY_PA
   return value;
 }
 
+function setAsideMode(env: Env): ServiceBusSettings['setAside'] {
+  const value = (env.GATEWAY_REPLY_SET_ASIDE?.trim() || 'deadletter').toLowerCase();
+  if (value === 'deadletter' || value === 'forward') return value;
+  throw new ConfigError('GATEWAY_REPLY_SET_ASIDE', `expected "deadletter" or "forward", got "${value}"`);
+}
+
 /**
  * The Service Bus side, or undefined when ServiceBusConnection is not set (the gateway then runs
  * on blobs alone and registers no Service Bus trigger). Needs no storage setting, so the reply
@@ -179,7 +195,10 @@ export function parseServiceBusSettings(env: Env): ServiceBusSettings | undefine
     requestTopic: entity(env, 'GATEWAY_REQUEST_TOPIC', 'requests'),
     replyTopic: entity(env, 'GATEWAY_REPLY_TOPIC', 'replies'),
     replySubscription: entity(env, 'GATEWAY_REPLY_SUBSCRIPTION', 'gateway', SUBSCRIPTION_PATTERN),
+    setAside: setAsideMode(env),
     rejectedQueue: entity(env, 'GATEWAY_REJECTED_REPLY_QUEUE', 'replies-rejected'),
+    // 256 KB is the Standard tier's limit, 100 MB the largest a Premium namespace allows.
+    maxMessageBytes: integer(env, 'GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES', 262_144, 16_384, 104_857_600),
     replyBodiesContainer: container(env, 'GATEWAY_REPLY_BODIES_CONTAINER', 'reply-bodies'),
   };
   // Entity names are case-insensitive. A request sent to the reply topic carries the request id

@@ -1,5 +1,9 @@
 // How a request reaches the backend, chosen by GATEWAY_REQUEST_CHANNEL: a blob, a Service Bus
 // topic message, or nothing (the backend is fed another way).
+//
+// Over Service Bus a body too large for one message (GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES, or the
+// smaller limit the namespace advertises) goes by reference, as large replies come back: the
+// request is written as the blob channel writes it, and the message points at that blob.
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { blobStoreFor } from './blob-store.js';
 import type { GatewayConfig, ServiceBusSettings } from './config.js';
@@ -36,18 +40,29 @@ export function requestMetadata(request: GatewayRequest): Record<string, string>
  * later ones: an activity retry sends the same messageId again (which duplicate detection, where
  * the entity has it on, drops), a new attempt must not look like one.
  */
-export function requestMessage(request: GatewayRequest, replyTopic: string): ServiceBusMessage {
+export function requestMessage(request: GatewayRequest, replyTopic: string, bodyBlob?: { blob: string; size: number }): ServiceBusMessage {
   const attempt = attemptOf(request);
   return {
-    body: Buffer.from(request.body, 'base64'),
+    // By reference: no body, the content type still the body's own.
+    body: bodyBlob === undefined ? Buffer.from(request.body, 'base64') : Buffer.alloc(0),
     contentType: request.contentType,
     messageId: attempt === 1 ? request.id : `${request.id}.${attempt}`,
     correlationId: request.id,
     subject: request.operation,
     replyTo: replyTopic,
-    applicationProperties: requestFacts(request),
+    applicationProperties: {
+      ...requestFacts(request),
+      ...(bodyBlob === undefined ? {} : { [BODY_BLOB_PROPERTY]: bodyBlob.blob, [BODY_SIZE_PROPERTY]: bodyBlob.size }),
+    },
   };
 }
+
+/** Application properties of a request sent by reference: `container/name` of the body, and its size. */
+export const BODY_BLOB_PROPERTY = 'bodyBlob';
+export const BODY_SIZE_PROPERTY = 'bodySize';
+
+// Room for what a message carries beside its body: properties, application properties, encoding.
+const MESSAGE_ENVELOPE_BYTES = 8_192;
 
 // The id becomes a blob name or a message id: checked again here, where it is used, not only
 // where it came in.
@@ -71,12 +86,31 @@ class BlobRequestChannel implements RequestChannel {
 }
 
 class ServiceBusRequestChannel implements RequestChannel {
-  constructor(private readonly settings: ServiceBusSettings) {}
+  constructor(
+    private readonly settings: ServiceBusSettings,
+    private readonly bodies: BlobRequestChannel,
+    private readonly requestsContainer: string,
+  ) {}
 
   async dispatch(request: GatewayRequest): Promise<void> {
     assertDispatchable(request);
+    const port = serviceBusFor(this.settings.connection);
+    const topic = this.settings.requestTopic;
+    const size = Buffer.byteLength(request.body, 'base64');
+    const limit = Math.min(this.settings.maxMessageBytes, await port.maxMessageBytes(topic));
     // The reply topic, not request.replyTo (the submit call fills that with the replies container).
-    await serviceBusFor(this.settings.connection).send(this.settings.requestTopic, requestMessage(request, this.settings.replyTopic));
+    if (size + MESSAGE_ENVELOPE_BYTES <= limit) {
+      try {
+        await port.send(topic, requestMessage(request, this.settings.replyTopic));
+        return;
+      } catch (err) {
+        // Properties larger than the room left for them: the body goes by reference after all.
+        if ((err as { code?: unknown }).code !== 'MessageSizeExceeded') throw err;
+      }
+    }
+    // Same blob name on an activity retry: the upload overwrites itself with the same bytes.
+    await this.bodies.dispatch(request);
+    await port.send(topic, requestMessage(request, this.settings.replyTopic, { blob: `${this.requestsContainer}/${request.id}`, size }));
   }
 }
 
@@ -92,7 +126,7 @@ export function requestChannelFor(config: GatewayConfig): RequestChannel {
     case 'servicebus':
       // parseConfig refuses this channel without the Service Bus settings.
       if (config.serviceBus === undefined) throw new Error('GATEWAY_REQUEST_CHANNEL=servicebus without Service Bus settings');
-      return new ServiceBusRequestChannel(config.serviceBus);
+      return new ServiceBusRequestChannel(config.serviceBus, new BlobRequestChannel(config), config.requestsContainer);
     case 'none':
       return noChannel;
   }

@@ -15,14 +15,30 @@ export class ServiceBusPort {
     this.client = serviceBusClient(connection);
   }
 
+  private readonly limits = new Map<string, number>();
+
   /** Sends one message to a queue or topic; resolves once the broker accepted it. */
   async send(entity: string, message: ServiceBusMessage): Promise<void> {
+    await this.sender(entity).sendMessages(message);
+  }
+
+  /** The largest message the entity takes, as its link advertises it (the namespace's tier sets it). */
+  async maxMessageBytes(entity: string): Promise<number> {
+    let limit = this.limits.get(entity);
+    if (limit === undefined) {
+      limit = (await this.sender(entity).createMessageBatch()).maxSizeInBytes;
+      this.limits.set(entity, limit);
+    }
+    return limit;
+  }
+
+  private sender(entity: string): ServiceBusSender {
     let sender = this.senders.get(entity);
     if (sender === undefined) {
       sender = this.client.createSender(entity);
       this.senders.set(entity, sender);
     }
-    await sender.sendMessages(message);
+    return sender;
   }
 
   async close(): Promise<void> {

@@ -170,6 +170,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     invoker,
     storage: hostStorageFor,
     hostStorage: storage,
+    appDir,
     serviceBus: settings.serviceBus,
     hostId,
     log,

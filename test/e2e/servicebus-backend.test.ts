@@ -1,6 +1,7 @@
 // The gateway with Service Bus on and the demo backend (scripts/demo-backend.ts --via servicebus)
-// answering on the reply topic: 200 sync callers at once with the backend in-process, then the
-// backend as `npm run backend -- --via servicebus` runs it, stopped by SIGTERM.
+// answering on the reply topic: a request too large for a message goes by reference, 200 sync
+// callers at once with the backend in-process, then the backend as `npm run backend -- --via
+// servicebus` runs it, stopped by SIGTERM.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
@@ -23,6 +24,45 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+});
+
+describe('a request body larger than a Service Bus message (256 KB here, as on the Standard tier)', () => {
+  it('reaches the backend by reference (a blob the message points at) and its reply answers the caller', async () => {
+    const stopBackend = stack.startBackend({ delayMs: 0 });
+    try {
+      const operation = uniqueOperation('sbbig');
+      const body = Buffer.alloc(300 * 1024, 0xa5);
+      body.write('not text, not JSON', 0);
+      const answer = await submit(stack.gateway, operation, body, { 'content-type': 'application/octet-stream' });
+      expect(answer.status, answer.text()).toBe(200);
+      // The backend read all 300 KB from the blob: the echo is its size summary of what it got.
+      expect(answer.json<DemoReply>().echo).toEqual({ bytes: body.length, contentType: 'application/octet-stream' });
+
+      const [message] = stack.requests.filter((m) => m.subject === operation);
+      const id = String(message?.correlationId);
+      expect(Buffer.isBuffer(message?.body) && message.body.length).toBe(0);
+      expect(message?.contentType).toBe('application/octet-stream');
+      expect(message?.applicationProperties).toMatchObject({ requestId: id, bodyBlob: `requests/${id}`, bodySize: body.length });
+      const stored = await stack.gateway.blobs.getContainerClient('requests').getBlobClient(id).downloadToBuffer();
+      expect(stored.equals(body)).toBe(true);
+    } finally {
+      await stopBackend();
+    }
+  });
+
+  it('a body that fits goes inline, as before', async () => {
+    const operation = uniqueOperation('sbsmall');
+    const stopBackend = stack.startBackend({ delayMs: 0 });
+    try {
+      const answer = await submit(stack.gateway, operation, JSON.stringify({ small: true }));
+      expect(answer.status, answer.text()).toBe(200);
+      const [message] = stack.requests.filter((m) => m.subject === operation);
+      expect(message?.applicationProperties?.bodyBlob).toBeUndefined();
+      expect(Buffer.isBuffer(message?.body) && message.body.toString()).toBe('{"small":true}');
+    } finally {
+      await stopBackend();
+    }
+  });
 });
 
 describe('200 concurrent sync requests over Service Bus', () => {

@@ -1,15 +1,17 @@
 // The gateway with Service Bus on, over real HTTP, the local host, Azurite and the local Service
 // Bus endpoint: requests go out on the request topic, replies come back on the reply topic (sync
-// and async), replies that cannot be delivered are set aside on the rejected-replies queue with
-// their reason, blob replies keep working beside it, and `reply.js --via servicebus` answers.
+// and async), replies that cannot be delivered are dead-lettered in place on the gateway's
+// subscription with their reason (the reply function settles its own message through the host's
+// Settlement service), blob replies keep working beside it, and `reply.js --via servicebus` answers.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  deadLettered,
   nextRequestMessage,
-  rejectedReplies,
+  peekDeadLetters,
   type ServiceBusStack,
   sendToReplyTopic,
   startServiceBusStack,
@@ -121,8 +123,40 @@ describe('a request over Service Bus', () => {
     expect(state.raw).not.toContain('0123456789abcdef');
   });
 
-  it('arbitrary bytes come back exact: the host hands the body over as bytes (dataType: binary)', async () => {
-    // A malformed reply is set aside with the very bytes the function was given.
+  it('a transient failure abandons the reply message: it comes back with its delivery count raised and then answers the caller', async () => {
+    // The claim-check container goes away under the running gateway (which created it before), so
+    // storing this large reply fails until it is back: a failure that passes, on real storage.
+    const bodies = stack.gateway.blobs.getContainerClient('reply-bodies');
+    await answered(JSON.stringify('y'.repeat(40_000)));
+    await bodies.delete();
+    const operation = uniqueOperation('sbtransient');
+    const large = 'z'.repeat(40_000);
+    const messageId = randomUUID();
+    const failures = () => gateway().log.lines.filter((line) => line.message.includes(`message ${messageId} failed (delivery `));
+    const [answer] = await Promise.all([
+      submit(gateway(), operation),
+      nextRequestMessage(stack, operation).then(async (m) => {
+        await sendToReplyTopic(stack, { ...replyFor(String(m.correlationId), large, 'text/plain'), messageId });
+        // Abandoned messages come back at once, so the container is put back as soon as the first
+        // failure is logged (polled every turn of the event loop, not on a timer).
+        const deadline = Date.now() + 15_000;
+        while (!failures().length) {
+          if (Date.now() > deadline) throw new Error('the first delivery did not fail');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        await bodies.create();
+      }),
+    ]);
+    expect(answer.status, answer.text()).toBe(200);
+    expect(answer.text()).toBe(large);
+    // Each failed delivery was abandoned and came back counted one higher; one after them answered.
+    const counts = failures().map((line) => Number(/failed \(delivery (\d+)\)/.exec(line.message)?.[1]));
+    expect(counts).toEqual(counts.map((_, i) => i + 1));
+    expect((await peekDeadLetters(stack)).filter((m) => m.messageId === messageId)).toEqual([]);
+  });
+
+  it('arbitrary bytes come back exact: the function reads the data section the extension decoded, not its text', async () => {
+    // A malformed reply is dead-lettered as it came.
     const probeId = `probe-${randomUUID()}`;
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0x80, 0x7b]);
     await sendToReplyTopic(stack, {
@@ -131,7 +165,7 @@ describe('a request over Service Bus', () => {
       messageId: probeId,
       applicationProperties: { requestId: '../probe' },
     });
-    const [probe] = await rejectedReplies(stack, probeId);
+    const [probe] = await deadLettered(stack, probeId);
     expect(Buffer.isBuffer(probe?.body) && probe.body.equals(bytes)).toBe(true);
     const operation = uniqueOperation('sbbinary');
     const [answer] = await Promise.all([
@@ -179,24 +213,29 @@ describe('a request over Service Bus', () => {
   });
 });
 
-describe('reply messages that cannot be delivered go to the rejected-replies queue with their reason', () => {
+describe("reply messages that cannot be delivered are dead-lettered on the gateway's subscription with their reason", () => {
   it('late: the request timed out before the reply', async () => {
     const operation = uniqueOperation('sblate');
     const expired = await submit(gateway(), operation, '{}', { prefer: 'wait=1' });
     const id = expired.headers.get('x-correlation-id') ?? '';
     expectProblem(expired, 504, 'sync-wait-expired', id);
     await sendToReplyTopic(stack, replyFor(id, '{"too":"late"}', 'application/json', { status: 200 }));
-    const [late] = await rejectedReplies(stack, id);
+    const [late] = await deadLettered(stack, id);
     expect(late?.deadLetterReason).toBe('late');
     expect(late?.deadLetterErrorDescription).toMatch(/terminated/);
     expect(Buffer.isBuffer(late?.body) && late.body.toString()).toBe('{"too":"late"}');
-    expect(late?.applicationProperties).toMatchObject({ status: 200, DeadLetterSource: 'replies/Subscriptions/gateway' });
+    // The message itself, not a copy: its own properties and the two the broker adds, no copy's markers.
+    expect(late?.applicationProperties).toEqual({
+      status: 200,
+      DeadLetterReason: 'late',
+      DeadLetterErrorDescription: late?.deadLetterErrorDescription,
+    });
   });
 
   it('duplicate: a second reply to an answered request; the answer stays the first', async () => {
     const id = await answered('{"first":true}');
     await sendToReplyTopic(stack, replyFor(id, '<second/>', 'application/xml', { status: 500 }));
-    const [duplicate] = await rejectedReplies(stack, id);
+    const [duplicate] = await deadLettered(stack, id);
     expect(duplicate?.deadLetterReason).toBe('duplicate');
     expect(duplicate?.deadLetterErrorDescription).toContain('replies/Subscriptions/gateway');
     expect(duplicate?.contentType).toBe('application/xml');
@@ -208,7 +247,7 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
     const id = randomUUID();
     const sent = Date.now();
     await sendToReplyTopic(stack, replyFor(id, '{}', 'application/json'));
-    const [unknown] = await rejectedReplies(stack, id);
+    const [unknown] = await deadLettered(stack, id);
     expect(unknown?.deadLetterReason).toBe('unknown-request');
     expect(Date.now() - sent).toBeGreaterThanOrEqual(Number(gateway().settings.GATEWAY_REPLY_GRACE_MS));
   });
@@ -224,7 +263,7 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
   ])('malformed: %s', async (_label, fields, description) => {
     const messageId = randomUUID();
     await sendToReplyTopic(stack, { body: Buffer.from('{}'), contentType: 'application/json', messageId, ...fields });
-    const [malformed] = await rejectedReplies(stack, (fields as { correlationId?: string }).correlationId ?? messageId);
+    const [malformed] = await deadLettered(stack, (fields as { correlationId?: string }).correlationId ?? messageId);
     expect(malformed?.messageId).toBe(messageId);
     expect(malformed?.deadLetterReason).toBe('malformed');
     expect(malformed?.deadLetterErrorDescription).toMatch(description);
@@ -236,25 +275,25 @@ describe('reply messages that cannot be delivered go to the rejected-replies que
     const id = accepted.headers.get('x-correlation-id') ?? '';
     const request = await nextRequestMessage(stack, operation);
     await sendToReplyTopic(stack, replyFor(String(request.correlationId), Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]), 'application/json'));
-    const [malformed] = await rejectedReplies(stack, id);
+    const [malformed] = await deadLettered(stack, id);
     expect(malformed?.deadLetterReason).toBe('malformed');
     expect(malformed?.deadLetterErrorDescription).toMatch(/UTF-8 JSON/);
     expect((await call(gateway(), `status/${id}`)).json().status).toBe('AwaitingReply');
   });
 
-  it('none of them was abandoned into the subscription dead-letter queue by redelivery', async () => {
-    const dlq = stack.client.createReceiver('replies', 'gateway', { subQueueType: 'deadLetter' });
+  it('each was dead-lettered by the function on its first delivery (not by redelivery), the forward queue stayed empty, the subscription is drained', async () => {
+    const reasons = new Set((await peekDeadLetters(stack)).map((m) => m.deadLetterReason));
+    expect([...reasons].sort()).toEqual(['duplicate', 'late', 'malformed', 'unknown-request']);
+    expect(stack.rejected).toEqual([]);
+    const live = stack.client.createReceiver('replies', 'gateway');
     try {
-      expect(await dlq.peekMessages(10)).toEqual([]);
-      const live = stack.client.createReceiver('replies', 'gateway');
       await eventually(
         async () => ((await live.peekMessages(10)).length === 0 ? true : undefined),
         10_000,
         'the gateway subscription to be drained',
       );
-      await live.close();
     } finally {
-      await dlq.close();
+      await live.close();
     }
   });
 });

@@ -35,7 +35,9 @@ describe('Service Bus settings', () => {
       requestTopic: 'requests',
       replyTopic: 'replies',
       replySubscription: 'gateway',
+      setAside: 'deadletter',
       rejectedQueue: 'replies-rejected',
+      maxMessageBytes: 262_144,
       replyBodiesContainer: 'reply-bodies',
     });
   });
@@ -48,6 +50,8 @@ describe('Service Bus settings', () => {
       GATEWAY_REPLY_TOPIC: 'orders.out',
       GATEWAY_REPLY_SUBSCRIPTION: 'gw_1',
       GATEWAY_REJECTED_REPLY_QUEUE: 'orders-rejected',
+      GATEWAY_REPLY_SET_ASIDE: 'Forward',
+      GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES: '1048576',
     });
     expect(config.requestChannel).toBe('servicebus');
     expect(config.serviceBus).toMatchObject({
@@ -55,6 +59,8 @@ describe('Service Bus settings', () => {
       replyTopic: 'orders.out',
       replySubscription: 'gw_1',
       rejectedQueue: 'orders-rejected',
+      setAside: 'forward',
+      maxMessageBytes: 1_048_576,
     });
     expect(Object.isFrozen(config.serviceBus)).toBe(true);
   });
@@ -66,6 +72,9 @@ describe('Service Bus settings', () => {
     ['GATEWAY_REPLY_SUBSCRIPTION', 'x'.repeat(51)],
     ['GATEWAY_REJECTED_REPLY_QUEUE', 'q '.repeat(2)],
     ['GATEWAY_REPLY_BODIES_CONTAINER', 'Bodies'],
+    ['GATEWAY_REPLY_SET_ASIDE', 'drop'],
+    ['GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES', '1000'],
+    ['GATEWAY_SERVICEBUS_MAX_MESSAGE_BYTES', '256KB'],
   ])('%s=%j is an error naming the setting', (setting, value) => {
     expect(settingOf(() => parseServiceBusSettings({ ServiceBusConnection: connection, [setting]: value }))).toBe(setting);
   });

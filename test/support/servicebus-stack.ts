@@ -2,7 +2,8 @@
 // servicebus-emulator.json, as `npm start` uses it) started before the host, ServiceBusConnection
 // pointing at it and requests dispatched to the request topic. What a backend sees and does goes
 // through the real SDK: a `tap` subscription on the request topic records every request; the
-// rejected-replies queue is drained into a list; the demo backend can run in-process.
+// rejected-replies queue (the forward fallback) is drained into a list; dead-lettered replies are
+// peeked on the gateway subscription's dead-letter queue; the demo backend can run in-process.
 // One per e2e test file.
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessage } from '@azure/service-bus';
@@ -29,7 +30,7 @@ export interface ServiceBusStack {
   client: ServiceBusClient;
   /** Every request message dispatched so far (a copy, through the `tap` subscription). */
   requests: ServiceBusReceivedMessage[];
-  /** Every reply the gateway set aside so far (drained from the rejected-replies queue). */
+  /** Every reply forwarded to the rejected-replies queue so far (the GATEWAY_REPLY_SET_ASIDE=forward fallback). */
   rejected: ServiceBusReceivedMessage[];
   /** Runs the demo backend in-process on the `backend` subscription; resolves to its stop. */
   startBackend(options?: Partial<Pick<ServiceBusBackendArgs, 'delayMs' | 'status'>>): () => Promise<void>;
@@ -85,6 +86,7 @@ export async function startServiceBusStack(settings: Record<string, string> = {}
             topic: 'requests',
             subscription: 'backend',
             fallbackReplyTo: 'replies',
+            storage: gateway.connectionString,
           },
           abort.signal,
           (line) => gateway.log.log('backend', line),
@@ -117,6 +119,40 @@ export async function sendToReplyTopic(stack: ServiceBusStack, message: ServiceB
   } finally {
     await sender.close();
   }
+}
+
+/**
+ * Every reply message dead-lettered on the gateway's subscription so far, read with the SDK's
+ * dead-letter receiver by peeking, so the dead-letter queue keeps them for whoever reads it next.
+ * A client of its own each time: the SDK continues a peek where the last one on the same client
+ * and entity stopped.
+ */
+export async function peekDeadLetters(stack: ServiceBusStack): Promise<ServiceBusReceivedMessage[]> {
+  const { GATEWAY_REPLY_TOPIC: topic, GATEWAY_REPLY_SUBSCRIPTION: subscription } = SERVICE_BUS_SETTINGS;
+  const client = new ServiceBusClient(stack.bus.connectionString);
+  try {
+    const dlq = client.createReceiver(topic, subscription, { subQueueType: 'deadLetter', skipParsingBodyAsJson: true });
+    const all: ServiceBusReceivedMessage[] = [];
+    for (;;) {
+      const page = await dlq.peekMessages(100);
+      all.push(...page);
+      if (page.length === 0) return all;
+    }
+  } finally {
+    await client.close();
+  }
+}
+
+/** The dead-lettered replies whose correlationId (or, failing that, messageId) is `key`, once there are `count`. */
+export function deadLettered(stack: ServiceBusStack, key: string, count = 1): Promise<ServiceBusReceivedMessage[]> {
+  return eventually(
+    async () => {
+      const found = (await peekDeadLetters(stack)).filter((m) => (m.correlationId ?? m.messageId) === key);
+      return found.length >= count ? found : undefined;
+    },
+    20_000,
+    `${count} dead-lettered repl${count === 1 ? 'y' : 'ies'} for ${key}`,
+  );
 }
 
 /** The replies set aside whose correlationId (or, failing that, messageId) is `key`, once there is one. */

@@ -1,15 +1,15 @@
 // The Service Bus reply channel: one reply message from the reply topic's subscription, handed
-// here by functions/serviceBusReply.ts, delivered through delivery.ts's loop.
+// here by functions/serviceBusReply.ts, delivered through delivery.ts's loop. The function
+// settles its own trigger message (message actions, `settleServiceBusReply`): complete once the
+// reply is delivered (or known delivered), dead-letter it in place with `deadLetterReason` /
+// `deadLetterErrorDescription` (the set-aside reasons of intake.ts) when it is rejected, abandon
+// it when delivery failed for a reason that may pass, so it is delivered again.
 //
-// Setting aside: a Node function on the v4 model cannot settle its trigger message itself (the
-// host completes it when the function returns and abandons it when it throws), and throwing until
-// MaxDeliveryCount dead-letters it would take ten deliveries and record the reason only as
-// `MaxDeliveryCountExceeded`. So a rejected reply is forwarded, bytes and properties intact, to
-// the rejected-replies queue with the `DeadLetterReason` / `DeadLetterErrorDescription`
-// application properties a dead-lettered message carries (the SDK shows them as
-// `message.deadLetterReason` / `deadLetterErrorDescription` on receive), and the function returns
-// normally. If that send fails the function throws, the message is redelivered, and in the end
-// the broker dead-letters it: a reply is never dropped.
+// Fallback (GATEWAY_REPLY_SET_ASIDE=forward): a rejected reply is forwarded, bytes and properties
+// intact, to the rejected-replies queue with the `DeadLetterReason` / `DeadLetterErrorDescription`
+// application properties a dead-lettered message carries, and completed. If that send fails the
+// message is abandoned and comes back; past MaxDeliveryCount the broker dead-letters it: a reply
+// is never dropped.
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { type BlobStore, DEFAULT_CONTENT_TYPE, metadataValue, type StoredBlob } from '../blob-store.js';
@@ -31,11 +31,19 @@ export interface ReceivedReply {
   applicationProperties: Readonly<Record<string, unknown>>;
 }
 
+/** The trigger message's settlement, as the function's message actions offer it. */
+export interface ReplySettlement {
+  complete(): Promise<void>;
+  abandon(): Promise<void>;
+  deadLetter(reason: SetAsideReason, description: string): Promise<void>;
+}
+
 export interface ServiceBusReplyDeps extends DeliveryLoopDeps {
   blobs: Pick<BlobStore, 'write' | 'describe' | 'remove'>;
   bus: Pick<ServiceBusPort, 'send'>;
+  settlement: ReplySettlement;
   config: Pick<GatewayConfig, 'inlineReplyBytes' | 'replyGraceMs' | 'pollIntervalMs'> & {
-    serviceBus: Pick<ServiceBusSettings, 'replyTopic' | 'replySubscription' | 'rejectedQueue' | 'replyBodiesContainer'>;
+    serviceBus: Pick<ServiceBusSettings, 'replyTopic' | 'replySubscription' | 'setAside' | 'rejectedQueue' | 'replyBodiesContainer'>;
   };
 }
 
@@ -100,10 +108,17 @@ export async function deliverServiceBusReply(reply: ReceivedReply, deps: Service
   const source = `${settings.replyTopic}/Subscriptions/${settings.replySubscription}`;
   let claimCheck: StoredBlob | undefined;
   const setAside = async (reason: SetAsideReason, detail: string): Promise<string> => {
-    await bus.send(settings.rejectedQueue, rejectedMessage(reply, reason, detail, source, new Date(deps.now())));
-    // Written for a raise that lost (a duplicate, say): the rejected copy holds the bytes now.
+    let movedTo: string;
+    if (settings.setAside === 'deadletter') {
+      await deps.settlement.deadLetter(reason, detail);
+      movedTo = `${source}/$DeadLetterQueue`;
+    } else {
+      await bus.send(settings.rejectedQueue, rejectedMessage(reply, reason, detail, source, new Date(deps.now())));
+      movedTo = settings.rejectedQueue;
+    }
+    // Written for a raise that lost (a duplicate, say): the set-aside message holds the bytes now.
     if (claimCheck !== undefined) await blobs.remove(claimCheck);
-    return settings.rejectedQueue;
+    return movedTo;
   };
   const parsed = parseReplyMessage({
     correlationId: reply.correlationId,
@@ -127,11 +142,29 @@ export async function deliverServiceBusReply(reply: ReceivedReply, deps: Service
         return replyEnvelope(facts, { ref: { container, blobName, size, etag } });
       },
       setAside,
-      // The message is completed when the function returns; a claim-check blob stays for results.
+      // settleServiceBusReply completes the message; a claim-check blob stays for results.
       delivered: () => Promise.resolve(),
     },
     deps,
   );
+}
+
+/**
+ * Delivers the reply and settles its message: dead-lettered (already, by the set-aside) when it
+ * was rejected in `deadletter` mode, completed otherwise; abandoned, and the error rethrown so the
+ * invocation shows as failed, when delivery failed.
+ */
+export async function settleServiceBusReply(reply: ReceivedReply, deps: ServiceBusReplyDeps): Promise<DeliveryResult> {
+  let outcome: DeliveryResult;
+  try {
+    outcome = await deliverServiceBusReply(reply, deps);
+  } catch (err) {
+    // The lock runs out anyway if this fails too; the original error is the one worth reporting.
+    await deps.settlement.abandon().catch(() => undefined);
+    throw err;
+  }
+  if (outcome.result !== 'setAside' || deps.config.serviceBus.setAside === 'forward') await deps.settlement.complete();
+  return outcome;
 }
 
 // A message cannot be pointed at once it is completed, so a body too large for Durable state is

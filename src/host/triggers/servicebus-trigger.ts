@@ -3,6 +3,9 @@ import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } 
 import { serviceBusClient } from '../../connections/clients.js';
 import { ConnectionSettingError } from '../../connections/connection-section.js';
 import { resolveServiceBusConnection, type ServiceBusConnection } from '../../connections/servicebus-connection.js';
+import { messageSettlement } from './servicebus/message-settlement.js';
+import { isSdkBound, modelBindingData, type SdkBindingSupport, sdkBindingSupport } from './servicebus/sdk-binding.js';
+import { openSettlementService } from './servicebus/settlement-server.js';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
 import { toWorkerMetadata } from './worker-metadata.js';
 
@@ -14,7 +17,9 @@ const LOCK_RENEWAL_MS = 5 * 60_000;
 /**
  * `serviceBusTrigger` (queue, or topic + subscription) through the real `@azure/service-bus`
  * SDK, as the Functions host's extension does: peek-lock, complete on success, abandon on failure
- * so the broker's MaxDeliveryCount dead-letters a poison message.
+ * so the broker's MaxDeliveryCount dead-letters a poison message. With `sdkBinding: true` the
+ * function gets the received message and its message actions instead of the body, and may settle
+ * the message itself through the Settlement service (servicebus/settlement-server.ts).
  */
 export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerListener {
   const t = ctx.fn.trigger;
@@ -30,28 +35,55 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
   let settling: Promise<void> = Promise.resolve();
   const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
 
+  const sdkBound = isSdkBound(t);
+  // Where the message may outlive the invocation unsettled, its lock is renewed only while the
+  // function runs (message-settlement.ts); the SDK's renewer would go on until it is settled.
+  const hostRenews = sdkBound || t.autoCompleteMessages === false;
+  let sdk: SdkBindingSupport | undefined;
+  let settlement: Awaited<ReturnType<typeof openSettlementService>> | undefined;
+
   const handle = async (message: ServiceBusReceivedMessage): Promise<void> => {
-    const r = receiver as ServiceBusReceiver;
     const single = t.cardinality !== 'many';
+    const settlementOf = messageSettlement(receiver as ServiceBusReceiver, message, {
+      settle,
+      autoComplete: t.autoCompleteMessages !== false,
+      renewForMs: hostRenews ? lockRenewalMs : undefined,
+    });
+    const release = sdkBound && message.lockToken ? settlement?.register(message.lockToken, settlementOf.actions) : undefined;
+    let failed = false;
     try {
-      const body = t.dataType === 'binary' ? toBytes(message.body) : toTriggerBody(message.body);
-      await ctx.invoker.invoke(ctx.fn, single ? body : [body], { triggerMetadata: triggerMetadata(message, single) });
-      await settle(() => r.completeMessage(message));
+      const input = sdk ? sdk.createClient(single ? modelBindingData(message) : [modelBindingData(message)]) : triggerBody(message);
+      await ctx.invoker.invoke(ctx.fn, single || sdk ? input : [input], { triggerMetadata: triggerMetadata(message, single) });
     } catch (err) {
+      failed = true;
       ctx.log(
         'warn',
-        `Function ${ctx.fn.name}: message ${String(message.messageId)} failed (delivery ${(message.deliveryCount ?? 0) + 1}), abandoned: ${(err as Error).message}`,
+        `Function ${ctx.fn.name}: message ${String(message.messageId)} failed (delivery ${(message.deliveryCount ?? 0) + 1}): ${(err as Error).message}`,
       );
-      await settle(() => r.abandonMessage(message)).catch((e: unknown) => ctx.log('warn', `abandon failed: ${(e as Error).message}`));
+    } finally {
+      release?.();
     }
+    await settlementOf
+      .afterInvocation(failed)
+      .catch((e: unknown) =>
+        ctx.log('warn', `Function ${ctx.fn.name}: settling message ${String(message.messageId)} failed: ${(e as Error).message}`),
+      );
   };
+  const triggerBody = (message: ServiceBusReceivedMessage) =>
+    t.dataType === 'binary' ? toBytes(message.body) : toTriggerBody(message.body);
 
   return {
     async start() {
+      if (sdkBound) {
+        if (t.isSessionsEnabled === true) throw new Error(`Function ${ctx.fn.name}: sessions are not supported by the local host.`);
+        sdk = sdkBindingSupport(ctx.appDir, ctx.fn.name);
+        settlement = await openSettlementService(sdk.protoPath);
+      }
       client = serviceBusClient(serviceBusConnection(t.connection));
+      const options = { maxAutoLockRenewalDurationInMs: hostRenews ? 0 : lockRenewalMs };
       receiver = entity.queue
-        ? client.createReceiver(entity.queue, { maxAutoLockRenewalDurationInMs: lockRenewalMs })
-        : client.createReceiver(entity.topic as string, entity.subscription as string, { maxAutoLockRenewalDurationInMs: lockRenewalMs });
+        ? client.createReceiver(entity.queue, options)
+        : client.createReceiver(entity.topic as string, entity.subscription as string, options);
       subscription = receiver.subscribe(
         {
           processMessage: (m) => {
@@ -82,6 +114,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
       await settling;
       await receiver?.close();
       await client?.close();
+      await settlement?.close();
     },
   };
 }

@@ -20,6 +20,8 @@ export interface TriggerContext {
   storage(connectionSetting: string | undefined): StorageClients;
   /** The host's own storage, for its receipts and poison records. */
   hostStorage: StorageClients;
+  /** The app's folder: its packages, for bindings that need them (Service Bus `sdkBinding`). */
+  appDir: string;
   /** Identifies this app's host in storage (receipts), stable across restarts. */
   hostId: string;
   log(level: 'info' | 'warn' | 'error', message: string): void;

@@ -11,6 +11,7 @@ import {
   type ReceivedReply,
   rejectedMessage,
   type ServiceBusReplyDeps,
+  settleServiceBusReply,
 } from '../../../src/gateway/replies/servicebus-channel.js';
 import { requestMessage } from '../../../src/gateway/request-channel.js';
 import { FakeBlobs } from '../fake-blobs.js';
@@ -31,6 +32,7 @@ const config = {
   serviceBus: {
     replyTopic: 'replies',
     replySubscription: 'gateway',
+    setAside: 'forward' as 'forward' | 'deadletter',
     rejectedQueue: 'replies-rejected',
     replyBodiesContainer: 'reply-bodies',
   },
@@ -39,6 +41,7 @@ const config = {
 let client: FakeDurableClient;
 let blobs: WritableBlobs;
 let sent: Array<{ entity: string; message: ServiceBusMessage }>;
+let settled: string[];
 let clock: number;
 let deps: ServiceBusReplyDeps;
 
@@ -68,8 +71,14 @@ beforeEach(() => {
   client = new FakeDurableClient();
   blobs = new WritableBlobs();
   sent = [];
+  settled = [];
   clock = 0;
   deps = {
+    settlement: {
+      complete: () => Promise.resolve(void settled.push('complete')),
+      abandon: () => Promise.resolve(void settled.push('abandon')),
+      deadLetter: (reason, description) => Promise.resolve(void settled.push(`deadLetter ${reason}: ${description}`)),
+    },
     durable: new GatewayDurable(client),
     blobs,
     bus: {
@@ -140,20 +149,21 @@ describe('messageBodyBytes', () => {
 });
 
 describe('messages on the wire', () => {
+  const request = {
+    id: 'req-1',
+    operation: 'quote',
+    method: 'POST' as const,
+    contentType: 'application/xml',
+    body: Buffer.from('<q/>').toString('base64'),
+    bodyHash: 'h',
+    query: {},
+    replyTo: 'replies',
+    waitMode: 'sync' as const,
+    deadlineMs: 25_000,
+    createdAt: '2025-01-01T00:00:00.000Z',
+  };
+
   it('a request carries the id as messageId and correlationId, the operation as subject, the reply topic as replyTo', () => {
-    const request = {
-      id: 'req-1',
-      operation: 'quote',
-      method: 'POST' as const,
-      contentType: 'application/xml',
-      body: Buffer.from('<q/>').toString('base64'),
-      bodyHash: 'h',
-      query: {},
-      replyTo: 'replies',
-      waitMode: 'sync' as const,
-      deadlineMs: 25_000,
-      createdAt: '2025-01-01T00:00:00.000Z',
-    };
     const message = requestMessage(request, 'answers');
     expect(message).toEqual({
       body: Buffer.from('<q/>'),
@@ -164,6 +174,13 @@ describe('messages on the wire', () => {
       replyTo: 'answers',
       applicationProperties: { requestId: 'req-1', operation: 'quote', method: 'POST', deadline: '2025-01-01T00:00:25.000Z', attempt: 1 },
     });
+  });
+
+  it('a request sent by reference carries no body, its own content type, and where the body is', () => {
+    const message = requestMessage(request, 'answers', { blob: 'requests/req-1', size: 4 });
+    expect(message.body).toEqual(Buffer.alloc(0));
+    expect(message.contentType).toBe('application/xml');
+    expect(message.applicationProperties).toMatchObject({ requestId: 'req-1', bodyBlob: 'requests/req-1', bodySize: 4 });
   });
 
   it('a rejected copy keeps the reply and says why, under the names a dead-lettered message uses', () => {
@@ -257,5 +274,45 @@ describe('deliverServiceBusReply', () => {
   it('throws when the rejected copy cannot be sent, so the broker redelivers rather than the reply being dropped', async () => {
     deps.bus = { send: () => Promise.reject(new Error('queue not found')) };
     await expect(deliverServiceBusReply(reply({ correlationId: '' }), deps)).rejects.toThrow(/queue not found/);
+  });
+});
+
+// The function settles its own trigger message; these pin which settlement each outcome gets.
+describe('settleServiceBusReply', () => {
+  beforeEach(() => {
+    deps.config = { ...deps.config, serviceBus: { ...deps.config.serviceBus, setAside: 'deadletter' } };
+  });
+
+  it('completes a delivered reply, once', async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    orchestratorTakesFirstReply();
+    expect(await settleServiceBusReply(reply(), deps)).toMatchObject({ result: 'delivered' });
+    expect(settled).toEqual(['complete']);
+  });
+
+  it('dead-letters a rejected reply in place with its reason and description, and sends nothing', async () => {
+    const outcome = await settleServiceBusReply(reply({ correlationId: '../x' }), deps);
+    expect(outcome).toMatchObject({ result: 'setAside', reason: 'malformed', movedTo: `${SOURCE}/$DeadLetterQueue` });
+    expect(settled).toEqual(['deadLetter malformed: correlationId is not a valid request id']);
+    expect(sent).toEqual([]);
+  });
+
+  it('abandons on a failure that may pass and rethrows it, so the message is delivered again', async () => {
+    deps.durable = { inspect: () => Promise.reject(new Error('storage is down')), raiseReply: () => Promise.reject(new Error('unused')) };
+    await expect(settleServiceBusReply(reply(), deps)).rejects.toThrow(/storage is down/);
+    expect(settled).toEqual(['abandon']);
+  });
+
+  it('in forward mode (the fallback) sends the rejected copy to the queue, then completes the message', async () => {
+    deps.config = { ...deps.config, serviceBus: { ...deps.config.serviceBus, setAside: 'forward' } };
+    await settleServiceBusReply(reply({ correlationId: '' }), deps);
+    expect(sent.map((s) => s.entity)).toEqual(['replies-rejected']);
+    expect(settled).toEqual(['complete']);
+  });
+
+  it('a dead-letter that fails is a failure: abandoned for a redelivery, never completed', async () => {
+    deps.settlement.deadLetter = () => Promise.reject(new Error('lock lost'));
+    await expect(settleServiceBusReply(reply({ correlationId: '' }), deps)).rejects.toThrow(/lock lost/);
+    expect(settled).toEqual(['abandon']);
   });
 });
