@@ -13,6 +13,19 @@ export interface StoredBlob {
   contentType: string;
   metadata: Record<string, string>;
   etag: string;
+  /** When this version was written, where the call that read it says. */
+  lastModified?: Date;
+}
+
+/** A blob as a listing shows it: its properties, metadata and when it was last written. */
+export interface ListedBlob extends StoredBlob {
+  lastModified: Date;
+}
+
+export interface ListPage {
+  blobs: ListedBlob[];
+  /** Where the next page starts; undefined on the last page. */
+  marker?: string;
 }
 
 export interface WriteOptions {
@@ -106,6 +119,7 @@ export class BlobStore {
       contentType: props.contentType || DEFAULT_CONTENT_TYPE,
       metadata: props.metadata ?? {},
       etag: props.etag ?? '',
+      ...(props.lastModified ? { lastModified: props.lastModified } : {}),
     };
   }
 
@@ -117,6 +131,53 @@ export class BlobStore {
 
   async *list(container: string): AsyncGenerator<string> {
     for await (const item of (await this.container(container)).listBlobsFlat()) yield item.name;
+  }
+
+  /**
+   * One page of a listing in name order (`size` at most), with properties and metadata; `marker`
+   * (from the page before) resumes it. Every item of a page is answered, so the marker is exact.
+   */
+  async listPage(container: string, options: { prefix?: string; marker?: string; size: number }): Promise<ListPage> {
+    const client = await this.container(container);
+    const pages = client
+      .listBlobsFlat({ prefix: options.prefix, includeMetadata: true })
+      .byPage({ maxPageSize: options.size, continuationToken: options.marker });
+    const page = await pages.next();
+    if (page.done === true) return { blobs: [] };
+    const blobs = page.value.segment.blobItems.map((item) => ({
+      container,
+      name: item.name,
+      size: item.properties.contentLength ?? 0,
+      contentType: item.properties.contentType || DEFAULT_CONTENT_TYPE,
+      metadata: item.metadata ?? {},
+      etag: item.properties.etag,
+      lastModified: item.properties.lastModified,
+    }));
+    const marker = page.value.continuationToken;
+    return marker ? { blobs, marker } : { blobs };
+  }
+
+  /** Writes a new blob only if the name is free (If-None-Match: *); false if something is there. */
+  async create(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<boolean> {
+    const client = (await this.container(container)).getBlockBlobClient(name);
+    try {
+      await client.uploadData(bytes, {
+        blobHTTPHeaders: { blobContentType: options.contentType },
+        metadata: options.metadata ?? {},
+        conditions: { ifNoneMatch: '*' },
+      });
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  /** Replaces the metadata of that version; false if it is gone or was replaced. */
+  async setMetadata(blob: StoredBlob, metadata: Record<string, string>): Promise<boolean> {
+    const client = this.service.getContainerClient(blob.container).getBlobClient(blob.name);
+    return (await unlessGone(() => client.setMetadata(metadata, { conditions: { ifMatch: blob.etag } }))) !== undefined;
   }
 
   /**
