@@ -9,6 +9,7 @@
 // delivery count goes up by one; the dead-letter queue has no further dead-lettering).
 import { randomUUID } from 'node:crypto';
 import { isServiceBusError, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import Long from 'long';
 import { DEFAULT_CONTENT_TYPE } from '../blob-store.js';
 import type { ServiceBusSettings } from '../config.js';
 import { GatewayError } from '../errors.js';
@@ -69,8 +70,8 @@ export class ServiceBusRejectedSource implements RejectedSource {
   }
 
   async show(local: string): Promise<RejectedDetail | undefined> {
-    for await (const message of this.peekAll(Number.MAX_SAFE_INTEGER)) {
-      if (sequenceOf(message) !== local) continue;
+    for await (const message of this.peekAll(1, local)) {
+      if (sequenceOf(message) !== local) return undefined;
       const body = bodyBytes(message.body);
       return { ...this.itemOf(message), properties: this.propertiesOf(message), ...bodyFields(body) };
     }
@@ -79,7 +80,7 @@ export class ServiceBusRejectedSource implements RejectedSource {
 
   /**
    * Sends the reply back to the reply topic (a fresh messageId, so duplicate detection cannot
-   * drop it; `ReplayOf` names this copy), where the reply trigger takes it through the intake
+   * drop it; `replayOf` names this copy), where the reply trigger takes it through the intake
    * again; then completes this copy. A failure between the two sends the reply twice, and the
    * intake sets the second aside as a duplicate: it is never lost.
    */
@@ -98,7 +99,7 @@ export class ServiceBusRejectedSource implements RejectedSource {
           messageId: randomUUID(),
           ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
           ...(message.subject !== undefined ? { subject: message.subject } : {}),
-          applicationProperties: { ...properties, ReplayOf: name },
+          applicationProperties: { ...properties, replayOf: name },
         });
         await receiver.completeMessage(message);
         receipt = { name, requestId: this.itemOf(message).requestId, replayedTo: this.settings.replyTopic };
@@ -140,15 +141,20 @@ export class ServiceBusRejectedSource implements RejectedSource {
         );
   }
 
-  /** Every message from the head, peeked (no lock), at most `limit`. */
-  private async *peekAll(limit: number): AsyncGenerator<ServiceBusReceivedMessage> {
+  /**
+   * Every message from the head (or from sequence number `from`), peeked (no lock), at most
+   * `limit`. The position is passed on every peek: without it the SDK continues from the last
+   * peek of any receiver on the entity in this process (it keeps one cursor per connection).
+   */
+  private async *peekAll(limit: number, from = '0'): AsyncGenerator<ServiceBusReceivedMessage> {
     const receiver = this.open();
+    let next = Long.fromString(from);
     try {
       let seen = 0;
       while (seen < limit) {
         let batch: ServiceBusReceivedMessage[];
         try {
-          batch = await receiver.peekMessages(Math.min(PAGE, limit - seen));
+          batch = await receiver.peekMessages(Math.min(PAGE, limit - seen), { fromSequenceNumber: next });
         } catch (error) {
           if (isMissingEntity(error)) return;
           throw error;
@@ -156,6 +162,7 @@ export class ServiceBusRejectedSource implements RejectedSource {
         if (batch.length === 0) return;
         for (const message of batch) {
           seen++;
+          if (message.sequenceNumber !== undefined) next = message.sequenceNumber.add(1);
           yield message;
         }
       }
