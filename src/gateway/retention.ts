@@ -8,7 +8,12 @@
 // instance that finished after its blobs were looked up, leaving them behind with no record of
 // whose they were. This way a crash half way leaves a finished instance that the next run finds
 // and finishes; its blobs are never orphaned.
-import { type DurableClient, type DurableOrchestrationStatus, OrchestrationRuntimeStatus } from 'durable-functions';
+import {
+  type DurableClient,
+  type DurableOrchestrationStatus,
+  type OrchestrationFilter,
+  OrchestrationRuntimeStatus,
+} from 'durable-functions';
 import type { BlobStore } from './blob-store.js';
 import { isRequestId, ORCHESTRATOR_NAME } from './contract.js';
 import { isRequestBlobName } from './request-blobs.js';
@@ -74,11 +79,21 @@ async function deleteBlobsOf(blobs: RetentionDeps['blobs'], container: string, i
   return deleted;
 }
 
+/**
+ * The query for finished instances created before `cutoff`, without their inputs: a backlog of
+ * requests with 1 MiB bodies would otherwise come back whole. The SDK adds `showInput` to the
+ * local RPC endpoint's query only when it is truthy (so `false` asks for every input), hence the
+ * string, which reaches the query as `showInput=false`.
+ */
+export function finishedBefore(cutoff: Date): OrchestrationFilter {
+  return { createdTimeTo: cutoff, runtimeStatus: FINISHED, showInput: 'false' } as OrchestrationFilter;
+}
+
 export async function purgeFinishedRequests(deps: RetentionDeps, retentionHours: number): Promise<RetentionReport> {
   if (retentionHours <= 0) return { purged: 0, blobsDeleted: 0, remaining: 0 };
   const cutoff = hoursAgo(deps.now(), retentionHours);
   // Finished at or before the cutoff implies created before it: the filter narrows, dueForPurge decides.
-  const statuses = await deps.durable.getStatusBy({ createdTimeTo: cutoff, runtimeStatus: FINISHED });
+  const statuses = await deps.durable.getStatusBy(finishedBefore(cutoff));
   const due = dueForPurge(statuses, cutoff);
   const now = due.slice(0, RETENTION_MAX_PER_RUN);
   const report: RetentionReport = { purged: 0, blobsDeleted: 0, remaining: due.length - now.length };

@@ -94,8 +94,27 @@ describe('purgeFinishedRequests', () => {
 
   it("deletes a request's blobs before its history, and only its own", async () => {
     const { calls, deps } = fakes(['abc'], { requests: ['abc', 'abcd'], 'reply-bodies': ['abc.json/0x1', 'abcd/0x2'] });
-    const report = await purgeFinishedRequests(deps, 24);
+    let asked: unknown;
+    const report = await purgeFinishedRequests(
+      {
+        ...deps,
+        durable: {
+          ...deps.durable,
+          getStatusBy: (filter: unknown) => {
+            asked = filter;
+            return deps.durable.getStatusBy();
+          },
+        },
+      },
+      24,
+    );
     expect(calls).toEqual(['delete requests/abc', 'delete reply-bodies/abc.json/0x1', 'purge abc']);
+    // Created before the cutoff, finished, and without the request bodies.
+    expect(asked).toEqual({
+      createdTimeTo: new Date(NOW - 24 * HOUR),
+      runtimeStatus: ['Completed', 'Failed', 'Terminated'],
+      showInput: 'false',
+    });
     expect(report).toEqual({ purged: 1, blobsDeleted: 2, remaining: 0 });
   });
 
