@@ -174,5 +174,6 @@ describe('set-aside Service Bus replies', () => {
     const shown = await call(stack, `rejected/${again.name}`);
     expect(shown.json()).toMatchObject({ text: '{"second":true}', properties: { replayOf: duplicate.name } });
     expect((await call(stack, `status/${id}`)).status).toBe(404);
-  });
+    // It waits for the request to be finished longer than the retention, then for a purge run.
+  }, 90_000);
 });

@@ -161,7 +161,8 @@ describe('POST /api/rejected/{name}/replay', () => {
     expect(page.counts).toEqual({ 'unknown-request': 1 });
     expect((await call(stack, `status/${id}`)).status).toBe(404);
     expectProblem(await call(stack, `rejected/${listed.name}`), 404, 'rejected-not-found');
-  });
+    // It waits for the request to be finished longer than the retention, then for a purge run.
+  }, 90_000);
 
   it('an unknown reply whose request was started later is delivered', async () => {
     const key = `replay-${randomUUID()}`;
