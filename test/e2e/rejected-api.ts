@@ -2,36 +2,22 @@
 // operator routes, running the retention timer through the host's admin API and waiting for
 // that run to finish (it answers 202 and runs in the background).
 import { expect } from 'vitest';
+import type { RejectedItem, RejectedList } from '../../src/gateway/rejected/rejected-item.js';
 import type { GatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 import { type Answer, call } from './gateway-client.js';
 
-export interface ListedReply {
-  name: string;
-  channel: 'blob' | 'servicebus';
-  reason: string;
-  description: string;
-  requestId: string | null;
-  receivedAt: string;
-  size: number;
-  contentType: string;
-}
+export type { RejectedItem as ListedReply, RejectedList as RejectedPage } from '../../src/gateway/rejected/rejected-item.js';
 
-export interface RejectedPage {
-  items: ListedReply[];
-  continuation?: string;
-  counts: Record<string, number>;
-}
-
-export async function listRejected(stack: GatewayStack, query: Record<string, string> = {}): Promise<RejectedPage> {
+export async function listRejected(stack: GatewayStack, query: Record<string, string> = {}): Promise<RejectedList> {
   const answer = await call(stack, `rejected?${new URLSearchParams(query).toString()}`);
   expect(answer.status, answer.text()).toBe(200);
   expect(answer.headers.get('content-type')).toBe('application/json');
-  return answer.json<RejectedPage>();
+  return answer.json<RejectedList>();
 }
 
 /** Waits until the list for `requestId` holds a reply with that reason; answers it. */
-export function rejectedFor(stack: GatewayStack, requestId: string, reason: string): Promise<ListedReply> {
+export function rejectedFor(stack: GatewayStack, requestId: string, reason: string): Promise<RejectedItem> {
   return eventually(
     async () => (await listRejected(stack, { requestId })).items.find((i) => i.reason === reason),
     20_000,
@@ -63,5 +49,17 @@ export async function runRetention(stack: GatewayStack, { rejectedToo }: { rejec
     },
     30_000,
     'the retention run to finish',
+  );
+}
+
+/** Runs retention until request `id` is purged (finished longer than the retention): its status is 404. */
+export function purged(stack: GatewayStack, id: string): Promise<true> {
+  return eventually(
+    async () => {
+      await runRetention(stack, { rejectedToo: false });
+      return (await call(stack, `status/${id}`)).status === 404 ? true : undefined;
+    },
+    30_000,
+    `request ${id} to be purged`,
   );
 }

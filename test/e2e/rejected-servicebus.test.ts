@@ -11,7 +11,7 @@ import { loadEmulatorConfigFile, type ServiceBusEmulator, startServiceBusEmulato
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
 import { call, expectProblem, idForKey, statusBecomes, submit, uniqueOperation } from './gateway-client.js';
-import { type ListedReply, listRejected, rejectedFor, replay, runRetention } from './rejected-api.js';
+import { type ListedReply, listRejected, purged, rejectedFor, replay } from './rejected-api.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
@@ -159,14 +159,7 @@ describe('set-aside Service Bus replies', () => {
     await send('replies', replyMessage(id, '{"second":true}'));
     const duplicate = await setAsideMessage(id, 'duplicate');
 
-    await eventually(
-      async () => {
-        await runRetention(stack, { rejectedToo: false });
-        return (await call(stack, `status/${id}`)).status === 404 ? true : undefined;
-      },
-      30_000,
-      `request ${id} to be purged`,
-    );
+    await purged(stack, id);
     expect((await listRejected(stack, { requestId: id })).items.map((i) => i.name)).toEqual([duplicate.name]);
 
     expect((await replay(stack, duplicate.name)).status).toBe(202);

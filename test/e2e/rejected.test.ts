@@ -18,7 +18,7 @@ import {
   submit,
   uniqueOperation,
 } from './gateway-client.js';
-import { listRejected, type RejectedPage, rejectedFor, replay, runRetention } from './rejected-api.js';
+import { listRejected, purged, type RejectedPage, rejectedFor, replay } from './rejected-api.js';
 
 let stack: GatewayStack;
 
@@ -136,15 +136,7 @@ describe('POST /api/rejected/{name}/replay', () => {
   it('a duplicate whose original was purged is still refused: set aside anew, as unknown', async () => {
     const body = Buffer.from('<late-duplicate/>');
     const { id, listed } = await duplicate(body);
-    // Purged once it has been finished for longer than the retention.
-    await eventually(
-      async () => {
-        await runRetention(stack, { rejectedToo: false });
-        return (await call(stack, `status/${id}`)).status === 404 ? true : undefined;
-      },
-      30_000,
-      `request ${id} to be purged`,
-    );
+    await purged(stack, id);
     // The set-aside reply has its own retention: it outlives its request.
     expect((await listRejected(stack, { requestId: id })).items.map((i) => i.name)).toEqual([listed.name]);
 
