@@ -174,12 +174,6 @@ export class BlobStore {
     }
   }
 
-  /** Replaces the metadata of that version; false if it is gone or was replaced. */
-  async setMetadata(blob: StoredBlob, metadata: Record<string, string>): Promise<boolean> {
-    const client = this.service.getContainerClient(blob.container).getBlobClient(blob.name);
-    return (await unlessGone(() => client.setMetadata(metadata, { conditions: { ifMatch: blob.etag } }))) !== undefined;
-  }
-
   /**
    * Copies `source` (that exact version) to `target`, adding `metadata` to the blob's own.
    * Idempotent: a copy already at `target` (a retried copy) is kept, never overwritten. Answers
