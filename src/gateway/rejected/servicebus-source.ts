@@ -87,39 +87,45 @@ export class ServiceBusRejectedSource implements RejectedSource {
   async replay(local: string): Promise<ReplayReceipt> {
     const name = rejectedName({ place: this.place, local });
     let receipt: ReplayReceipt | undefined;
-    await this.receiveUntil(
-      (message) => sequenceOf(message) === local,
-      async (message, receiver) => {
-        const properties = Object.fromEntries(
-          Object.entries(message.applicationProperties ?? {}).filter(([k]) => !REJECTION_PROPERTIES.has(k.toLowerCase())),
-        );
-        await this.bus.send(this.settings.replyTopic, {
-          body: bodyBytes(message.body),
-          contentType: message.contentType ?? DEFAULT_CONTENT_TYPE,
-          messageId: randomUUID(),
-          ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
-          ...(message.subject !== undefined ? { subject: message.subject } : {}),
-          applicationProperties: { ...properties, replayOf: name },
-        });
-        await receiver.completeMessage(message);
-        receipt = { name, requestId: this.itemOf(message).requestId, replayedTo: this.settings.replyTopic };
-        return true;
-      },
-    );
+    const ahead = await this.positionOf((message) => sequenceOf(message) === local);
+    if (ahead > 0)
+      await this.receiveUntil(
+        ahead,
+        (message) => sequenceOf(message) === local,
+        async (message, receiver) => {
+          const properties = Object.fromEntries(
+            Object.entries(message.applicationProperties ?? {}).filter(([k]) => !REJECTION_PROPERTIES.has(k.toLowerCase())),
+          );
+          await this.bus.send(this.settings.replyTopic, {
+            body: bodyBytes(message.body),
+            contentType: message.contentType ?? DEFAULT_CONTENT_TYPE,
+            messageId: randomUUID(),
+            ...(message.correlationId !== undefined ? { correlationId: message.correlationId } : {}),
+            ...(message.subject !== undefined ? { subject: message.subject } : {}),
+            applicationProperties: { ...properties, replayOf: name },
+          });
+          await receiver.completeMessage(message);
+          receipt = { name, requestId: this.itemOf(message).requestId, replayedTo: this.settings.replyTopic };
+          return true;
+        },
+      );
     if (receipt === undefined) throw new GatewayError('rejected-not-found', `No set-aside reply ${name}.`);
     return receipt;
   }
 
   async expire(cutoff: Date, max: number): Promise<number> {
-    // Peek first, so only a place that holds old replies is received from (and locked) at all.
+    // Peek first, so only a place that holds old replies is received from (and locked) at all,
+    // and only as far as the last old one: the recent ones behind it are not touched.
     const old = new Set<string>();
-    for await (const message of this.peekAll(RECEIVE_SCAN_LIMIT)) {
-      if (old.size >= max) break;
-      if ((message.enqueuedTimeUtc?.getTime() ?? 0) <= cutoff.getTime()) old.add(sequenceOf(message));
-    }
+    const ahead = await this.positionOf((message) => {
+      if (old.size >= max || (message.enqueuedTimeUtc?.getTime() ?? 0) > cutoff.getTime()) return false;
+      old.add(sequenceOf(message));
+      return true;
+    }, max);
     if (old.size === 0) return 0;
     let deleted = 0;
     await this.receiveUntil(
+      ahead,
       (message) => old.has(sequenceOf(message)),
       async (message, receiver) => {
         await receiver.completeMessage(message);
@@ -172,10 +178,31 @@ export class ServiceBusRejectedSource implements RejectedSource {
   }
 
   /**
-   * Receives from the head (peek-lock) and hands every wanted message to `take` until it answers
-   * true, the place runs dry or the scan limit is reached; every other message is abandoned.
+   * How many messages from the head (peeked) reach the last one `matches` accepts, looking at
+   * most RECEIVE_SCAN_LIMIT deep and stopping after `wanted` accepted ones; 0 when none does.
+   */
+  private async positionOf(matches: (message: ServiceBusReceivedMessage) => boolean, wanted = 1): Promise<number> {
+    let position = 0;
+    let seen = 0;
+    let found = 0;
+    for await (const message of this.peekAll(RECEIVE_SCAN_LIMIT)) {
+      seen++;
+      if (matches(message)) {
+        position = seen;
+        if (++found >= wanted) break;
+      }
+    }
+    return position;
+  }
+
+  /**
+   * Receives the first `ahead` messages from the head (peek-lock) and hands every wanted one to
+   * `take` until it answers true; the others it had to lock on the way are abandoned. Receiving
+   * no further than the peek found keeps the delivery counts of the messages behind untouched
+   * (on the forward queue, ten abandons would dead-letter a set-aside reply a second time).
    */
   private async receiveUntil(
+    ahead: number,
     wanted: (message: ServiceBusReceivedMessage) => boolean,
     take: (message: ServiceBusReceivedMessage, receiver: ServiceBusReceiver) => Promise<boolean>,
   ): Promise<void> {
@@ -183,15 +210,17 @@ export class ServiceBusRejectedSource implements RejectedSource {
     const passed: ServiceBusReceivedMessage[] = [];
     try {
       let done = false;
-      while (!done && passed.length < RECEIVE_SCAN_LIMIT) {
+      let received = 0;
+      while (!done && received < ahead) {
         let batch: ServiceBusReceivedMessage[];
         try {
-          batch = await receiver.receiveMessages(PAGE, { maxWaitTimeInMs: RECEIVE_WAIT_MS });
+          batch = await receiver.receiveMessages(Math.min(PAGE, ahead - received), { maxWaitTimeInMs: RECEIVE_WAIT_MS });
         } catch (error) {
           if (isMissingEntity(error)) return;
           throw error;
         }
         if (batch.length === 0) break;
+        received += batch.length;
         for (const message of batch) {
           if (!done && wanted(message)) done = await take(message, receiver);
           else passed.push(message);

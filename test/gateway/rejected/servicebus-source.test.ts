@@ -68,8 +68,21 @@ describe('the forward queue', () => {
     expect(await locals(queue)).toEqual(recent);
     expect(await queue.expire(cutoff, 100)).toBe(0);
 
-    const [shown] = await Promise.all(recent.map((l) => queue.show(l)));
+    const [shown, behind] = await Promise.all(recent.map((l) => queue.show(l)));
     expect(shown).toMatchObject({ channel: 'servicebus', reason: 'late', description: 'too late', text: 'r0' });
+    // Only the old ones were received: the recent ones behind them were never locked.
+    expect([shown?.properties.$deliveryCount, behind?.properties.$deliveryCount]).toEqual([0, 0]);
+
+    // A replay locks the ones ahead of it (abandoned, counted) and nothing behind it.
+    const receipt = await queue.replay(recent[1] ?? '');
+    expect(receipt.name).toBe(`queue.${recent[1]}`);
+    expect(await locals(queue)).toEqual([recent[0]]);
+    expect((await queue.show(recent[0] ?? ''))?.properties.$deliveryCount).toBe(1);
+    const drain = client.createReceiver('replies', 'gateway', { receiveMode: 'receiveAndDelete' });
+    expect((await drain.receiveMessages(1, { maxWaitTimeInMs: 5000 })).map((m) => m.applicationProperties?.replayOf)).toEqual([
+      receipt.name,
+    ]);
+    await drain.close();
     expect(await queue.show('999999')).toBeUndefined();
     await queue.expire(new Date(Date.now() + 1000), 100);
   });
