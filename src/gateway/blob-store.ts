@@ -15,6 +15,19 @@ export interface StoredBlob {
   contentType: string;
   metadata: Record<string, string>;
   etag: string;
+  /** When this version was written, where the call that read it says. */
+  lastModified?: Date;
+}
+
+/** A blob as a listing shows it: its properties, metadata and when it was last written. */
+export interface ListedBlob extends StoredBlob {
+  lastModified: Date;
+}
+
+export interface ListPage {
+  blobs: ListedBlob[];
+  /** Where the next page starts; undefined on the last page. */
+  marker?: string;
 }
 
 export interface WriteOptions {
@@ -116,15 +129,19 @@ export class BlobStore {
    * is there afterwards: so concurrent first writers on any number of instances agree on one value.
    */
   async writeOnce(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<Buffer> {
-    if ((await this.create(container, name, bytes, contentType)) !== undefined) return Buffer.from(bytes);
+    if ((await this.create(container, name, bytes, { contentType })) !== undefined) return Buffer.from(bytes);
     return (await this.container(container)).getBlockBlobClient(name).downloadToBuffer();
   }
 
   /** Creates the blob only if nothing is there yet (If-None-Match: *); undefined when something is. */
-  async create(container: string, name: string, bytes: Uint8Array, contentType: string): Promise<WrittenVersion | undefined> {
+  async create(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<WrittenVersion | undefined> {
     const client = (await this.container(container)).getBlockBlobClient(name);
     return onlyIfUnchanged([409, 412], () =>
-      client.uploadData(bytes, { blobHTTPHeaders: { blobContentType: contentType }, conditions: { ifNoneMatch: '*' } }),
+      client.uploadData(bytes, {
+        blobHTTPHeaders: { blobContentType: options.contentType },
+        metadata: options.metadata ?? {},
+        conditions: { ifNoneMatch: '*' },
+      }),
     );
   }
 
@@ -162,6 +179,7 @@ export class BlobStore {
       contentType: props.contentType || DEFAULT_CONTENT_TYPE,
       metadata: props.metadata ?? {},
       etag: props.etag ?? '',
+      ...(props.lastModified ? { lastModified: props.lastModified } : {}),
     };
   }
 
@@ -173,6 +191,30 @@ export class BlobStore {
 
   async *list(container: string): AsyncGenerator<string> {
     for await (const item of (await this.container(container)).listBlobsFlat()) yield item.name;
+  }
+
+  /**
+   * One page of a listing in name order (`size` at most), with properties and metadata; `marker`
+   * (from the page before) resumes it. Every item of a page is answered, so the marker is exact.
+   */
+  async listPage(container: string, options: { prefix?: string; marker?: string; size: number }): Promise<ListPage> {
+    const client = await this.container(container);
+    const pages = client
+      .listBlobsFlat({ prefix: options.prefix, includeMetadata: true })
+      .byPage({ maxPageSize: options.size, continuationToken: options.marker });
+    const page = await pages.next();
+    if (page.done === true) return { blobs: [] };
+    const blobs = page.value.segment.blobItems.map((item) => ({
+      container,
+      name: item.name,
+      size: item.properties.contentLength ?? 0,
+      contentType: item.properties.contentType || DEFAULT_CONTENT_TYPE,
+      metadata: item.metadata ?? {},
+      etag: item.properties.etag,
+      lastModified: item.properties.lastModified,
+    }));
+    const marker = page.value.continuationToken;
+    return marker ? { blobs, marker } : { blobs };
   }
 
   /**

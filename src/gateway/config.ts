@@ -67,6 +67,10 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   readonly inlineReplyBytes: number;
   readonly replyGraceMs: number;
+  /** Finished requests (and their blobs) are purged this long after they finished; 0 keeps them. */
+  readonly retentionHours: number;
+  /** Set-aside replies (both channels) are deleted this long after they were set aside; 0 keeps them. */
+  readonly rejectedRetentionHours: number;
   /** AzureWebJobsStorage: the gateway's blobs live in the host's own account. */
   readonly storageConnection: StorageConnection;
   readonly blobTriggerSource: BlobTriggerSource;
@@ -92,6 +96,17 @@ function integer(env: Env, setting: string, fallback: number, min: number, max: 
   if (value < min || value > max) {
     throw new ConfigError(setting, `must be between ${min} and ${max}, got ${value}`);
   }
+  return value;
+}
+
+// Hours may be fractional ("0.5"), so a test can drive a retention of seconds with the same setting.
+function hours(env: Env, setting: string, fallback: number): number {
+  const raw = env[setting]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(setting, `expected a number of hours (0 keeps forever), got "${raw}"`);
+  const value = Number(raw);
+  // Ten years: past it a cutoff date stops meaning anything.
+  if (value > 87_600) throw new ConfigError(setting, `must be at most 87600 hours, got ${value}`);
   return value;
 }
 
@@ -232,6 +247,8 @@ export function parseConfig(env: Env): GatewayConfig {
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 1_048_576, 1, 100 * 1_048_576),
     inlineReplyBytes: integer(env, 'GATEWAY_INLINE_REPLY_BYTES', MAX_INLINE_REPLY_BYTES, 0, MAX_INLINE_REPLY_BYTES),
     replyGraceMs: integer(env, 'GATEWAY_REPLY_GRACE_MS', 5000, 0, 600_000),
+    retentionHours: hours(env, 'GATEWAY_RETENTION_HOURS', 24),
+    rejectedRetentionHours: hours(env, 'GATEWAY_REJECTED_RETENTION_HOURS', 7 * 24),
     storageConnection: storageConnection(env, STORAGE_CONNECTION_SETTING),
     blobTriggerSource: parseBlobTriggerSource(env),
     serviceBus: parseServiceBusSettings(env),

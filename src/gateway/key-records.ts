@@ -61,7 +61,7 @@ export function keyRecordsIn(blobs: Pick<BlobStore, 'create' | 'readVersion' | '
   const write = async (id: string, bodyHash: string, attempt: number, ifMatch?: string): Promise<KeyRecord | undefined> => {
     const bytes = encode(bodyHash, attempt);
     const v = await (ifMatch === undefined
-      ? blobs.create(container, name(id), bytes, CONTENT_TYPE)
+      ? blobs.create(container, name(id), bytes, { contentType: CONTENT_TYPE })
       : blobs.replace(container, name(id), bytes, CONTENT_TYPE, ifMatch));
     return v && { id, bodyHash, attempt, etag: v.etag, claimedAt: v.lastModified };
   };

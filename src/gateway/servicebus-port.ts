@@ -1,7 +1,13 @@
 // The gateway's few Service Bus sends (requests out, rejected replies aside) over one client per
 // connection and one sender per entity, per process: each connection and link costs an AMQP
 // attach and a claims-based-auth round trip, and one sender carries concurrent sends.
-import type { ServiceBusClient, ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
+import type {
+  ServiceBusClient,
+  ServiceBusMessage,
+  ServiceBusReceiver,
+  ServiceBusReceiverOptions,
+  ServiceBusSender,
+} from '@azure/service-bus';
 import { type Given, serviceBusClient } from '../connections/clients.js';
 import type { ServiceBusConnection } from '../connections/servicebus-connection.js';
 import { clientCache } from './client-cache.js';
@@ -39,6 +45,13 @@ export class ServiceBusPort {
       this.senders.set(entity, sender);
     }
     return sender;
+  }
+
+  /** A receiver of the caller's own (to close): peek, or receive and settle outside a trigger. */
+  receiver(entity: { queue: string } | { topic: string; subscription: string }, options: ServiceBusReceiverOptions): ServiceBusReceiver {
+    return 'queue' in entity
+      ? this.client.createReceiver(entity.queue, options)
+      : this.client.createReceiver(entity.topic, entity.subscription, options);
   }
 
   async close(): Promise<void> {

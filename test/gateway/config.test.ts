@@ -31,9 +31,21 @@ describe('parseConfig', () => {
       maxBodyBytes: 1_048_576,
       inlineReplyBytes: 32_768,
       replyGraceMs: 5000,
+      retentionHours: 24,
+      rejectedRetentionHours: 168,
       storageConnection: { kind: 'connectionString', setting: 'AzureWebJobsStorage', connectionString: 'UseDevelopmentStorage=true' },
       blobTriggerSource: 'LogsAndContainerScan',
     });
+  });
+
+  it('retention hours: fractions allowed (a test drives seconds), 0 keeps, anything else refused naming the setting', () => {
+    expect(parseConfig({ ...base, GATEWAY_RETENTION_HOURS: '0.5' }).retentionHours).toBe(0.5);
+    expect(parseConfig({ ...base, GATEWAY_RETENTION_HOURS: '0' }).retentionHours).toBe(0);
+    expect(parseConfig({ ...base, GATEWAY_REJECTED_RETENTION_HOURS: '48' }).rejectedRetentionHours).toBe(48);
+    for (const bad of ['-1', '1e3', 'a day', '.5', '87601']) {
+      expect(() => parseConfig({ ...base, GATEWAY_RETENTION_HOURS: bad })).toThrow(/^GATEWAY_RETENTION_HOURS: /);
+      expect(() => parseConfig({ ...base, GATEWAY_REJECTED_RETENTION_HOURS: bad })).toThrow(/^GATEWAY_REJECTED_RETENTION_HOURS: /);
+    }
   });
 
   it('GATEWAY_PUBLIC_BASE_URL: absent → relative Location; an http(s) base, made a directory; anything else refused at start', () => {

@@ -1,0 +1,24 @@
+// POST /api/rejected/{name}/replay: hands a set-aside reply back to the normal reply intake
+// (blob: the replies container; Service Bus: the reply topic), which applies every rule again:
+// delivered if its request now waits for it, set aside anew (with the new reason) if not. 202:
+// the intake decides in the reply function, not in this call. An operator route.
+import * as df from 'durable-functions';
+import { getConfig } from '../gateway/config.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
+
+export const replayRejected = httpEdge(
+  async (request, _client, _context, scope) => {
+    const receipt = await rejectedCatalogueFor(getConfig()).replay(request.params.name ?? '');
+    if (receipt.requestId !== null) scope.requestId = receipt.requestId;
+    return { status: 202, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(receipt) };
+  },
+  { methods: ['POST'] },
+);
+
+df.app.client.http('replayRejected', {
+  route: 'rejected/{name}/replay',
+  methods: ['POST'],
+  authLevel: 'function',
+  handler: replayRejected,
+});

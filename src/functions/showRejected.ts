@@ -1,0 +1,22 @@
+// GET /api/rejected/{name}: one set-aside reply, its metadata (or message properties) and its
+// body. An operator route.
+import * as df from 'durable-functions';
+import { getConfig } from '../gateway/config.js';
+import { httpEdge } from '../gateway/http-edge.js';
+import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
+
+export const showRejected = httpEdge(
+  async (request, _client, _context, scope) => {
+    const detail = await rejectedCatalogueFor(getConfig()).show(request.params.name ?? '');
+    if (detail.requestId !== null) scope.requestId = detail.requestId;
+    return { status: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(detail) };
+  },
+  { methods: ['GET'] },
+);
+
+df.app.client.http('showRejected', {
+  route: 'rejected/{name}',
+  methods: ['GET'],
+  authLevel: 'function',
+  handler: showRejected,
+});
