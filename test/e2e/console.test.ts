@@ -72,6 +72,7 @@ describe('the console page', () => {
 describe('GET /api/console/requests', () => {
   it('lists a request as pending with its operation, mode and age, then as finished with the backend status', async () => {
     const operation = uniqueOperation('console-list');
+    const startedAt = Date.now();
     const id = await acceptedAsync(operation);
     const pending = await eventually(async () => (await lists()).pending.find((r) => r.id === id && r.status === 'AwaitingReply'), 15_000);
     expect(pending).toMatchObject({ operation, mode: 'async' });
@@ -85,7 +86,13 @@ describe('GET /api/console/requests', () => {
     expect(after.pending.some((r) => r.id === id)).toBe(false);
     const finished = after.finished.find((r) => r.id === id);
     expect(finished).toMatchObject({ operation, mode: 'async', status: 'Completed', httpStatus: 207 });
-    expect(finished?.latencyMs).toBeGreaterThan(0);
+    // The management API gives whole-second times, as the extension does (HttpApiHandler writes
+    // "s" + "Z"), so the latency is whole seconds, 0 when created and finished fall in one second,
+    // and never more than the test's own wall clock allows.
+    const latencyMs = finished?.latencyMs ?? Number.NaN;
+    expect(latencyMs % 1000).toBe(0);
+    expect(latencyMs).toBeGreaterThanOrEqual(0);
+    expect(latencyMs).toBeLessThanOrEqual(Date.now() - startedAt + 1000);
   });
 
   it('shows a sync caller whose wait ran out as TimedOut, without an HTTP status', async () => {

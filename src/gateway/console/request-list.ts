@@ -90,7 +90,10 @@ export function requestLists(pendingSnapshots: InstanceSnapshot[], finishedSnaps
     const row: FinishedRow = {
       ...common,
       finishedAt: snapshot.updatedAt,
-      latencyMs: Math.max(0, Date.parse(snapshot.updatedAt) - created),
+      // Both ends from the instance's own times: the management API gives them in whole seconds
+      // (as the extension does), so against the request's millisecond createdAt the latency would
+      // come out up to a second short, often 0.
+      latencyMs: Math.max(0, Date.parse(snapshot.updatedAt) - Date.parse(snapshot.createdAt)),
     };
     if (state.kind === 'answered') row.httpStatus = state.reply.status;
     finished.push(row);
