@@ -158,7 +158,7 @@ export class BlobStore {
   }
 
   /** Writes a new blob only if the name is free (If-None-Match: *); false if something is there. */
-  async create(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<boolean> {
+  async createIfAbsent(container: string, name: string, bytes: Uint8Array, options: WriteOptions): Promise<boolean> {
     const client = (await this.container(container)).getBlockBlobClient(name);
     try {
       await client.uploadData(bytes, {

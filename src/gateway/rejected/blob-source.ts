@@ -13,7 +13,7 @@ const PAGE = 500;
 // What moveAside adds; the rest of the metadata (`status`) is the backend's and travels with a replay.
 const SET_ASIDE_METADATA = new Set(['reason', 'detail', 'originalcontainer', 'originalname']);
 
-type Blobs = Pick<BlobStore, 'listPage' | 'describe' | 'read' | 'create' | 'remove'>;
+type Blobs = Pick<BlobStore, 'listPage' | 'describe' | 'read' | 'createIfAbsent' | 'remove'>;
 
 /** The reply blob's own name: from the metadata, else the set-aside name without its `/<etag>`. */
 function originalName(blob: Pick<ListedBlob, 'name' | 'metadata'>): string {
@@ -85,7 +85,10 @@ export class BlobRejectedSource implements RejectedSource {
     const target = originalName(blob);
     if (!isReplayableName(target)) throw new GatewayError('replay-conflict', `Set-aside reply ${name} has no usable original blob name.`);
     const metadata = Object.fromEntries(Object.entries(blob.metadata).filter(([k]) => !SET_ASIDE_METADATA.has(k.toLowerCase())));
-    const created = await this.blobs.create(this.config.repliesContainer, target, bytes, { contentType: blob.contentType, metadata });
+    const created = await this.blobs.createIfAbsent(this.config.repliesContainer, target, bytes, {
+      contentType: blob.contentType,
+      metadata,
+    });
     if (!created) {
       throw new GatewayError(
         'replay-conflict',
