@@ -8,13 +8,13 @@ import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
-import { requestBlobContainers } from '../gateway/request-blobs.js';
+import { requestBlobPlaces } from '../gateway/request-blobs.js';
 import { hoursAgo, purgeFinishedRequests, RETENTION_MAX_PER_RUN } from '../gateway/retention.js';
 
 export const retentionTimer = async (_timer: Timer, client: DurableClient, context: InvocationContext): Promise<void> => {
   const config = getConfig();
   const report = await purgeFinishedRequests(
-    { durable: client, blobs: blobStoreFor(config.storageConnection), containers: requestBlobContainers(config), now: Date.now },
+    { durable: client, blobs: blobStoreFor(config.storageConnection), places: requestBlobPlaces(config), now: Date.now },
     config.retentionHours,
   );
   context.log(

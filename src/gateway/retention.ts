@@ -16,7 +16,7 @@ import {
 } from 'durable-functions';
 import type { BlobStore } from './blob-store.js';
 import { isRequestId, ORCHESTRATOR_NAME } from './contract.js';
-import { isRequestBlobName } from './request-blobs.js';
+import { isRequestBlobName, type RequestBlobPlace } from './request-blobs.js';
 
 /** Requests whose blobs and history are removed concurrently. */
 export const RETENTION_BATCH = 16;
@@ -31,8 +31,8 @@ const FINISHED = [OrchestrationRuntimeStatus.Completed, OrchestrationRuntimeStat
 export interface RetentionDeps {
   durable: Pick<DurableClient, 'getStatusBy' | 'purgeInstanceHistory'>;
   blobs: Pick<BlobStore, 'listPage' | 'remove'>;
-  /** Where a request's blobs may be (requestBlobContainers). */
-  containers: readonly string[];
+  /** Where a request's blobs may be (requestBlobPlaces). */
+  places: readonly RequestBlobPlace[];
   now: () => number;
 }
 
@@ -62,15 +62,15 @@ export function dueForPurge(statuses: readonly DurableOrchestrationStatus[], cut
     .sort();
 }
 
-/** Deletes every blob of request `id` in `container`; answers how many. */
-async function deleteBlobsOf(blobs: RetentionDeps['blobs'], container: string, id: string): Promise<number> {
+/** Deletes every blob of request `id` in `place`; answers how many. */
+async function deleteBlobsOf(blobs: RetentionDeps['blobs'], place: RequestBlobPlace, id: string): Promise<number> {
   let deleted = 0;
   let marker: string | undefined;
   do {
     // The prefix narrows the listing; the rule (isRequestBlobName) keeps `abc` from taking `abcd`'s.
-    const page = await blobs.listPage(container, { prefix: id, marker, size: LIST_PAGE });
+    const page = await blobs.listPage(place.container, { prefix: place.folder + id, marker, size: LIST_PAGE });
     for (const blob of page.blobs) {
-      if (!isRequestBlobName(blob.name, id)) continue;
+      if (!isRequestBlobName(blob.name, id, place.folder)) continue;
       await blobs.remove(blob);
       deleted++;
     }
@@ -100,7 +100,7 @@ export async function purgeFinishedRequests(deps: RetentionDeps, retentionHours:
   for (let i = 0; i < now.length; i += RETENTION_BATCH) {
     await Promise.all(
       now.slice(i, i + RETENTION_BATCH).map(async (id) => {
-        for (const container of deps.containers) report.blobsDeleted += await deleteBlobsOf(deps.blobs, container, id);
+        for (const place of deps.places) report.blobsDeleted += await deleteBlobsOf(deps.blobs, place, id);
         const result = await deps.durable.purgeInstanceHistory(id);
         report.purged += result.instancesDeleted;
       }),

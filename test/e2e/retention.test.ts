@@ -64,11 +64,11 @@ async function setAsideReply(): Promise<string> {
   return id;
 }
 
-/** Stands in for a per-request record kept in the gateway container (an idempotency record). */
+/** Stands in for the Idempotency-Key record a keyed submit keeps in the gateway container. */
 async function writeRecord(id: string): Promise<void> {
   const container = stack.blobs.getContainerClient('gateway');
   await container.createIfNotExists();
-  await container.getBlockBlobClient(`${id}.idempotency`).uploadData(Buffer.from('{}'));
+  await container.getBlockBlobClient(`idempotency/${id}`).uploadData(Buffer.from('{}'));
 }
 
 const names = async (container: string, prefix: string) => (await readBlobs(stack, container, { prefix })).map((b) => b.name);
@@ -106,7 +106,7 @@ describe('the retention timer', () => {
       expect(await names('requests', id)).toEqual(id === old.answered ? [`${id}0`] : []);
     }
     expect(await names('reply-bodies', `${old.byClaimCheck}/`)).toEqual([]);
-    expect(await names('gateway', old.answered)).toEqual([]);
+    expect(await names('gateway', `idempotency/${old.answered}`)).toEqual([]);
 
     const stillWaiting = await call(stack, `status/${waiting}`);
     expect(stillWaiting.status).toBe(200);
@@ -115,7 +115,7 @@ describe('the retention timer', () => {
     expect((await call(stack, `status/${recent}`)).status).toBe(303);
     expect((await call(stack, `results/${recent}`)).text()).toBe('recent answer');
     expect(await names('requests', recent)).toEqual([recent]);
-    expect(await names('gateway', recent)).toEqual([`${recent}.idempotency`]);
+    expect(await names('gateway', `idempotency/${recent}`)).toEqual([`idempotency/${recent}`]);
 
     // Set-aside replies by their own retention: the old one went, the recent one stayed.
     expect((await listRejected(stack, { requestId: oldAside })).items).toEqual([]);

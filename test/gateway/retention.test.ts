@@ -3,7 +3,7 @@
 import type { DurableOrchestrationStatus } from 'durable-functions';
 import { describe, expect, it } from 'vitest';
 import type { ListedBlob } from '../../src/gateway/blob-store.js';
-import { isRequestBlobName, requestBlobContainers } from '../../src/gateway/request-blobs.js';
+import { isRequestBlobName, requestBlobPlaces } from '../../src/gateway/request-blobs.js';
 import { dueForPurge, purgeFinishedRequests, RETENTION_MAX_PER_RUN } from '../../src/gateway/retention.js';
 
 const HOUR = 3_600_000;
@@ -45,12 +45,19 @@ describe('request blob names', () => {
       expect(isRequestBlobName(name, 'abc')).toBe(true);
     for (const name of ['abcd', 'abc-1', 'ab', 'x/abc']) expect(isRequestBlobName(name, 'abc')).toBe(false);
     expect(isRequestBlobName('idempotency-key-secret', 'idempotency-key-secret')).toBe(false);
+    expect(isRequestBlobName('idempotency/abc', 'abc', 'idempotency/')).toBe(true);
+    for (const name of ['idempotency/abcd', 'abc', 'other/abc']) expect(isRequestBlobName(name, 'abc', 'idempotency/')).toBe(false);
   });
 
-  it('are looked for in the requests, reply-bodies and gateway containers', () => {
-    expect(
-      requestBlobContainers({ requestsContainer: 'requests', replyBodiesContainer: 'reply-bodies', gatewayContainer: 'gateway' }),
-    ).toEqual(['requests', 'reply-bodies', 'gateway']);
+  it('are looked for in the requests, reply-bodies and gateway containers, and the idempotency records', () => {
+    expect(requestBlobPlaces({ requestsContainer: 'requests', replyBodiesContainer: 'reply-bodies', gatewayContainer: 'gateway' })).toEqual(
+      [
+        { container: 'requests', folder: '' },
+        { container: 'reply-bodies', folder: '' },
+        { container: 'gateway', folder: '' },
+        { container: 'gateway', folder: 'idempotency/' },
+      ],
+    );
   });
 });
 
@@ -86,7 +93,10 @@ describe('purgeFinishedRequests', () => {
             return Promise.resolve();
           },
         },
-        containers: ['requests', 'reply-bodies'],
+        places: [
+          { container: 'requests', folder: '' },
+          { container: 'reply-bodies', folder: '' },
+        ],
         now: () => NOW,
       },
     };
