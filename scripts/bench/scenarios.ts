@@ -172,15 +172,12 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
   let cpuPercent: Record<string, number> = {};
   let countsFrom = new Map<string, number>();
   let countsTo = new Map<string, number>();
-  setTimeout(() => {
-    meter.begin();
-    countsFrom = target.callCounts?.() ?? countsFrom;
-  }, from - now());
-  setTimeout(() => {
-    cpuPercent = meter.end();
-    // Read a little later: the file lags the host by up to COUNTS_SETTLE_MS, as at the window's start.
-    setTimeout(() => (countsTo = target.callCounts?.() ?? countsTo), COUNTS_SETTLE_MS);
-  }, to - now());
+  setTimeout(() => meter.begin(), from - now());
+  setTimeout(() => (cpuPercent = meter.end()), to - now());
+  // The counts file lags the host: both ends are read the same COUNTS_SETTLE_MS late, so the
+  // counted span is as long as the window.
+  setTimeout(() => (countsFrom = target.callCounts?.() ?? countsFrom), from + COUNTS_SETTLE_MS - now());
+  setTimeout(() => (countsTo = target.callCounts?.() ?? countsTo), to + COUNTS_SETTLE_MS - now());
   const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, options.throughputClients, { until: to }));
   await new Promise((r) => setTimeout(r, COUNTS_SETTLE_MS * 2));
   const inWindow = samples.filter((s) => s.ok && s.tDone >= from && s.tDone < to);
