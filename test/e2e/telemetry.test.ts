@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
-import { latestValue, type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from '../support/otlp-receiver.js';
+import { latestValue, type OtlpReceiver, spansOf as spansIn, startOtlpReceiver, traceparentParts } from '../support/otlp-receiver.js';
 import { eventually } from '../support/stack.js';
 import { call, nextRequest, submit, uniqueOperation } from './gateway-client.js';
 
@@ -30,6 +30,7 @@ afterAll(async () => {
 });
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const spansOf = (id: string, names: string[]) => spansIn(receiver, id, names);
 
 /** Writes reply blob `name` as a backend would, with blob metadata (e.g. its traceparent). */
 async function replyWith(name: string, body: string, metadata: Record<string, string>): Promise<void> {
@@ -39,25 +40,6 @@ async function replyWith(name: string, body: string, metadata: Record<string, st
     blobHTTPHeaders: { blobContentType: 'application/json' },
     metadata,
   });
-}
-
-/** The spans of request `id` once all of `names` have arrived, by name. */
-function spansOf(id: string, names: string[]): Promise<Map<string, ReceivedSpan>> {
-  return eventually(
-    () => {
-      const mine = receiver.spans.filter((s) => s.attributes['gateway.request_id'] === id);
-      const byName = new Map(mine.map((s) => [s.name, s]));
-      return names.every((n) => byName.has(n)) ? byName : undefined;
-    },
-    15_000,
-    `spans ${names.join(', ')} of request ${id}`,
-  );
-}
-
-function traceparentParts(value: string | undefined): { traceId: string; spanId: string } {
-  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(value ?? '');
-  expect(match, `a sampled version-00 traceparent, got ${value}`).not.toBeNull();
-  return { traceId: match?.[1] ?? '', spanId: match?.[2] ?? '' };
 }
 
 let syncId = '';

@@ -3,6 +3,8 @@
 // /v1/traces and /v1/metrics, decoded into plain spans and metric points to assert on.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { eventually } from './stack.js';
 
 export type AttributeValue = string | number | boolean | undefined;
 
@@ -158,4 +160,23 @@ export function latestValue(points: ReceivedPoint[], metric: string, attributes:
   const last = Math.max(...matching.map((p) => p.export));
   const latest = matching.filter((p) => p.export === last);
   return latest.length === 0 ? undefined : latest.reduce((total, p) => total + p.value, 0);
+}
+
+/** The spans naming request `id` (attribute gateway.request_id) once all of `names` have arrived, by name. */
+export function spansOf(receiver: OtlpReceiver, id: string, names: string[]): Promise<Map<string, ReceivedSpan>> {
+  return eventually(
+    () => {
+      const byName = new Map(receiver.spans.filter((s) => s.attributes['gateway.request_id'] === id).map((s) => [s.name, s]));
+      return names.every((n) => byName.has(n)) ? byName : undefined;
+    },
+    15_000,
+    `spans ${names.join(', ')} of request ${id}`,
+  );
+}
+
+/** The ids of a sampled version-00 traceparent (asserted to be one). */
+export function traceparentParts(value: unknown): { traceId: string; spanId: string } {
+  const match = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(typeof value === 'string' ? value : '');
+  expect(match, `a sampled version-00 traceparent, got ${String(value)}`).not.toBeNull();
+  return { traceId: match?.[1] ?? '', spanId: match?.[2] ?? '' };
 }
