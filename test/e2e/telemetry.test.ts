@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { latestValue, type OtlpReceiver, spansOf as spansIn, startOtlpReceiver, traceparentParts } from '../support/otlp-receiver.js';
 import { eventually } from '../support/stack.js';
-import { call, nextRequest, submit, uniqueOperation } from './gateway-client.js';
+import { call, expectProblem, idForKey, nextRequest, submit, uniqueOperation } from './gateway-client.js';
 
 let receiver: OtlpReceiver;
 let stack: GatewayStack;
@@ -49,8 +49,10 @@ describe('traces over the blob channel', () => {
   it('one trace per sync request: submit → dispatch → (backend) → reply, and the answer; traceparent on the request blob', async () => {
     const operation = uniqueOperation('traced');
     const backendSpan = hex(8);
+    // The caller's own trace context: the submit span continues it (the local host gives no invocation span).
+    const caller = { traceId: hex(16), spanId: hex(8) };
     const [answer, request] = await Promise.all([
-      submit(stack, operation, '{"n":1}'),
+      submit(stack, operation, '{"n":1}', { traceparent: `00-${caller.traceId}-${caller.spanId}-01` }),
       nextRequest(stack, operation).then(async (r) => {
         const { traceId } = traceparentParts(r.metadata.traceparent);
         // The backend continues the trace it was given, under a span of its own.
@@ -72,6 +74,7 @@ describe('traces over the blob channel', () => {
     expect(receiver.spans.filter((s) => s.attributes['gateway.request_id'] === syncId).every((s) => traceIds.has(s.traceId))).toBe(true);
 
     expect(submitSpan?.attributes).toMatchObject({ 'gateway.mode': 'sync', 'gateway.outcome': 'answered', 'gateway.operation': operation });
+    expect(submitSpan).toMatchObject({ traceId: caller.traceId, parentSpanId: caller.spanId });
     expect(dispatch?.parentSpanId).toBe(submitSpan?.spanId);
     expect(dispatch?.attributes).toMatchObject({ 'gateway.channel': 'blob', 'gateway.attempt': 1 });
     // What the backend got is the dispatch span's context.
@@ -117,6 +120,21 @@ describe('traces over the blob channel', () => {
     expect(receiver.spans.find((s) => s.attributes['gateway.request_id'] === syncId)?.traceId).not.toBe(submitSpan?.traceId);
   });
 
+  it('a dispatch that fails is an error span and a failure counted; the caller gets the 502', async () => {
+    // A request blob held under a lease: the dispatch's write of it is refused (412).
+    const key = `telemetry-${hex(6)}`;
+    const id = await idForKey(stack, key);
+    const requests = stack.blobs.getContainerClient(stack.settings.GATEWAY_REQUESTS_CONTAINER ?? 'requests');
+    await requests.createIfNotExists();
+    const blob = requests.getBlockBlobClient(id);
+    await blob.upload('held', 4);
+    await blob.getBlobLeaseClient().acquireLease(-1);
+    const answer = await submit(stack, uniqueOperation('undispatchable'), '{}', { 'Idempotency-Key': key });
+    expectProblem(answer, 502, 'processing-failed', id);
+    const dispatch = (await spansOf(id, ['gateway.submit', 'gateway.dispatch'])).get('gateway.dispatch');
+    expect(dispatch?.statusCode).toBe(2);
+  });
+
   it('a reply for no known request is set aside and counted by reason', async () => {
     const id = `unknown-${hex(6)}`;
     await replyWith(id, '{}', {});
@@ -137,16 +155,18 @@ describe('metrics', () => {
           'gateway.channel': 'blob',
         });
         const replyToResponse = latestValue(receiver.points, 'gateway.reply_to_response.duration', {});
-        return sync === 1 && async === 1 && unknown === 1 && replyToResponse === 2 ? { sync, async, unknown, replyToResponse } : undefined;
+        const failed = latestValue(receiver.points, 'gateway.requests', { 'gateway.mode': 'sync', 'gateway.outcome': 'failed' });
+        const dispatchFailures = latestValue(receiver.points, 'gateway.dispatch.failures', { 'gateway.channel': 'blob' });
+        const all = { sync, async, failed, unknown, replyToResponse, dispatchFailures };
+        return Object.values(all).every((v) => v !== undefined) && unknown === 1 ? all : undefined;
       },
       15_000,
       'the metric export to count the three requests above',
     );
-    expect(counts).toEqual({ sync: 1, async: 1, unknown: 1, replyToResponse: 2 });
+    expect(counts).toEqual({ sync: 1, async: 1, failed: 1, unknown: 1, replyToResponse: 2, dispatchFailures: 1 });
     expect(latestValue(receiver.points, 'gateway.submit_to_response.duration', { 'gateway.mode': 'sync' })).toBe(1);
     expect(latestValue(receiver.points, 'gateway.submit_to_response.duration', { 'gateway.mode': 'async' })).toBe(1);
     // The sync caller waited and was answered: nobody waits now.
     expect(latestValue(receiver.points, 'gateway.callers.waiting', {})).toBe(0);
-    expect(latestValue(receiver.points, 'gateway.dispatch.failures', {}) ?? 0).toBe(0);
   });
 });
