@@ -1,7 +1,7 @@
 // Traces over the Service Bus channel, through a real OTLP/HTTP receiver: the dispatched message
 // carries the dispatch span's traceparent as application properties `traceparent` and
-// `Diagnostic-Id`, and a reply message carrying its own traceparent links the intake in under the
-// backend's span.
+// `Diagnostic-Id`, a reply message carrying its own traceparent links the intake in under the
+// backend's span, and one from another trace is linked rather than followed.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestValue, type OtlpReceiver, spansOf, startOtlpReceiver, traceparentParts } from '../support/otlp-receiver.js';
@@ -60,10 +60,38 @@ describe('traces over Service Bus', () => {
       'gateway.reply.traceparent': 'valid',
       'gateway.reply.result': 'delivered',
     });
+  });
 
-    const sync = await eventually(() =>
-      latestValue(receiver.points, 'gateway.requests', { 'gateway.mode': 'sync', 'gateway.outcome': 'answered' }),
-    );
-    expect(sync).toBe(1);
+  it('a reply traceparent from another trace is linked, not followed: the intake stays in the request trace', async () => {
+    const operation = uniqueOperation('sbforeign');
+    const foreign = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
+    const [answer, message] = await Promise.all([
+      submit(stack.gateway, operation, '{"sb":2}'),
+      nextRequestMessage(stack, operation).then(async (m) => {
+        await sendToReplyTopic(stack, {
+          body: Buffer.from('{"sb":"ok"}'),
+          contentType: 'application/json',
+          correlationId: String(m.correlationId),
+          messageId: randomUUID(),
+          // The Azure SDKs' property name, from a backend that started a trace of its own.
+          applicationProperties: { 'Diagnostic-Id': `00-${foreign.traceId}-${foreign.spanId}-01` },
+        });
+        return m;
+      }),
+    ]);
+    expect(answer.status, answer.text()).toBe(200);
+    const spans = await spansOf(receiver, String(message.correlationId), ['gateway.submit', 'gateway.reply']);
+    const intake = spans.get('gateway.reply');
+    expect(intake?.traceId).toBe(spans.get('gateway.submit')?.traceId);
+    expect(intake?.parentSpanId).toBe(spans.get('gateway.submit')?.spanId);
+    expect(intake?.links).toEqual([foreign]);
+    expect(intake?.attributes['gateway.reply.traceparent']).toBe('valid');
+
+    // Both sync requests of this file, answered.
+    const sync = await eventually(() => {
+      const n = latestValue(receiver.points, 'gateway.requests', { 'gateway.mode': 'sync', 'gateway.outcome': 'answered' });
+      return n === 2 ? n : undefined;
+    });
+    expect(sync).toBe(2);
   });
 });
