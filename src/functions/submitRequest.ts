@@ -15,7 +15,7 @@ import { type HttpOutcome, mapOutcome, syncWaitExpired } from '../gateway/outcom
 import { preferenceApplied } from '../gateway/prefer.js';
 import { replyResponse } from '../gateway/replies/response.js';
 import { readSubmission } from '../gateway/submission.js';
-import { traceSubmit } from '../gateway/telemetry/spans.js';
+import { withSubmitTrace } from '../gateway/telemetry/spans.js';
 
 // A sync wait that runs out ends the attempt this call started (so a late reply is set aside, not
 // kept for no one, and a retry with the same Idempotency-Key starts the next attempt). A reply that
@@ -31,69 +31,67 @@ async function expireSyncWait(durable: GatewayDurable, governing: Governing): Pr
 }
 
 export const submitRequest = httpEdge(
-  (request, client, context, scope) =>
-    traceSubmit(request, context, async (trace) => {
-      const config = getConfig();
-      const blobs = blobStoreFor(config.storageConnection);
-      const submission = trace.started(
-        await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection)),
-      );
-      const { plan } = submission;
-      const id = submission.request.id;
-      scope.requestId = id;
-      const durable = new GatewayDurable(client);
-      const starts: StartDeps = { durable, records: keyRecordsIn(blobs, config.gatewayContainer), sleep, now: Date.now };
-      let governing = await startOrReuse(starts, submission);
+  withSubmitTrace(async (request, client, _context, scope, trace) => {
+    const config = getConfig();
+    const blobs = blobStoreFor(config.storageConnection);
+    const read = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
+    const submission = trace.started(read);
+    const { plan } = submission;
+    const id = submission.request.id;
+    scope.requestId = id;
+    const durable = new GatewayDurable(client);
+    const starts: StartDeps = { durable, records: keyRecordsIn(blobs, config.gatewayContainer), sleep, now: Date.now };
+    let governing = await startOrReuse(starts, submission);
 
-      if (plan.waitMs > 0) {
-        const waitEnds = Date.now() + plan.waitMs;
-        // A request this call started can only have finished through a signal or the safety poll; one
-        // joined through its Idempotency-Key may be long done, so it is read at once.
-        const waitOn = (g: Governing) =>
-          trace.waiting(() =>
-            durable.waitForState(request, id, {
-              timeoutMs: Math.max(0, waitEnds - Date.now()),
-              pollIntervalMs: config.pollIntervalMs,
-              lookFirst: !g.started,
-            }),
-          );
-        let state = await waitOn(governing);
-        // The attempt this call joined was ended by its own caller's expiry while this one still
-        // waits: the key moves on to the next attempt, and this call waits for that one.
-        while (!governing.started && state.kind === 'timedOut' && allowsNextAttempt(state, governing.request) && Date.now() < waitEnds) {
-          governing = await startOrReuse(starts, submission);
-          state = await waitOn(governing);
-        }
-        let outcome = mapOutcome(state, id);
-        if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
-        if (outcome.kind === 'problem') throw outcome.error;
-        if (outcome.kind === 'reply') {
-          const applied = preferenceApplied(plan, false);
-          const { reply } = outcome;
-          return trace.answer(id, reply, () =>
-            replyResponse(
-              reply,
-              { blobs, replyBodiesContainer: config.replyBodiesContainer },
-              id,
-              applied ? { 'Preference-Applied': applied } : {},
-            ),
-          );
-        }
+    if (plan.waitMs > 0) {
+      const waitEnds = Date.now() + plan.waitMs;
+      // A request this call started can only have finished through a signal or the safety poll; one
+      // joined through its Idempotency-Key may be long done, so it is read at once.
+      const waitOn = (g: Governing) =>
+        trace.waiting(() =>
+          durable.waitForState(request, id, {
+            timeoutMs: Math.max(0, waitEnds - Date.now()),
+            pollIntervalMs: config.pollIntervalMs,
+            lookFirst: !g.started,
+          }),
+        );
+      let state = await waitOn(governing);
+      // The attempt this call joined was ended by its own caller's expiry while this one still
+      // waits: the key moves on to the next attempt, and this call waits for that one.
+      while (!governing.started && state.kind === 'timedOut' && allowsNextAttempt(state, governing.request) && Date.now() < waitEnds) {
+        governing = await startOrReuse(starts, submission);
+        state = await waitOn(governing);
       }
+      let outcome = mapOutcome(state, id);
+      if (outcome.kind === 'pending' && plan.mode === 'sync') outcome = await expireSyncWait(durable, governing);
+      if (outcome.kind === 'problem') throw outcome.error;
+      if (outcome.kind === 'reply') {
+        const applied = preferenceApplied(plan, false);
+        const { reply } = outcome;
+        return trace.answer(id, reply, () =>
+          replyResponse(
+            reply,
+            { blobs, replyBodiesContainer: config.replyBodiesContainer },
+            id,
+            applied ? { 'Preference-Applied': applied } : {},
+          ),
+        );
+      }
+    }
 
-      const headers: Record<string, string> = {
-        Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
-        'Retry-After': String(config.retryAfterSeconds),
-        'Content-Type': 'application/json',
-      };
-      const applied = preferenceApplied(plan, true);
-      if (applied !== undefined) headers['Preference-Applied'] = applied;
-      return {
-        status: 202,
-        headers,
-        body: JSON.stringify({ id, operation: governing.request.operation, createdAt: governing.request.createdAt }),
-      };
-    }),
+    const headers: Record<string, string> = {
+      Location: resourceUrl(getConfig().publicBaseUrl, 'status', id),
+      'Retry-After': String(config.retryAfterSeconds),
+      'Content-Type': 'application/json',
+    };
+    const applied = preferenceApplied(plan, true);
+    if (applied !== undefined) headers['Preference-Applied'] = applied;
+    return {
+      status: 202,
+      headers,
+      body: JSON.stringify({ id, operation: governing.request.operation, createdAt: governing.request.createdAt }),
+    };
+  }),
   { methods: ['GET', 'POST'] },
 );
 

@@ -22,11 +22,12 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import type { DurableClient } from 'durable-functions';
 import type { GatewayRequest, ReplyEnvelope } from '../contract.js';
 import { isGatewayCustomStatus } from '../contract-guards.js';
 import type { GatewayDurable } from '../durable-port.js';
 import { GatewayError } from '../errors.js';
-import type { EdgeResponse } from '../http-edge.js';
+import type { EdgeHandler, EdgeResponse, EdgeScope } from '../http-edge.js';
 import type { DeliveryResult } from '../replies/delivery.js';
 import type { InstanceSnapshot } from '../request-state.js';
 import type { Submission } from '../submission.js';
@@ -152,60 +153,67 @@ const UNTRACED_SUBMIT: SubmitTrace = {
 };
 
 /**
- * The submit call in its span: parented on the Functions host's span for the invocation (Azure),
- * else on the caller's own `traceparent` header when valid, else a new trace.
+ * The submit handler with its span around it: parented on the Functions host's span for the
+ * invocation (Azure), else on the caller's own `traceparent` header when valid, else a new trace.
+ * The handler gets the SubmitTrace as a fifth argument.
  */
-export async function traceSubmit(
-  http: HttpRequest,
-  invocation: InvocationContext,
-  run: (trace: SubmitTrace) => Promise<EdgeResponse>,
-): Promise<EdgeResponse> {
-  const sdk = activeTelemetry();
-  if (sdk === undefined) return run(UNTRACED_SUBMIT);
-  const arrivedAt = Date.now();
-  const parent = invocationParent(invocation) ?? parseTraceparent(http.headers.get('traceparent'));
-  const span = sdk.tracer.startSpan(
-    SPAN.submit,
-    { kind: SpanKind.SERVER, attributes: { 'http.request.method': http.method } },
-    contextOf(parent),
-  );
-  let mode = 'unknown';
-  const call: SubmitTrace = {
-    started(submission) {
-      const { request } = submission;
-      mode = request.waitMode;
-      span.setAttributes({ [ATTR.requestId]: request.id, [ATTR.operation]: request.operation, [ATTR.mode]: mode });
-      return { ...submission, request: { ...request, traceparent: traceparentOf(span) } };
-    },
-    async waiting(wait) {
-      sdk.instruments.callersWaiting.add(1);
-      try {
-        return await wait();
-      } finally {
-        sdk.instruments.callersWaiting.add(-1);
-      }
-    },
-    async answer(requestId, reply, respond) {
-      const response = await inAnswerSpan(sdk, trace.setSpan(ROOT_CONTEXT, span), [], requestId, reply, respond);
-      recordAnswer(sdk, mode, reply, arrivedAt);
+export function withSubmitTrace(
+  handler: (
+    request: HttpRequest,
+    client: DurableClient,
+    context: InvocationContext,
+    scope: EdgeScope,
+    trace: SubmitTrace,
+  ) => Promise<EdgeResponse>,
+): EdgeHandler {
+  return async (http, client, invocation, scope) => {
+    const sdk = activeTelemetry();
+    if (sdk === undefined) return handler(http, client, invocation, scope, UNTRACED_SUBMIT);
+    const arrivedAt = Date.now();
+    const parent = invocationParent(invocation) ?? parseTraceparent(http.headers.get('traceparent'));
+    const span = sdk.tracer.startSpan(
+      SPAN.submit,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': http.method } },
+      contextOf(parent),
+    );
+    let mode = 'unknown';
+    const call: SubmitTrace = {
+      started(submission) {
+        const { request } = submission;
+        mode = request.waitMode;
+        span.setAttributes({ [ATTR.requestId]: request.id, [ATTR.operation]: request.operation, [ATTR.mode]: mode });
+        return { ...submission, request: { ...request, traceparent: traceparentOf(span) } };
+      },
+      async waiting(wait) {
+        sdk.instruments.callersWaiting.add(1);
+        try {
+          return await wait();
+        } finally {
+          sdk.instruments.callersWaiting.add(-1);
+        }
+      },
+      async answer(requestId, reply, respond) {
+        const response = await inAnswerSpan(sdk, trace.setSpan(ROOT_CONTEXT, span), [], requestId, reply, respond);
+        recordAnswer(sdk, mode, reply, arrivedAt);
+        return response;
+      },
+    };
+    const end = (result: { status: number } | { error: unknown }, status: number) => {
+      const outcome = outcomeOf(result);
+      span.setAttributes({ [ATTR.outcome]: outcome, [ATTR.httpStatus]: status });
+      sdk.instruments.requests.add(1, { [ATTR.mode]: mode, [ATTR.outcome]: outcome });
+      span.end();
+    };
+    try {
+      const response = await handler(http, client, invocation, scope, call);
+      end(response, response.status);
       return response;
-    },
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.status >= 500) fail(span, error);
+      end({ error }, error instanceof GatewayError ? error.status : 500);
+      throw error;
+    }
   };
-  const end = (result: { status: number } | { error: unknown }, status: number) => {
-    const outcome = outcomeOf(result);
-    span.setAttributes({ [ATTR.outcome]: outcome, [ATTR.httpStatus]: status });
-    sdk.instruments.requests.add(1, { [ATTR.mode]: mode, [ATTR.outcome]: outcome });
-    span.end();
-  };
-  try {
-    const response = await run(call);
-    end(response, response.status);
-    return response;
-  } catch (error) {
-    if (!(error instanceof GatewayError) || error.status >= 500) fail(span, error);
-    end({ error }, error instanceof GatewayError ? error.status : 500);
-    throw error;
-  }
 }
 
 /**

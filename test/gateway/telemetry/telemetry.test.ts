@@ -11,7 +11,7 @@ import type { Submission } from '../../../src/gateway/submission.js';
 import { activeTelemetry } from '../../../src/gateway/telemetry/index.js';
 import { startSdk } from '../../../src/gateway/telemetry/sdk.js';
 import { telemetrySettings } from '../../../src/gateway/telemetry/settings.js';
-import { traceDispatch, traceReply, traceResult, traceSubmit } from '../../../src/gateway/telemetry/spans.js';
+import { traceDispatch, traceReply, traceResult, withSubmitTrace } from '../../../src/gateway/telemetry/spans.js';
 import { carriedTrace, formatTraceparent, parseTraceparent } from '../../../src/gateway/telemetry/traceparent.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -115,11 +115,12 @@ describe('with neither OTEL_EXPORTER_OTLP_ENDPOINT nor APPLICATIONINSIGHTS_CONNE
     const submission = { request, plan: {}, idempotent: false } as unknown as Submission;
     const http = { method: 'POST', headers: new Headers({ traceparent: `00-${TRACE}-${SPAN}-01` }) } as unknown as HttpRequest;
     const response = { status: 200 };
-    const answered = await traceSubmit(http, invocation, async (trace) => {
+    const handler = withSubmitTrace(async (_request, _client, _context, _scope, trace) => {
       expect(trace.started(submission)).toBe(submission);
       expect(await trace.waiting(() => Promise.resolve('waited'))).toBe('waited');
       return trace.answer('req-1', {} as ReplyEnvelope, () => Promise.resolve(response));
     });
+    const answered = await handler(http, {} as never, invocation, {});
     expect(answered).toBe(response);
 
     const sent: GatewayRequest[] = [];
