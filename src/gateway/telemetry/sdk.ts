@@ -48,8 +48,13 @@ export function startSdk(settings: TelemetrySettings): GatewaySdk {
   if (settings.otlp.metrics) metricExporters.push(new OTLPMetricExporter());
   if (settings.azureMonitor !== undefined) {
     const options = azureMonitorOptions(settings.azureMonitor);
-    spanProcessors.push(new BatchSpanProcessor(new AzureMonitorTraceExporter(options)));
-    metricExporters.push(new AzureMonitorMetricExporter(options));
+    try {
+      spanProcessors.push(new BatchSpanProcessor(new AzureMonitorTraceExporter(options)));
+      metricExporters.push(new AzureMonitorMetricExporter(options));
+    } catch (error) {
+      // The exporter refuses a connection string without a valid instrumentation key: say which setting.
+      throw new Error(`APPLICATIONINSIGHTS_CONNECTION_STRING: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
   }
   const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
   const meterProvider = new MeterProvider({

@@ -140,6 +140,15 @@ describe('with neither OTEL_EXPORTER_OTLP_ENDPOINT nor APPLICATIONINSIGHTS_CONNE
   });
 });
 
+describe('Application Insights', () => {
+  it('a connection string without a valid instrumentation key stops the start, naming the setting', () => {
+    const settings = telemetrySettings({ APPLICATIONINSIGHTS_CONNECTION_STRING: 'IngestionEndpoint=http://127.0.0.1:9/' });
+    expect(settings?.azureMonitor).toBeDefined();
+    if (settings === undefined) return;
+    expect(() => startSdk(settings)).toThrow(/^APPLICATIONINSIGHTS_CONNECTION_STRING: .*instrumentation key/);
+  });
+});
+
 describe('an OTLP endpoint that never answers', () => {
   let server: http.Server;
   let received = 0;
