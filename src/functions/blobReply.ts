@@ -11,6 +11,7 @@ import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig, parseBlobTriggerSource, STORAGE_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { deliverBlobReply } from '../gateway/replies/blob-channel.js';
+import { traceReply } from '../gateway/telemetry/spans.js';
 
 // `name` is the `{name}` of the trigger path; `blobTrigger` (container/name) is the fallback.
 function blobNameOf(context: InvocationContext, container: string): string {
@@ -26,13 +27,17 @@ function blobNameOf(context: InvocationContext, container: string): string {
 export const blobReply = async (_blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
   const config = getConfig();
   const name = blobNameOf(context, config.repliesContainer);
-  const outcome = await deliverBlobReply(name, {
-    durable: new GatewayDurable(client),
-    blobs: blobStoreFor(config.storageConnection),
-    config,
-    sleep: (ms) => sleep(ms),
-    now: () => Date.now(),
-  });
+  // The reply blob's metadata `traceparent`, as the trigger read it (metadata keys come lowercase).
+  const traceparent = (context.triggerMetadata?.metadata as Record<string, unknown> | undefined)?.traceparent;
+  const outcome = await traceReply({ channel: 'blob', invocation: context, traceparent }, new GatewayDurable(client), (durable) =>
+    deliverBlobReply(name, {
+      durable,
+      blobs: blobStoreFor(config.storageConnection),
+      config,
+      sleep: (ms) => sleep(ms),
+      now: () => Date.now(),
+    }),
+  );
   switch (outcome.result) {
     case 'setAside':
       context.warn(`reply ${name} set aside as ${outcome.reason} (${outcome.detail}) → ${config.rejectedContainer}/${outcome.movedTo}`);

@@ -6,11 +6,12 @@ import { getConfig } from '../gateway/config.js';
 import { DISPATCH_ACTIVITY_NAME } from '../gateway/contract.js';
 import { isGatewayRequest } from '../gateway/contract-guards.js';
 import { requestChannelFor } from '../gateway/request-channel.js';
+import { traceDispatch } from '../gateway/telemetry/spans.js';
 
 export const dispatchRequest: ActivityHandler = async (input: unknown, context) => {
   const request: unknown = typeof input === 'string' ? JSON.parse(input) : input;
   if (!isGatewayRequest(request)) throw new Error('dispatchRequest: input is not a GatewayRequest');
-  await requestChannelFor(getConfig()).dispatch(request);
+  await traceDispatch(request, getConfig().requestChannel, context, (outgoing) => requestChannelFor(getConfig()).dispatch(outgoing));
   context.log(`dispatched request ${request.id} (${request.operation}) via ${getConfig().requestChannel}`);
 };
 

@@ -17,7 +17,9 @@ import { isReplyEnvelope } from '../gateway/contract-guards.js';
 
 export const gatewayOrchestrator: OrchestrationHandler = function* (context: OrchestrationContext) {
   const request = context.df.getInput<GatewayRequest>();
-  const stage = (status: GatewayCustomStatus) => context.df.setCustomStatus(status);
+  // The request's trace rides along (from the input, so replay sets the same status) for the reply intake.
+  const stage = (status: GatewayCustomStatus) =>
+    context.df.setCustomStatus(request.traceparent ? { ...status, traceparent: request.traceparent } : status);
 
   stage({ stage: 'Dispatching', since: context.df.currentUtcDateTime.toISOString() });
   yield context.df.callActivity(DISPATCH_ACTIVITY_NAME, request);

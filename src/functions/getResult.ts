@@ -11,8 +11,9 @@ import { mapOutcome } from '../gateway/outcome.js';
 import { replyResponse } from '../gateway/replies/response.js';
 import { classifyRequest } from '../gateway/request-state.js';
 import { callerStatus } from '../gateway/status.js';
+import { traceResult } from '../gateway/telemetry/spans.js';
 
-export const getResult = httpEdge(async (request, client, _context, scope) => {
+export const getResult = httpEdge(async (request, client, context, scope) => {
   const instance = await findRequest(new GatewayDurable(client), request.params.id, scope, { withInput: false });
   const state = classifyRequest(instance);
   const outcome = mapOutcome(state, instance.id);
@@ -22,10 +23,9 @@ export const getResult = httpEdge(async (request, client, _context, scope) => {
     });
   }
   const config = getConfig();
-  return replyResponse(
-    outcome.reply,
-    { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer },
-    instance.id,
+  const { reply } = outcome;
+  return traceResult(instance, reply, context, () =>
+    replyResponse(reply, { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer }, instance.id),
   );
 });
 

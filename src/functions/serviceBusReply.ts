@@ -27,6 +27,7 @@ import {
   settleServiceBusReply,
 } from '../gateway/replies/servicebus-channel.js';
 import { closeServiceBusPorts, serviceBusFor } from '../gateway/servicebus-port.js';
+import { traceReply } from '../gateway/telemetry/spans.js';
 
 // Loaded for its side effect: it registers the factory that turns the host's ModelBindingData into
 // the message and its actions. Required rather than imported because the package's published
@@ -102,15 +103,19 @@ export const serviceBusReply = async (input: unknown, client: DurableClient, con
   }
   const reply = receivedReply(input.messages, context);
   const label = `reply message ${String(reply.messageId)}`;
-  const outcome = await settleServiceBusReply(reply, {
-    durable: new GatewayDurable(client),
-    blobs: blobStoreFor(config.storageConnection),
-    bus: serviceBusFor(serviceBus.connection),
-    settlement: settlementOf(input),
-    config: { ...config, serviceBus },
-    sleep: (ms) => sleep(ms),
-    now: () => Date.now(),
-  });
+  // The backend's trace context: `traceparent`, or `Diagnostic-Id` as the Azure SDKs set it.
+  const traceparent = reply.applicationProperties.traceparent ?? reply.applicationProperties['Diagnostic-Id'];
+  const outcome = await traceReply({ channel: 'servicebus', invocation: context, traceparent }, new GatewayDurable(client), (durable) =>
+    settleServiceBusReply(reply, {
+      durable,
+      blobs: blobStoreFor(config.storageConnection),
+      bus: serviceBusFor(serviceBus.connection),
+      settlement: settlementOf(input),
+      config: { ...config, serviceBus },
+      sleep: (ms) => sleep(ms),
+      now: () => Date.now(),
+    }),
+  );
   switch (outcome.result) {
     case 'setAside':
       context.warn(`${label} set aside as ${outcome.reason} (${outcome.detail}) → ${outcome.movedTo}`);

@@ -15,6 +15,7 @@ import { type HttpOutcome, mapOutcome, syncWaitExpired } from '../gateway/outcom
 import { preferenceApplied } from '../gateway/prefer.js';
 import { replyResponse } from '../gateway/replies/response.js';
 import { readSubmission } from '../gateway/submission.js';
+import { withSubmitTrace } from '../gateway/telemetry/spans.js';
 
 // A sync wait that runs out ends the attempt this call started (so a late reply is set aside, not
 // kept for no one, and a retry with the same Idempotency-Key starts the next attempt). A reply that
@@ -30,10 +31,11 @@ async function expireSyncWait(durable: GatewayDurable, governing: Governing): Pr
 }
 
 export const submitRequest = httpEdge(
-  async (request, client, _context, scope) => {
+  withSubmitTrace(async (request, client, _context, scope, trace) => {
     const config = getConfig();
     const blobs = blobStoreFor(config.storageConnection);
-    const submission = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
+    const read = await readSubmission(request, config, () => idSecret(blobs, config.gatewayContainer, config.storageConnection));
+    const submission = trace.started(read);
     const { plan } = submission;
     const id = submission.request.id;
     scope.requestId = id;
@@ -46,11 +48,13 @@ export const submitRequest = httpEdge(
       // A request this call started can only have finished through a signal or the safety poll; one
       // joined through its Idempotency-Key may be long done, so it is read at once.
       const waitOn = (g: Governing) =>
-        durable.waitForState(request, id, {
-          timeoutMs: Math.max(0, waitEnds - Date.now()),
-          pollIntervalMs: config.pollIntervalMs,
-          lookFirst: !g.started,
-        });
+        trace.waiting(() =>
+          durable.waitForState(request, id, {
+            timeoutMs: Math.max(0, waitEnds - Date.now()),
+            pollIntervalMs: config.pollIntervalMs,
+            lookFirst: !g.started,
+          }),
+        );
       let state = await waitOn(governing);
       // The attempt this call joined was ended by its own caller's expiry while this one still
       // waits: the key moves on to the next attempt, and this call waits for that one.
@@ -63,11 +67,14 @@ export const submitRequest = httpEdge(
       if (outcome.kind === 'problem') throw outcome.error;
       if (outcome.kind === 'reply') {
         const applied = preferenceApplied(plan, false);
-        return replyResponse(
-          outcome.reply,
-          { blobs, replyBodiesContainer: config.replyBodiesContainer },
-          id,
-          applied ? { 'Preference-Applied': applied } : {},
+        const { reply } = outcome;
+        return trace.answer(id, reply, () =>
+          replyResponse(
+            reply,
+            { blobs, replyBodiesContainer: config.replyBodiesContainer },
+            id,
+            applied ? { 'Preference-Applied': applied } : {},
+          ),
         );
       }
     }
@@ -84,7 +91,7 @@ export const submitRequest = httpEdge(
       headers,
       body: JSON.stringify({ id, operation: governing.request.operation, createdAt: governing.request.createdAt }),
     };
-  },
+  }),
   { methods: ['GET', 'POST'] },
 );
 

@@ -57,7 +57,8 @@ export function isGatewayRequest(value: unknown): value is GatewayRequest {
     (value.waitMode === 'sync' || value.waitMode === 'async') &&
     typeof value.deadlineMs === 'number' &&
     typeof value.createdAt === 'string' &&
-    (value.attempt === undefined || isAttempt(value.attempt))
+    (value.attempt === undefined || isAttempt(value.attempt)) &&
+    (value.traceparent === undefined || typeof value.traceparent === 'string')
   );
 }
 

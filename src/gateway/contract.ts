@@ -110,6 +110,12 @@ export interface GatewayRequest {
    * the next attempt under the same id (idempotency.ts); the backend sees the number.
    */
   attempt?: number;
+  /**
+   * W3C traceparent of the submit call's span (telemetry/spans.ts), absent when telemetry is off:
+   * the dispatch span continues this trace, and the orchestrator copies it into its custom status
+   * for the reply intake. Read back as untrusted (telemetry/traceparent.ts validates it).
+   */
+  traceparent?: string;
 }
 
 /** The attempt a request is (1 for requests that do not say). */
@@ -166,4 +172,6 @@ export interface GatewayCustomStatus {
   deadline?: string;
   /** Reply events refused because their claim check was not this request's own. */
   refusedReplies?: number;
+  /** The request's traceparent (GatewayRequest.traceparent), where readers without the input find it. */
+  traceparent?: string;
 }

@@ -28,10 +28,15 @@ function requestFacts(request: GatewayRequest) {
   };
 }
 
+/** W3C trace context for the backend to continue (the dispatch span's, telemetry/spans.ts), when there is one. */
+function traceOf(request: GatewayRequest): { traceparent?: string } {
+  return request.traceparent === undefined ? {} : { traceparent: request.traceparent };
+}
+
 /** Blob metadata; names are lowercase as blob metadata comes back so. */
 export function requestMetadata(request: GatewayRequest): Record<string, string> {
   const { requestId, operation, method, deadline, attempt } = requestFacts(request);
-  return { requestid: requestId, operation, method, replyto: request.replyTo, deadline, attempt: String(attempt) };
+  return { requestid: requestId, operation, method, replyto: request.replyTo, deadline, attempt: String(attempt), ...traceOf(request) };
 }
 
 /**
@@ -52,6 +57,8 @@ export function requestMessage(request: GatewayRequest, replyTopic: string, body
     replyTo: replyTopic,
     applicationProperties: {
       ...requestFacts(request),
+      // `Diagnostic-Id` too: the property the Azure SDKs' Service Bus tracing reads and writes.
+      ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent, 'Diagnostic-Id': request.traceparent }),
       ...(bodyBlob === undefined ? {} : { [BODY_BLOB_PROPERTY]: bodyBlob.blob, [BODY_SIZE_PROPERTY]: bodyBlob.size }),
     },
   };
