@@ -15,7 +15,7 @@ import { eventually } from './stack.js';
 const REPO_ROOT = path.join(__dirname, '../..');
 
 // Explicit, so a developer's local.settings.json cannot change them (the host applies it to unset keys).
-const SERVICE_BUS_SETTINGS = {
+export const SERVICE_BUS_SETTINGS = {
   GATEWAY_REQUEST_CHANNEL: 'servicebus',
   GATEWAY_REQUEST_TOPIC: 'requests',
   GATEWAY_REPLY_TOPIC: 'replies',
