@@ -39,6 +39,8 @@ export interface GatewayStackOptions {
   backend?: Partial<Pick<BackendArgs, 'delayMs' | 'intervalMs' | 'status'>>;
   /** The host's Azure timing (test/support/azure-timing.ts); default: as `E2E_AZURE_TIMING_MS` says. */
   azureTiming?: HostOptions['azureTiming'];
+  /** Run over this Azurite (the caller starts and stops it, e.g. to restart it under load); default: one of the stack's own. */
+  azurite?: RunningAzurite;
 }
 
 export interface GatewayStack {
@@ -80,8 +82,9 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
     for (const step of stops.splice(0).reverse()) await step();
   };
   try {
-    const azurite: RunningAzurite = await startTestAzurite();
-    stops.push(() => azurite.stop());
+    const given = options.azurite;
+    const azurite: RunningAzurite = given ?? (await startTestAzurite());
+    if (given === undefined) stops.push(() => azurite.stop());
     const settings: Record<string, string> = { ...TEST_SETTINGS, ...options.settings, AzureWebJobsStorage: azurite.connectionString };
     // The gateway functions read their settings (and their blob connection) from process.env.
     stops.push(overrideEnv(settings));
