@@ -15,6 +15,7 @@ import { type RunningAzurite, startAzurite, stopChild } from '../../src/host/sto
 import { TEST_SETTINGS } from '../support/gateway-stack.js';
 import { type HostProcess, startHostProcess } from '../support/host-process.js';
 import { SERVICE_BUS_SETTINGS } from '../support/servicebus-stack.js';
+import { stopInOrder } from '../support/stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
@@ -52,7 +53,7 @@ export async function startKillableGateway(channel: Channel, extra: Record<strin
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fault-host-'));
   stops.push(() => Promise.resolve(fs.rmSync(dataDir, { recursive: true, force: true })));
   const stop = async (): Promise<void> => {
-    for (const step of stops.splice(0).reverse()) await step().catch(() => undefined);
+    await stopInOrder(stops.splice(0).reverse());
   };
   try {
     const azurite = await startAzurite({});

@@ -10,7 +10,7 @@ import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessag
 import { runServiceBusBackend, type ServiceBusBackendArgs } from '../../scripts/demo-backend.js';
 import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import { type GatewayStack, startGatewayStack } from './gateway-stack.js';
-import { eventually } from './stack.js';
+import { eventually, stopInOrder } from './stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
@@ -40,7 +40,7 @@ export interface ServiceBusStack {
 export async function startServiceBusStack(settings: Record<string, string> = {}): Promise<ServiceBusStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.splice(0).reverse()) await step();
+    await stopInOrder(stops.splice(0).reverse());
   };
   try {
     const bus = await startServiceBusEmulator({ port: 0, topology: path.join(REPO_ROOT, 'servicebus-emulator.json') });
