@@ -43,12 +43,13 @@ describe('Azurite stopped and restarted under load', () => {
     if (stack === undefined || azurite === undefined) throw new Error('the stack did not start');
     const s = stack;
     const operation = uniqueOperation('outage');
-    const asyncIds: string[] = [];
-    for (let i = 0; i < 40; i++) {
-      const answer = await submit(s, operation, JSON.stringify({ nonce: `async-${i}` }), { prefer: 'respond-async' });
-      expect(answer.status).toBe(202);
-      asyncIds.push(answer.headers.get('x-correlation-id') ?? '');
-    }
+    const asyncIds = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const answer = await submit(s, operation, JSON.stringify({ nonce: `async-${i}` }), { prefer: 'respond-async' });
+        expect(answer.status).toBe(202);
+        return answer.headers.get('x-correlation-id') ?? '';
+      }),
+    );
     const held: Promise<Answer>[] = Array.from({ length: 10 }, (_, i) =>
       submit(s, operation, JSON.stringify({ nonce: `sync-${i}` }), { prefer: 'wait=60', 'idempotency-key': `outage-${operation}-${i}` }),
     );
@@ -83,12 +84,14 @@ describe('Azurite stopped and restarted under load', () => {
       expect(answer.status, answer.text()).toBe(200);
       expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: `sync-${i}` } });
     });
-    for (const [i, id] of asyncIds.entries()) {
-      await eventually(async () => ((await statusOf(s, id)) === 'Completed' ? true : undefined), 30_000, `${id} to complete`);
-      const result = await call(s, `results/${id}`);
-      expect(result.status).toBe(200);
-      expect(result.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: `async-${i}` } });
-    }
+    await Promise.all(
+      asyncIds.map(async (id, i) => {
+        await eventually(async () => ((await statusOf(s, id)) === 'Completed' ? true : undefined), 30_000, `${id} to complete`);
+        const result = await call(s, `results/${id}`);
+        expect(result.status).toBe(200);
+        expect(result.json<DemoReply>()).toMatchObject({ operation, echo: { nonce: `async-${i}` } });
+      }),
+    );
     const rejected = await call(s, 'rejected');
     expect(rejected.json().items).toEqual([]);
   }, 120_000);

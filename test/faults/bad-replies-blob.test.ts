@@ -6,10 +6,10 @@
 // test/e2e/replies.test.ts and rejected.test.ts; this is the batch and the count.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, readBlobs, reply, statusBecomes, submit, uniqueOperation } from '../e2e/gateway-client.js';
+import { readBlobs, reply } from '../e2e/gateway-client.js';
 import { type GatewayStack, startGatewayStack } from '../support/gateway-stack.js';
 import { eventually } from '../support/stack.js';
-import { expectAnswered, expectSetAsideExactly } from './bad-replies.js';
+import { expectSetAsideExactly, setTheScene } from './bad-replies.js';
 
 let stack: GatewayStack;
 
@@ -19,14 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function waiting(): Promise<string> {
-  const answer = await submit(stack, uniqueOperation('bad-blob'), '{}', { prefer: 'respond-async' });
-  expect(answer.status).toBe(202);
-  const id = answer.headers.get('x-correlation-id') ?? '';
-  await statusBecomes(stack, id, 'AwaitingReply');
-  return id;
-}
 
 /** A reply blob exactly as given (metadata unchecked), as a misbehaving backend writes it. */
 async function put(name: string, body: string | Buffer, contentType: string, metadata: Record<string, string> = {}): Promise<void> {
@@ -39,25 +31,8 @@ async function put(name: string, body: string | Buffer, contentType: string, met
 
 describe('bad replies on the blob channel', () => {
   it('are set aside with a reason and counted, the good ones answer, none is lost', async () => {
-    const ids = await Promise.all(Array.from({ length: 7 }, () => waiting()));
-    const [big, badStatus, empty, notUtf8, notJson, answeredTwice, canceled] = ids as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    expect((await call(stack, `status/${canceled}`, { method: 'DELETE' })).status).toBe(202);
-    await statusBecomes(stack, canceled, 'Canceled');
-    const goodAnswers = new Map<string, Buffer>();
-    const good = async (id: string, body: Buffer, contentType = 'application/octet-stream'): Promise<void> => {
-      goodAnswers.set(id, body);
-      await reply(stack, id, body, { contentType });
-    };
-    await good(answeredTwice, Buffer.from('{"first":true}'), 'application/json');
-    await statusBecomes(stack, answeredTwice, 'Completed');
+    const scene = await setTheScene(stack, (id, body, contentType) => reply(stack, id, body, { contentType }));
+    const { badStatus, empty, notUtf8, notJson, answeredTwice, canceled } = scene.targets;
 
     await Promise.all([
       // unknown-request ×3 (after the grace period)
@@ -78,11 +53,7 @@ describe('bad replies on the blob channel', () => {
     for (const item of list.items.filter((i) => i.reason === 'late' || i.reason === 'duplicate'))
       expect([canceled, answeredTwice]).toContain(item.requestId);
 
-    // The requests the bad replies named still wait, and their real replies answer them; one is 2 MB.
-    await good(big, Buffer.alloc(2 * 1024 * 1024, 0x42));
-    for (const id of [badStatus, empty, notUtf8, notJson]) await good(id, Buffer.from(`{"real":"${id}"}`), 'application/json');
-    await expectAnswered(stack, goodAnswers);
-    expect((await call(stack, `status/${canceled}`)).json().status).toBe('Canceled');
+    await scene.answerTheRest(2 * 1024 * 1024);
     // Nothing left behind: every reply blob was delivered or moved aside.
     await eventually(
       async () => ((await readBlobs(stack, 'replies')).length === 0 ? true : undefined),

@@ -8,10 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, statusBecomes, submit, uniqueOperation } from '../e2e/gateway-client.js';
 import { type ServiceBusStack, sendToReplyTopic, startServiceBusStack } from '../support/servicebus-stack.js';
 import { eventually } from '../support/stack.js';
-import { expectAnswered, expectSetAsideExactly } from './bad-replies.js';
+import { expectSetAsideExactly, setTheScene } from './bad-replies.js';
 
 let stack: ServiceBusStack;
 
@@ -21,14 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function waiting(): Promise<string> {
-  const answer = await submit(stack.gateway, uniqueOperation('bad-sb'), '{}', { prefer: 'respond-async' });
-  expect(answer.status).toBe(202);
-  const id = answer.headers.get('x-correlation-id') ?? '';
-  await statusBecomes(stack.gateway, id, 'AwaitingReply');
-  return id;
-}
 
 function message(
   correlationId: string | undefined,
@@ -48,25 +39,8 @@ function message(
 describe('bad replies on the Service Bus channel', () => {
   it('are dead-lettered with a reason and counted, the good ones answer, none is lost', async () => {
     const gateway = stack.gateway;
-    const ids = await Promise.all(Array.from({ length: 7 }, () => waiting()));
-    const [big, badStatus, empty, notUtf8, notJson, answeredTwice, canceled] = ids as [
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-      string,
-    ];
-    expect((await call(gateway, `status/${canceled}`, { method: 'DELETE' })).status).toBe(202);
-    await statusBecomes(gateway, canceled, 'Canceled');
-    const goodAnswers = new Map<string, Buffer>();
-    const good = async (id: string, body: Buffer, contentType = 'application/octet-stream'): Promise<void> => {
-      goodAnswers.set(id, body);
-      await sendToReplyTopic(stack, message(id, body, contentType));
-    };
-    await good(answeredTwice, Buffer.from('{"first":true}'), 'application/json');
-    await statusBecomes(gateway, answeredTwice, 'Completed');
+    const scene = await setTheScene(gateway, (id, body, contentType) => sendToReplyTopic(stack, message(id, body, contentType)));
+    const { badStatus, empty, notUtf8, notJson, answeredTwice, canceled } = scene.targets;
 
     const bad = [
       // unknown-request ×3 (after the grace period)
@@ -87,10 +61,7 @@ describe('bad replies on the Service Bus channel', () => {
     expect(new Set(list.items.map((i) => i.channel))).toEqual(new Set(['servicebus']));
     expect(list.items.every((i) => i.name.startsWith('dlq.'))).toBe(true);
 
-    await good(big, Buffer.alloc(200 * 1024, 0x42));
-    for (const id of [badStatus, empty, notUtf8, notJson]) await good(id, Buffer.from(`{"real":"${id}"}`), 'application/json');
-    await expectAnswered(gateway, goodAnswers);
-    expect((await call(gateway, `status/${canceled}`)).json().status).toBe('Canceled');
+    await scene.answerTheRest(200 * 1024);
     // None lost on the way: nothing forwarded elsewhere, nothing left on the gateway subscription.
     expect(stack.rejected).toEqual([]);
     const live = stack.client.createReceiver('replies', 'gateway');

@@ -4,10 +4,10 @@
 // runs; a new host starts on the same data folder. Nothing may be lost: every sync caller's
 // retry with its key gets its own answer, every async request completes with its own.
 import { randomUUID } from 'node:crypto';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RejectedList } from '../../src/gateway/rejected/rejected-item.js';
 import { eventually } from '../support/stack.js';
-import type { KillableGateway } from './killable-gateway.js';
+import { type Channel, type KillableGateway, startKillableGateway } from './killable-gateway.js';
 
 interface Answer {
   status: number;
@@ -104,4 +104,27 @@ export async function killWhilePending(g: KillableGateway, counts: { async: numb
   const listed = await fetch(`${base2}/api/rejected`);
   expect(listed.status).toBe(200);
   return { syncCut: cut.filter((c) => c === 'cut').length, setAside: (await listed.json()) as RejectedList };
+}
+
+/** The test file of one channel: its stack (stopped in afterAll, every process by PID) and the test. */
+export function killSuite(channel: Channel): void {
+  let gateway: KillableGateway | undefined;
+  beforeAll(async () => {
+    gateway = await startKillableGateway(channel);
+  });
+  afterAll(async () => {
+    // Every host process by PID (SIGKILL if SIGTERM hangs), the backend, the endpoint, Azurite by PID.
+    await gateway?.stop();
+  });
+
+  describe(`SIGKILL of the host with requests pending (${channel} channel)`, () => {
+    it('loses none: 60 async requests complete and 20 sync callers retrying with their Idempotency-Key get their own answers', async () => {
+      if (gateway === undefined) throw new Error('the stack did not start');
+      const outcome = await killWhilePending(gateway, { async: 60, sync: 20 });
+      // The kill struck while every sync caller was still held.
+      expect(outcome.syncCut).toBe(20);
+      // No reply was set aside (none late, none duplicate): each one answered its request.
+      expect(outcome.setAside.items).toEqual([]);
+    }, 120_000);
+  });
 }
