@@ -327,6 +327,6 @@ describe(`${COUNT} seeded random requests (FUZZ_SEED=${SEED})`, () => {
     console.log(`fuzz: statuses ${JSON.stringify(Object.fromEntries([...statuses].sort(([a], [b]) => a - b)))}`);
     expect(failures, failures.join('\n\n')).toEqual([]);
     // Not all refusals: the valid requests got through too (a fuzz that only hits 404s proves little).
-    if (ONLY === undefined) expect([...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0)).toBeGreaterThan(COUNT / 20);
+    if (ONLY === undefined) expect([...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0)).toBeGreaterThan(COUNT / 50);
   }, 240_000);
 });
