@@ -24,7 +24,11 @@ export async function startHostProcess(args: string[], env: NodeJS.ProcessEnv = 
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Nobody gets a handle on a host that never listened: it must not outlive the failure.
+      child.kill('SIGKILL');
+      reject(new Error(`host did not start:\n${out}`));
+    }, 30_000);
     const check = (): void => {
       const m = /Host listening on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m?.[1]) {
