@@ -3,7 +3,7 @@
 // with ?code=<function key>; the local host leaves it open on loopback, like Core Tools.
 import * as df from 'durable-functions';
 import { consolePage } from '../gateway/console/page.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 
 export const showConsole = httpEdge(
   () => {
@@ -15,7 +15,7 @@ export const showConsole = httpEdge(
 
 df.app.client.http('consolePage', {
   route: 'console',
-  methods: ['GET'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'function',
   handler: showConsole,
 });

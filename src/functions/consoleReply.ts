@@ -9,7 +9,7 @@ import { getConfig } from '../gateway/config.js';
 import { readTesterReply, replyDestination } from '../gateway/console/tester-reply.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { findRequest } from '../gateway/lookup.js';
 import { classifyRequest, isFinal } from '../gateway/request-state.js';
 import { callerStatus } from '../gateway/status.js';
@@ -39,7 +39,7 @@ export const answerFromConsole = httpEdge(
 
 df.app.client.http('consoleReply', {
   route: 'console/requests/{id}/reply',
-  methods: ['POST'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'function',
   handler: answerFromConsole,
 });

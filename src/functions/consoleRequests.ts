@@ -5,7 +5,7 @@ import * as df from 'durable-functions';
 import { getConfig } from '../gateway/config.js';
 import { readRequestLists } from '../gateway/console/request-list.js';
 import { replyChannels } from '../gateway/console/tester-reply.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 
 export const listConsoleRequests = httpEdge(
   async (_request, client) => {
@@ -21,7 +21,7 @@ export const listConsoleRequests = httpEdge(
 
 df.app.client.http('consoleRequests', {
   route: 'console/requests',
-  methods: ['GET'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'function',
   handler: listConsoleRequests,
 });

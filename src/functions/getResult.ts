@@ -5,7 +5,7 @@ import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { findRequest } from '../gateway/lookup.js';
 import { mapOutcome } from '../gateway/outcome.js';
 import { replyResponse } from '../gateway/replies/response.js';
@@ -13,25 +13,32 @@ import { classifyRequest } from '../gateway/request-state.js';
 import { callerStatus } from '../gateway/status.js';
 import { traceResult } from '../gateway/telemetry/spans.js';
 
-export const getResult = httpEdge(async (request, client, context, scope) => {
-  const instance = await findRequest(new GatewayDurable(client), request.params.id, scope, { withInput: false });
-  const state = classifyRequest(instance);
-  const outcome = mapOutcome(state, instance.id);
-  if (outcome.kind !== 'reply') {
-    throw new GatewayError('result-not-ready', `Request ${instance.id} has no result (${callerStatus(state)}).`, {
-      requestId: instance.id,
-    });
-  }
-  const config = getConfig();
-  const { reply } = outcome;
-  return traceResult(instance, reply, context, () =>
-    replyResponse(reply, { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer }, instance.id),
-  );
-});
+export const getResult = httpEdge(
+  async (request, client, context, scope) => {
+    const instance = await findRequest(new GatewayDurable(client), request.params.id, scope, { withInput: false });
+    const state = classifyRequest(instance);
+    const outcome = mapOutcome(state, instance.id);
+    if (outcome.kind !== 'reply') {
+      throw new GatewayError('result-not-ready', `Request ${instance.id} has no result (${callerStatus(state)}).`, {
+        requestId: instance.id,
+      });
+    }
+    const config = getConfig();
+    const { reply } = outcome;
+    return traceResult(instance, reply, context, () =>
+      replyResponse(
+        reply,
+        { blobs: blobStoreFor(config.storageConnection), replyBodiesContainer: config.replyBodiesContainer },
+        instance.id,
+      ),
+    );
+  },
+  { methods: ['GET'] },
+);
 
 df.app.client.http('getResult', {
   route: 'results/{id}',
-  methods: ['GET'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'anonymous',
   handler: getResult,
 });

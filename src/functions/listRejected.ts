@@ -2,7 +2,7 @@
 // `continuation`), filtered by `reason` and `requestId`, with counts by reason. An operator route.
 import * as df from 'durable-functions';
 import { getConfig } from '../gateway/config.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { readListQuery } from '../gateway/rejected/catalogue.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
 
@@ -17,7 +17,7 @@ export const listRejected = httpEdge(
 
 df.app.client.http('listRejected', {
   route: 'rejected',
-  methods: ['GET'],
+  methods: [...ROUTED_METHODS],
   // Set-aside replies hold backends' answers: a function key on Azure (docs: README "Operating it").
   authLevel: 'function',
   handler: listRejected,

@@ -4,7 +4,7 @@
 // the intake decides in the reply function, not in this call. An operator route.
 import * as df from 'durable-functions';
 import { getConfig } from '../gateway/config.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
 
 export const replayRejected = httpEdge(
@@ -18,7 +18,7 @@ export const replayRejected = httpEdge(
 
 df.app.client.http('replayRejected', {
   route: 'rejected/{name}/replay',
-  methods: ['POST'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'function',
   handler: replayRejected,
 });

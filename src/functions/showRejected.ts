@@ -2,7 +2,7 @@
 // body. An operator route.
 import * as df from 'durable-functions';
 import { getConfig } from '../gateway/config.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
 
 export const showRejected = httpEdge(
@@ -16,7 +16,7 @@ export const showRejected = httpEdge(
 
 df.app.client.http('showRejected', {
   route: 'rejected/{name}',
-  methods: ['GET'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'function',
   handler: showRejected,
 });

@@ -6,7 +6,7 @@ import { blobStoreFor } from '../gateway/blob-store.js';
 import { getConfig } from '../gateway/config.js';
 import { TERMINATE_REASON_SYNC_EXPIRED } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
-import { httpEdge } from '../gateway/http-edge.js';
+import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { idSecret } from '../gateway/id-secret.js';
 import { allowsNextAttempt, type Governing, type StartDeps, startOrReuse } from '../gateway/idempotency.js';
 import { keyRecordsIn } from '../gateway/key-records.js';
@@ -98,7 +98,7 @@ export const submitRequest = httpEdge(
 df.app.client.http('submitRequest', {
   route: 'requests/{operation}',
   // Every method is routed here so the wrong ones get a 405 problem instead of a bare 404.
-  methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
+  methods: [...ROUTED_METHODS],
   authLevel: 'anonymous',
   handler: submitRequest,
 });

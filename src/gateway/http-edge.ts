@@ -28,6 +28,21 @@ export type EdgeHandler = (
 export interface EdgeOptions {
   /** Methods the handler accepts; anything else is a 405 before the handler runs. */
   methods?: readonly string[];
+  /** Methods another function on the same route takes (e.g. DELETE on status/{id}): named in Allow too. */
+  siblings?: readonly string[];
+}
+
+/**
+ * What every gateway HTTP function registers (less a sibling's methods on a shared route), so a
+ * wrong method reaches the edge and is a 405 problem with Allow. Otherwise the host answers an
+ * empty 404 (as Azure does for a method the route doesn't take), which says nothing.
+ */
+export const ROUTED_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type RoutedMethod = (typeof ROUTED_METHODS)[number];
+
+/** ROUTED_METHODS less those another function on the route takes. */
+export function routedMethodsBut(...taken: RoutedMethod[]): RoutedMethod[] {
+  return ROUTED_METHODS.filter((m) => !taken.includes(m));
 }
 
 export function httpEdge(handler: EdgeHandler, options: EdgeOptions = {}) {
@@ -37,8 +52,9 @@ export function httpEdge(handler: EdgeHandler, options: EdgeOptions = {}) {
     try {
       const allowed = options.methods;
       if (allowed !== undefined && !allowed.includes(request.method.toUpperCase())) {
-        throw new GatewayError('method-not-allowed', `${request.method} is not supported here; use ${allowed.join(' or ')}.`, {
-          headers: { Allow: allowed.join(', ') },
+        const allow = [...allowed, ...(options.siblings ?? [])];
+        throw new GatewayError('method-not-allowed', `${request.method} is not supported here; use ${allow.join(' or ')}.`, {
+          headers: { Allow: allow.join(', ') },
         });
       }
       answer = await handler(request, client, context, scope);

@@ -76,6 +76,23 @@ describe('POST /api/requests/{operation} refuses', () => {
   });
 });
 
+describe('a method a route does not take', () => {
+  it.each([
+    ['status/x', 'POST', 'GET, DELETE'],
+    ['status/x', 'PUT', 'GET, DELETE'],
+    ['results/x', 'DELETE', 'GET'],
+    ['results/x', 'POST', 'GET'],
+    ['console', 'POST', 'GET'],
+    ['console/requests/x/reply', 'GET', 'POST'],
+    ['rejected', 'DELETE', 'GET'],
+    ['rejected/x/replay', 'GET', 'POST'],
+  ])('%s %s: 405 problem with Allow: %s (not the host’s empty 404)', async (route, method, allow) => {
+    const answer = await call(stack, route, { method, body: method === 'GET' ? undefined : '{}' });
+    expectProblem(answer, 405, 'method-not-allowed');
+    expect(answer.headers.get('allow')).toBe(allow);
+  });
+});
+
 describe('request ids in routes', () => {
   const invalid = [
     ['a path traversal', '..%2Fx'],

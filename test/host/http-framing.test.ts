@@ -3,6 +3,7 @@
 // problem+json (never a 500, never left hanging), within the front's bounds, which the test sets
 // small; and a response that takes longer than all of them still arrives. No timed assertions:
 // each case asserts the answer and that it came, with a generous guard on the wait.
+import { request as httpRequest } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,65 @@ describe("what Node's parser refuses", () => {
 
   it('a raw non-ASCII path → 400 problem+json', async () => {
     expectProblem(await exchange(Buffer.from('GET /api/files/\u00e4 HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')), 400, /percent-encoded/);
+  });
+});
+
+/**
+ * POSTs `bytes` to `target` the way a slow upload does, 64 KiB every 20 ms; resolves once the
+ * answer is in and the upload has finished or failed, with both.
+ */
+function upload(target: string, bytes: number): Promise<{ status?: number; type?: string; uploadError?: string }> {
+  return new Promise((resolve) => {
+    const seen: { status?: number; type?: string; uploadError?: string } = {};
+    let answered = false;
+    let uploaded = false;
+    const settle = (): void => void (answered && uploaded && resolve(seen));
+    const req = httpRequest(
+      { host: '127.0.0.1', port: host.port, method: 'POST', path: target, agent: false, headers: { 'content-length': bytes } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          Object.assign(seen, { status: res.statusCode, type: (JSON.parse(text) as { type: string }).type });
+          answered = true;
+          settle();
+        });
+      },
+    );
+    req.on('error', (err) => {
+      seen.uploadError = err.message;
+      answered = uploaded = true;
+      settle();
+    });
+    req.on('finish', () => {
+      uploaded = true;
+      settle();
+    });
+    req.on('close', () => {
+      if (!uploaded) seen.uploadError = `connection closed after ${sent} of ${bytes} bytes`;
+      answered = uploaded = true;
+      settle();
+    });
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (req.destroyed) return clearInterval(timer);
+      const n = Math.min(65_536, bytes - sent);
+      sent += n;
+      req.write(Buffer.alloc(n, 0x61));
+      if (sent >= bytes) {
+        clearInterval(timer);
+        req.end();
+      }
+    }, 20);
+  });
+}
+
+describe("the host's own refusals of a request still uploading", () => {
+  it('read the rest of the body (up to 2 s) before answering: the client sees the 404 and its upload is not reset', async () => {
+    const seen = await upload('/api/nowhere', 512 * 1024);
+    expect(seen.uploadError).toBeUndefined();
+    expect(seen.status).toBe(404);
+    expect(seen.type).toMatch(/#status\.404$/);
   });
 });
 

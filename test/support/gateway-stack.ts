@@ -8,7 +8,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { type BackendArgs, runBackend } from '../../scripts/demo-backend.js';
 import type { HostOptions, RunningHost } from '../../src/host/host.js';
 import type { RunningAzurite } from '../../src/host/storage/azurite.js';
-import { type CapturedLog, captureLog, startTestAzurite, startTestHost } from './stack.js';
+import { type CapturedLog, captureLog, startTestAzurite, startTestHost, stopInOrder } from './stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
@@ -39,6 +39,8 @@ export interface GatewayStackOptions {
   backend?: Partial<Pick<BackendArgs, 'delayMs' | 'intervalMs' | 'status'>>;
   /** The host's Azure timing (test/support/azure-timing.ts); default: as `E2E_AZURE_TIMING_MS` says. */
   azureTiming?: HostOptions['azureTiming'];
+  /** Run over this Azurite (the caller starts and stops it, e.g. to restart it under load); default: one of the stack's own. */
+  azurite?: RunningAzurite;
 }
 
 export interface GatewayStack {
@@ -49,6 +51,8 @@ export interface GatewayStack {
   /** The Durable management API of the host (for assertions only: callers never see it). */
   management(route: string): string;
   connectionString: string;
+  /** The Azurite process the stack runs over (its own, stopped by stop(), or the one given). */
+  azuritePid: number;
   blobs: BlobServiceClient;
   settings: Readonly<Record<string, string>>;
   host: RunningHost;
@@ -76,12 +80,13 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
   assertBuilt();
   const stops: Array<() => Promise<void> | void> = [];
   const stop = async () => {
-    // Reverse order: backend, host, Azurite, then the environment.
-    for (const step of stops.splice(0).reverse()) await step();
+    // Reverse order: backend, host, Azurite, then the environment; each bounded, none skipped.
+    await stopInOrder(stops.splice(0).reverse());
   };
   try {
-    const azurite: RunningAzurite = await startTestAzurite();
-    stops.push(() => azurite.stop());
+    const given = options.azurite;
+    const azurite: RunningAzurite = given ?? (await startTestAzurite());
+    if (given === undefined) stops.push(() => azurite.stop());
     const settings: Record<string, string> = { ...TEST_SETTINGS, ...options.settings, AzureWebJobsStorage: azurite.connectionString };
     // The gateway functions read their settings (and their blob connection) from process.env.
     stops.push(overrideEnv(settings));
@@ -118,6 +123,7 @@ export async function startGatewayStack(options: GatewayStackOptions = {}): Prom
       api: (route) => `${host.url}/api/${route}`,
       management: (route) => `${host.url}/runtime/webhooks/durabletask/${route}`,
       connectionString: azurite.connectionString,
+      azuritePid: azurite.pid,
       blobs: BlobServiceClient.fromConnectionString(azurite.connectionString),
       settings,
       host,

@@ -16,15 +16,19 @@ export interface HostProcess {
  * The host's CLI as a real child process (built by `npm test`'s build step), for what only a
  * separate process shows: a crash (SIGKILL) and a graceful stop on SIGTERM.
  */
-export async function startHostProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<HostProcess> {
+export async function startHostProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<HostProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`host did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Nobody gets a handle on a host that never listened: it must not outlive the failure.
+      child.kill('SIGKILL');
+      reject(new Error(`host did not start:\n${out}`));
+    }, 30_000);
     const check = (): void => {
       const m = /Host listening on (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m?.[1]) {

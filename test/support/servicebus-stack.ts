@@ -10,12 +10,12 @@ import { ServiceBusClient, type ServiceBusMessage, type ServiceBusReceivedMessag
 import { runServiceBusBackend, type ServiceBusBackendArgs } from '../../scripts/demo-backend.js';
 import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import { type GatewayStack, startGatewayStack } from './gateway-stack.js';
-import { eventually } from './stack.js';
+import { eventually, stopInOrder } from './stack.js';
 
 const REPO_ROOT = path.join(__dirname, '../..');
 
 // Explicit, so a developer's local.settings.json cannot change them (the host applies it to unset keys).
-const SERVICE_BUS_SETTINGS = {
+export const SERVICE_BUS_SETTINGS = {
   GATEWAY_REQUEST_CHANNEL: 'servicebus',
   GATEWAY_REQUEST_TOPIC: 'requests',
   GATEWAY_REPLY_TOPIC: 'replies',
@@ -40,7 +40,7 @@ export interface ServiceBusStack {
 export async function startServiceBusStack(settings: Record<string, string> = {}): Promise<ServiceBusStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const step of stops.splice(0).reverse()) await step();
+    await stopInOrder(stops.splice(0).reverse());
   };
   try {
     const bus = await startServiceBusEmulator({ port: 0, topology: path.join(REPO_ROOT, 'servicebus-emulator.json') });

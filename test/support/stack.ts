@@ -106,3 +106,32 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** How long one stop step may take before the next runs anyway (hookTimeout is 60 s for all). */
+const STOP_STEP_MS = 20_000;
+
+/**
+ * Runs a stack's stop steps in order, each bounded and each run whatever the one before did: a
+ * host still draining held callers after a timed-out test, or a step that throws, must not keep
+ * Azurite (stopped by PID, last) running. Throws the first failure once all have run.
+ */
+export async function stopInOrder(steps: Array<() => Promise<void> | void>, boundMs = STOP_STEP_MS): Promise<void> {
+  let first: Error | undefined;
+  for (const step of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        console.warn(`stopInOrder: a stop step took over ${boundMs} ms; going on with the next`);
+        resolve();
+      }, boundMs);
+    });
+    try {
+      await Promise.race([Promise.resolve().then(step), bound]);
+    } catch (error) {
+      first ??= error instanceof Error ? error : new Error(String(error));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (first !== undefined) throw first;
+}

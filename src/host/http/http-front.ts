@@ -223,16 +223,42 @@ function findTarget(o: HttpFrontOptions, routes: Route[], method: string, path: 
   return { kind: 'function', route: hit.r, params: hit.params ?? {} };
 }
 
+/** How long a refusal reads on (and drops) a body the client is still sending before it answers. */
+const DRAIN_MS = 2_000;
+
 /**
- * The host's own refusals. The body may not have been read: the connection closes after the
- * answer, so unread bytes can't be taken for the next request.
+ * The host's own refusals. The body may not have been read: it is drained for up to DRAIN_MS
+ * first, because a client still writing when the connection closes sees a reset, not the answer
+ * (a 413 for an upload over the limit, a 404 for a POST to a wrong path). A body timeout (408)
+ * is answered at once: that client is not sending. The connection closes after the answer, so
+ * unread bytes can't be taken for the next request.
  */
-function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, title?: string, detail?: string): void {
+async function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, title?: string, detail?: string): Promise<void> {
   if (!req.complete) {
     res.setHeader('Connection', 'close');
-    req.resume();
+    if (status !== 408) await drain(req);
+    else req.resume();
   }
+  if (res.destroyed) return;
   writeJson(res, status, title ? problemBody(status, title, detail ?? title) : '');
+}
+
+/** Reads and drops the rest of the body until it ends, the client goes, or DRAIN_MS pass. */
+function drain(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('end', done);
+      req.off('close', done);
+      req.off('error', done);
+      resolve();
+    };
+    const timer = setTimeout(done, DRAIN_MS);
+    req.on('end', done);
+    req.on('close', done);
+    req.on('error', done);
+    req.resume();
+  });
 }
 
 function describe(auth: AuthRequirement): string {
