@@ -21,18 +21,23 @@ function blobNameOf(context: InvocationContext, container: string): string {
   throw new Error('blob trigger metadata has neither name nor blobTrigger');
 }
 
-// The trigger's own bytes are not used: the delivery reads the blob by ETag so that the
-// content, content type and metadata it acts on all belong to one version.
-export const blobReply = async (_blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
+// The trigger's bytes and properties are used when they can be tied to one version (their content
+// MD5); otherwise the delivery reads the blob again by ETag (blob-channel.ts, triggeredVersion).
+export const blobReply = async (blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
   const config = getConfig();
   const name = blobNameOf(context, config.repliesContainer);
-  const outcome = await deliverBlobReply(name, {
-    durable: new GatewayDurable(client),
-    blobs: blobStoreFor(config.storageConnection),
-    config,
-    sleep: (ms) => sleep(ms),
-    now: () => Date.now(),
-  });
+  const metadata = context.triggerMetadata ?? {};
+  const outcome = await deliverBlobReply(
+    name,
+    {
+      durable: new GatewayDurable(client),
+      blobs: blobStoreFor(config.storageConnection),
+      config,
+      sleep: (ms) => sleep(ms),
+      now: () => Date.now(),
+    },
+    { content: blob, properties: metadata.properties, metadata: metadata.metadata },
+  );
   switch (outcome.result) {
     case 'setAside':
       context.warn(`reply ${name} set aside as ${outcome.reason} (${outcome.detail}) → ${config.rejectedContainer}/${outcome.movedTo}`);
