@@ -11,7 +11,7 @@ import { delta, perRequest } from './trips.js';
 
 const LATENCY_WAIT_S = 60;
 // The gateway's longest sync wait (GATEWAY_MAX_SYNC_WAIT_SECONDS in stack.ts).
-const HOLDING_WAIT_S = 200;
+const HOLDING_WAIT_S = 229;
 
 interface Outcome {
   requests: number;
