@@ -130,9 +130,10 @@ describe('deliverBlobReply', () => {
 
   function counting(): string[] {
     const calls: string[] = [];
-    const { describe, read } = blobs;
-    blobs.describe = (c, n) => (calls.push(`describe ${n}`), describe.call(blobs, c, n));
-    blobs.read = (c, n, e) => (calls.push(`read ${n}`), read.call(blobs, c, n, e));
+    const describe = blobs.describe.bind(blobs);
+    const read = blobs.read.bind(blobs);
+    blobs.describe = (c, n) => (calls.push(`describe ${n}`), describe(c, n));
+    blobs.read = (c, n, e) => (calls.push(`read ${n}`), read(c, n, e));
     return calls;
   }
 
