@@ -101,11 +101,29 @@ export async function closedLoop(client: LoadClient, clients: number, limits: Lo
   return samples;
 }
 
-/** `n` clients at once, connecting in waves so the server's accept backlog is not flooded. */
-export async function fireAll(client: LoadClient, n: number, wave = 100, gapMs = 20): Promise<Sample[]> {
+/**
+ * `n` clients blocked at once, connecting in waves, with at most `window` of them not yet seen by
+ * the backend (`seen()` counts those it has): a stack that takes calls in more slowly than they
+ * come (a busy host, thousands of clients) leaves the rest waiting in the client instead of
+ * overflowing the server's accept queue and its header timeout, which showed as ECONNRESET. Past
+ * `stallMs` without progress the rest go anyway, so a stuck stack shows as unanswered clients.
+ */
+export async function fireAll(
+  client: LoadClient,
+  n: number,
+  admission: { seen: () => number; window: number; stallMs: number },
+  wave = 100,
+  gapMs = 20,
+): Promise<Sample[]> {
   const pending: Promise<Sample>[] = [];
+  let progressAt = now();
+  let lastSeen = admission.seen();
   for (let i = 0; i < n && !interruption.signal.aborted; i++) {
     if (i > 0 && i % wave === 0) await new Promise((r) => setTimeout(r, gapMs));
+    while (i - admission.seen() >= admission.window && now() - progressAt < admission.stallMs && !interruption.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 5));
+      if (admission.seen() !== lastSeen) [lastSeen, progressAt] = [admission.seen(), now()];
+    }
     pending.push(client.submit(i));
   }
   return Promise.all(pending);

@@ -132,6 +132,25 @@ export function memoryOf(pid: number): Memory {
   }
 }
 
+/** Open file descriptors (sockets included) of a process; NaN once it is gone. */
+export function openFilesOf(pid: number): number {
+  try {
+    return fs.readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN;
+  }
+}
+
+/** This process's soft limit on open files (`ulimit -n`), which the children it spawns inherit. */
+export function openFilesLimit(): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m?.[1] === undefined || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+  } catch {
+    return Infinity;
+  }
+}
+
 /** CPU seconds (user + system) the process has used so far; NaN once it is gone. */
 export function cpuSecondsOf(pid: number): number {
   try {

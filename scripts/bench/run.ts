@@ -14,7 +14,7 @@ import { interruption } from './load.js';
 import { type BenchOptions, type Channel, type Phase, parseBenchOptions, USAGE } from './options.js';
 import { memoryOf, Processes } from './processes.js';
 import { type BenchResults, markdown } from './report.js';
-import { holding, latency, throughput, trips } from './scenarios.js';
+import { holding, latency, openFilesProblem, throughput, trips } from './scenarios.js';
 import { REPO_ROOT, sampleSettings, serviceBusMissing, startGateway } from './stack.js';
 import type { Target } from './target.js';
 import { TripCounter } from './trips.js';
@@ -87,6 +87,8 @@ async function main(procs: Processes): Promise<void> {
   const parsed = parseBenchOptions(process.argv.slice(2), Number(sampleSettings().GATEWAY_POLL_INTERVAL_MS ?? 500));
   if (parsed === 'help') return console.log(USAGE);
   const options = parsed;
+  const files = openFilesProblem(options);
+  if (files !== undefined) throw new Error(files);
   if (!fs.existsSync(path.join(REPO_ROOT, 'dist/src/functions/submitRequest.js')))
     throw new Error('dist/ is missing: run "npm run build" first (npm run bench does)');
   const results: BenchResults = {

@@ -3,7 +3,7 @@
 import { breakdown, type Stage } from './breakdown.js';
 import { closedLoop, fireAll, LoadClient, type Sample } from './load.js';
 import type { BenchOptions } from './options.js';
-import { CpuMeter, memoryOf } from './processes.js';
+import { CpuMeter, memoryOf, openFilesLimit, openFilesOf } from './processes.js';
 import type { ReplyPolicy } from './reply-desk.js';
 import { now, round, type Summary, summarise } from './stats.js';
 import type { Target } from './target.js';
@@ -11,7 +11,7 @@ import { delta, perRequest } from './trips.js';
 
 const LATENCY_WAIT_S = 60;
 // The gateway's longest sync wait (GATEWAY_MAX_SYNC_WAIT_SECONDS in stack.ts).
-const HOLDING_WAIT_S = 200;
+const HOLDING_WAIT_S = 229;
 
 interface Outcome {
   requests: number;
@@ -295,8 +295,31 @@ async function settled(managementBase: string, timeoutMs: number): Promise<void>
   }
 }
 
-/** How long the release may take before the clients still waiting are given up. */
-const DRAIN_CAP_MS = 90_000;
+/** Calls in flight to the stack and not yet at the backend during the holding ramp. */
+const RAMP_WINDOW = 256;
+
+/** How long the release may take before the clients still waiting are given up (more for more clients). */
+function drainCapMs(clients: number): number {
+  return Math.max(90_000, clients * 15);
+}
+
+/**
+ * Open files the holding phase needs in the bench process (one socket per client, the backend's
+ * and the stack's own) and in the host (one per held call, twice per concurrent management call,
+ * its storage connections): the children inherit the bench's `ulimit -n`, so it is checked here,
+ * before anything starts, rather than found as EMFILE halfway through (docs/benchmarks.md).
+ */
+export function openFilesNeeded(clients: number): number {
+  return clients + 2048;
+}
+
+export function openFilesProblem(options: BenchOptions): string | undefined {
+  if (!options.phases.has('holding')) return undefined;
+  const need = openFilesNeeded(options.holdingClients);
+  const limit = openFilesLimit();
+  if (limit >= need) return undefined;
+  return `--holding ${options.holdingClients} needs about ${need} open files per process, and ulimit -n is ${limit}: raise it (ulimit -n ${need}, or more) in the shell that runs the bench`;
+}
 
 export async function holding(target: Target, options: BenchOptions, log: (line: string) => void): Promise<HoldingRow> {
   const n = options.holdingClients;
@@ -317,13 +340,15 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
   rampMeter.begin();
   let rampCpuPercent: Record<string, number> = {};
   try {
-    const answers = fireAll(client, n);
+    // At most RAMP_WINDOW calls on their way in at a time (load.ts fireAll).
+    const answers = fireAll(client, n, { seen: () => desk.seen.size - seenBefore, window: RAMP_WINDOW, stallMs: 30_000 });
     try {
       await desk.waitSeen(seenBefore + n, 30_000 + n * 45).finally(() => (rampCpuPercent = rampMeter.end()));
       blockedAfter = now() - start;
       memory.sample();
       blocked = memory.now();
-      log(`${target.name} holding: ${n} clients blocked after ${round(blockedAfter / 1000)} s`);
+      const files = [...target.processes, { name: 'bench process', pid: process.pid }].map((p) => `${p.name} ${openFilesOf(p.pid)}`);
+      log(`${target.name} holding: ${n} clients blocked after ${round(blockedAfter / 1000)} s; open files: ${files.join(', ')}`);
       if (target.managementBase !== undefined) {
         await settled(target.managementBase, 30_000 + n * 15);
         settledAfter = now() - start;
@@ -342,7 +367,8 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
     drainMeter.begin();
     desk.policy = { kind: 'immediate' };
     await desk.release(64);
-    const cap = setTimeout(() => client.abort(`not answered within ${DRAIN_CAP_MS / 1000} s of the release`), DRAIN_CAP_MS);
+    const capMs = drainCapMs(n);
+    const cap = setTimeout(() => client.abort(`not answered within ${capMs / 1000} s of the release`), capMs);
     const samples = await answers.finally(() => clearTimeout(cap));
     const drain = now() - released;
     const drainCpuPercent = drainMeter.end();

@@ -22,21 +22,26 @@ function blobNameOf(context: InvocationContext, container: string): string {
   throw new Error('blob trigger metadata has neither name nor blobTrigger');
 }
 
-// The trigger's own bytes are not used: the delivery reads the blob by ETag so that the
-// content, content type and metadata it acts on all belong to one version.
-export const blobReply = async (_blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
+// The trigger's bytes and properties are used when they can be tied to one version (their content
+// MD5); otherwise the delivery reads the blob again by ETag (blob-channel.ts, triggeredVersion).
+export const blobReply = async (blob: unknown, client: DurableClient, context: InvocationContext): Promise<void> => {
   const config = getConfig();
   const name = blobNameOf(context, config.repliesContainer);
   // The reply blob's metadata `traceparent`, as the trigger read it (metadata keys come lowercase).
-  const traceparent = (context.triggerMetadata?.metadata as Record<string, unknown> | undefined)?.traceparent;
+  const metadata = context.triggerMetadata ?? {};
+  const traceparent = (metadata.metadata as Record<string, unknown> | undefined)?.traceparent;
   const outcome = await traceReply({ channel: 'blob', invocation: context, traceparent }, new GatewayDurable(client), (durable) =>
-    deliverBlobReply(name, {
-      durable,
-      blobs: blobStoreFor(config.storageConnection),
-      config,
-      sleep: (ms) => sleep(ms),
-      now: () => Date.now(),
-    }),
+    deliverBlobReply(
+      name,
+      {
+        durable,
+        blobs: blobStoreFor(config.storageConnection),
+        config,
+        sleep: (ms) => sleep(ms),
+        now: () => Date.now(),
+      },
+      { content: blob, properties: metadata.properties, metadata: metadata.metadata },
+    ),
   );
   switch (outcome.result) {
     case 'setAside':

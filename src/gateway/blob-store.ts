@@ -234,7 +234,9 @@ export class BlobStore {
     try {
       await to.uploadStream(download.readableStreamBody as Readable, undefined, undefined, {
         blobHTTPHeaders: { blobContentType: source.contentType },
-        metadata: { ...source.metadata, ...metadata },
+        // The metadata of the version read (by ETag), exactly as stored: `source` may come from
+        // trigger binding data, whose metadata names the Node worker has camel-cased.
+        metadata: { ...(download.metadata ?? source.metadata), ...metadata },
         conditions: { ifNoneMatch: '*' },
       });
     } catch (error) {

@@ -158,6 +158,11 @@ export interface ReplyEnvelope {
   body?: string;
   ref?: ReplyReference;
   receivedAt: string;
+  /**
+   * A random id of the delivery that raised it (replies/delivery.ts): a redelivery of a reply that
+   * was taken already tells that earlier raise from its own. Absent in events raised before it.
+   */
+  delivery?: string;
 }
 
 export type OrchestratorOutput = { outcome: 'replied'; reply: ReplyEnvelope } | { outcome: 'timedOut' };

@@ -14,7 +14,7 @@ import type { DurableClient, DurableOrchestrationStatus } from 'durable-function
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
 import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
-import { safetyPollGapMs } from './safety-poll.js';
+import { holdWaiter, safetyPollGapMs, waitersHere } from './safety-poll.js';
 
 export type RaiseResult = { result: 'raised' } | { result: 'notFound' };
 export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };
@@ -119,12 +119,14 @@ export class GatewayDurable {
    * Waits for the request to finish, woken by the in-process completion signal
    * (replies/local-completions.ts), whose state is the answer without another read. The status is
    * read with `waitForCompletionOrCreateCheckStatusResponse` (one look each: its own loop can't be
-   * cancelled) only as a backed-off safety net (safety-poll.ts), and once more at the deadline.
+   * cancelled) only as a backed-off safety net within the process's read budget (safety-poll.ts),
+   * and once more at the deadline.
    */
   async waitForState(httpRequest: HttpRequest, id: string, o: WaitOptions): Promise<RequestState> {
     const deadline = Date.now() + o.timeoutMs;
     // Subscribed before any read, so a signal during a read is not missed.
     const watch = watchCompletion(id);
+    const release = holdWaiter();
     try {
       for (let look = 0; ; look++) {
         if (look > 0 || o.lookFirst) {
@@ -138,10 +140,12 @@ export class GatewayDurable {
         }
         if (watch.state !== undefined) return watch.state;
         // A zero-length gap still ends in one read, at the deadline.
-        await watch.nap(Math.max(1, Math.min(safetyPollGapMs(look, o.pollIntervalMs), deadline - Date.now())));
+        const gap = safetyPollGapMs(look, o.pollIntervalMs, waitersHere());
+        await watch.nap(Math.max(1, Math.min(gap, deadline - Date.now())));
         if (watch.state !== undefined) return watch.state;
       }
     } finally {
+      release();
       watch.stop();
     }
   }

@@ -2,21 +2,49 @@
 // (replies/local-completions.ts) answers it as soon as a reply is delivered in this process; the
 // poll is only the safety net for what that signal cannot see: a reply handled by another instance
 // of the app (Azure scales out), a cancel, a deadline. So it backs off: the first look one
-// `GATEWAY_POLL_INTERVAL_MS` after the start, then gaps that double up to a cap. The cap is the
+// `GATEWAY_POLL_INTERVAL_MS` after the start, then gaps that double up to a cap. And the reads of
+// all callers one process holds stay within a budget (SAFETY_READS_PER_SECOND): each read is a
+// round trip into the management API (about a millisecond of CPU here), so 10 000 callers polling
+// at a 4 s cap were 2 500 reads a second, more than the host could do while also taking calls in.
+// The gap is therefore at least `callers waiting here ÷ budget`. The larger of the two is the
 // documented bound on how late a completion the signal missed is seen (README, the
 // `GATEWAY_POLL_INTERVAL_MS` row).
+
+/** Safety reads one process makes per second at most, however many callers it holds (~5 % of a core). */
+export const SAFETY_READS_PER_SECOND = 50;
+
+let waiting = 0;
+
+/** Counts a caller as waiting in this process until the returned function is called (once). */
+export function holdWaiter(): () => void {
+  waiting++;
+  let released = false;
+  return () => {
+    if (!released) waiting--;
+    released = true;
+  };
+}
+
+/** Callers waiting in this process now. */
+export function waitersHere(): number {
+  return waiting;
+}
 
 /** The longest gap between two safety polls: 8 × the interval, at most 5 s, never below the interval. */
 export function safetyPollCapMs(pollIntervalMs: number): number {
   return Math.max(pollIntervalMs, Math.min(pollIntervalMs * 8, 5_000));
 }
 
-/** The gap before look number `look` (0 = the first look after the start). */
-export function safetyPollGapMs(look: number, pollIntervalMs: number): number {
-  return Math.min(pollIntervalMs * 2 ** Math.min(look, 30), safetyPollCapMs(pollIntervalMs));
+/**
+ * The gap before look number `look` (0 = the first look after the start) while `waiters` callers
+ * wait in this process: the backoff, or longer, so that all of them together keep to the budget.
+ */
+export function safetyPollGapMs(look: number, pollIntervalMs: number, waiters = 1): number {
+  const backoff = Math.min(pollIntervalMs * 2 ** Math.min(look, 30), safetyPollCapMs(pollIntervalMs));
+  return Math.max(backoff, Math.ceil((waiters * 1000) / SAFETY_READS_PER_SECOND));
 }
 
-/** How many safety polls one caller makes at most in any `windowMs` of its wait. */
+/** How many safety polls one caller makes at most in any `windowMs` of its wait (the budget only lowers it). */
 export function safetyPollsWithin(windowMs: number, pollIntervalMs: number): number {
   // The gaps only grow, so the densest window starts at the first look.
   let count = 0;

@@ -1,7 +1,9 @@
 // The blob reply channel: a backend writes `abc` or `abc.json` into the replies container (content
 // type from the blob, optional metadata `status`); functions/blobReply.ts hands the name here.
-// Everything is read by ETag so the bytes, content type and metadata acted on are one version.
-import { type BlobStore, metadataValue, type StoredBlob, versionedName } from '../blob-store.js';
+// Everything acted on is one version: the bytes, content type and metadata the trigger handed over
+// when they can be tied together (triggeredVersion), else read again by ETag.
+import { createHash } from 'node:crypto';
+import { type BlobStore, DEFAULT_CONTENT_TYPE, metadataValue, type StoredBlob, versionedName } from '../blob-store.js';
 import type { GatewayConfig } from '../config.js';
 import { isJsonMediaType } from '../contract.js';
 import { type DeliveryLoopDeps, type DeliveryResult, deliverReply, replyEnvelope, setAsideUnparsed } from './delivery.js';
@@ -19,10 +21,56 @@ export function replyIdOf(blob: StoredBlob): string {
   return `blob:${blob.container}/${blob.name}@${blob.etag}`;
 }
 
-/** A reply blob in the replies container, named by the request id (an extension allowed). */
-export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promise<DeliveryResult> {
+/** What the blob trigger hands a function: the content, and the properties and metadata it binds beside it. */
+export interface TriggeredBlob {
+  content: unknown;
+  /** `context.triggerMetadata.properties`: BlobProperties, camel-cased by the Node worker. */
+  properties: unknown;
+  /** `context.triggerMetadata.metadata`. */
+  metadata: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The trigger's bytes and properties as one version, when that can be shown: on Azure the binding
+ * reads the properties (a HEAD) and the content (a GET) in two requests, so a blob overwritten
+ * between them would pair one version's ETag and metadata with another's bytes. The content MD5
+ * that storage keeps for a blob written in one request ties them: bytes with the MD5 (and length)
+ * the properties name are that version's bytes. Without an MD5 or a quoted ETag, or with a type
+ * not expected, this answers undefined and the delivery reads the blob by ETag instead.
+ */
+export function triggeredVersion(container: string, name: string, t: TriggeredBlob): { blob: StoredBlob; bytes: Buffer } | undefined {
+  const p = t.properties;
+  if (!(t.content instanceof Uint8Array) || !isRecord(p) || !isRecord(t.metadata)) return undefined;
+  const bytes = Buffer.isBuffer(t.content) ? t.content : Buffer.from(t.content.buffer, t.content.byteOffset, t.content.byteLength);
+  const { eTag, contentHash, contentLength, contentType } = p;
+  if (typeof eTag !== 'string' || !/^"[^"]+"$/.test(eTag) || typeof contentHash !== 'string' || contentHash === '') return undefined;
+  if (typeof contentLength === 'number' && contentLength !== bytes.length) return undefined;
+  if (createHash('md5').update(bytes).digest('base64') !== contentHash) return undefined;
+  const metadata = Object.fromEntries(Object.entries(t.metadata).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return {
+    blob: {
+      container,
+      name,
+      size: bytes.length,
+      contentType: typeof contentType === 'string' && contentType !== '' ? contentType : DEFAULT_CONTENT_TYPE,
+      metadata,
+      etag: eTag,
+    },
+    bytes,
+  };
+}
+
+/**
+ * A reply blob in the replies container, named by the request id (an extension allowed).
+ * `triggered`: what the trigger read already, used instead of reading the blob again when it can be
+ * tied to one version.
+ */
+export async function deliverBlobReply(name: string, deps: DeliveryDeps, triggered?: TriggeredBlob): Promise<DeliveryResult> {
   const { blobs, config } = deps;
-  const blob = await blobs.describe(config.repliesContainer, name);
+  const given = triggered === undefined ? undefined : triggeredVersion(config.repliesContainer, name, triggered);
+  const blob = given?.blob ?? (await blobs.describe(config.repliesContainer, name));
   if (blob === undefined) return { result: 'gone' };
   let claimCheck: StoredBlob | undefined;
   const setAside = async (reason: SetAsideReason, detail: string) => {
@@ -37,7 +85,7 @@ export async function deliverBlobReply(name: string, deps: DeliveryDeps): Promis
   // the ones delivered inline.
   let read: Buffer | undefined;
   if (blob.size > 0 && (blob.size <= config.inlineReplyBytes || isJsonMediaType(blob.contentType))) {
-    read = await blobs.read(blob.container, blob.name, blob.etag);
+    read = given?.bytes ?? (await blobs.read(blob.container, blob.name, blob.etag));
     if (read === undefined) return { result: 'gone' };
     const refused = checkReplyBody(blob.contentType, read);
     if (refused !== undefined) return setAsideUnparsed(refused, setAside);

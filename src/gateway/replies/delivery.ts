@@ -4,16 +4,18 @@
 // payload, how to set the reply aside). Once the instance holds the reply, a caller waiting in
 // this process is woken (local-completions.ts) and answered by response.ts. The I/O is injected
 // so the whole loop runs in unit tests with fakes.
+import { randomUUID } from 'node:crypto';
 import type { GatewayConfig } from '../config.js';
 import { isClaimCheckNameFor, type ReplyEnvelope, type ReplyReference } from '../contract.js';
 import type { GatewayDurable } from '../durable-port.js';
-import { confirmDelivery, decideReply, type ParsedReply, retryDelayMs, type SetAsideReason } from './intake.js';
+import { confirmDelivery, decideReply, type ParsedReply, type SetAsideReason } from './intake.js';
 import { signalCompleted } from './local-completions.js';
+import { firstLookMs, learnTake } from './take-estimate.js';
 
 // How long to watch for the raised event to be taken. Past it the delivery throws, so the
 // platform retries the trigger; the reply stays where it is meanwhile.
 export const CONFIRM_TIMEOUT_MS = 30_000;
-/** First wait before checking that the instance took the raised reply; doubles each look. */
+/** The gap after the first look that found the raised reply not taken yet; doubles each look. */
 const CONFIRM_FIRST_LOOK_MS = 2;
 
 export interface DeliveryLoopDeps {
@@ -35,7 +37,7 @@ export interface ReplyCandidate {
   requestId: string;
   /** Identifies this reply among duplicates and across redeliveries of the same reply. */
   replyId: string;
-  /** Builds the `reply` event's payload, once the instance is found waiting; undefined if the reply vanished meanwhile. */
+  /** Builds the `reply` event's payload, once per delivery, before the raise; undefined if the reply vanished meanwhile. */
   envelope(receivedAt: string): Promise<ReplyEnvelope | undefined>;
   /** Puts the reply where rejected replies go, with the reason; answers where it went. */
   setAside(reason: SetAsideReason, detail: string): Promise<string>;
@@ -68,42 +70,52 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     detail,
     movedTo: await candidate.setAside(reason, detail),
   });
-  let envelope: ReplyEnvelope | undefined;
 
   const started = deps.now();
+  const built = await candidate.envelope(new Date(started).toISOString());
+  if (built === undefined) return { result: 'gone' };
+  // The orchestrator refuses a claim check it cannot tie to the request; raising one would
+  // leave the reply unconfirmed for good, so it is set aside here instead.
+  if (built.ref !== undefined && !isClaimCheckNameFor(built.ref.blobName, requestId)) {
+    return setAside('malformed', 'its claim check could not be named after the request id');
+  }
+  // This delivery's mark on its raise: a redelivery that finds the reply already taken tells it
+  // from the raise it just made by this (intake.ts confirmDelivery).
+  const envelope: ReplyEnvelope = { ...built, delivery: randomUUID() };
+
+  // Raised without a look first: the common case is an instance waiting for it, and the look after
+  // the raise gives every other case the verdict a look before it would have (a finished instance
+  // swallows the raise as HTTP 410 and is judged late, duplicate or already delivered there). Only
+  // an id the runtime does not know (yet) is looked at before raising again, within the grace.
   const giveUpAt = started + config.replyGraceMs + CONFIRM_TIMEOUT_MS;
+  const timing = (attempt: number) => ({ elapsedMs: deps.now() - started, graceMs: config.replyGraceMs, attempt });
   for (let attempt = 0; ; attempt++) {
-    const decision = decideReply(await durable.inspect(requestId), replyId, {
-      elapsedMs: deps.now() - started,
-      graceMs: config.replyGraceMs,
-      attempt,
-    });
-    if (decision.action === 'alreadyDelivered') return { result: 'alreadyDelivered', requestId, replyId };
-    if (decision.action === 'setAside') return setAside(decision.reason, decision.detail);
-    if (decision.action === 'retry') {
-      await deps.sleep(decision.afterMs);
-      continue;
-    }
-    envelope ??= await candidate.envelope(new Date(deps.now()).toISOString());
-    if (envelope === undefined) return { result: 'gone' };
-    // The orchestrator refuses a claim check it cannot tie to the request; raising one would
-    // leave the reply unconfirmed for good, so it is set aside here instead.
-    if (envelope.ref !== undefined && !isClaimCheckNameFor(envelope.ref.blobName, requestId)) {
-      return setAside('malformed', 'its claim check could not be named after the request id');
-    }
-    // No second look before the raise: one that finished since the look above swallows the
-    // raise (HTTP 410) and the confirmation below sees it finished, with the same verdict.
     const raised = await durable.raiseReply(requestId, envelope);
     if (raised.result === 'raised') break;
-    // Gone between the look and the raise: the next look decides.
+    // Not known (yet): a reply can overtake its request's start (docs/field-notes.md#n4). Looked
+    // at until it is known, within the grace, then raised again.
+    let decision = decideReply(undefined, replyId, timing(attempt));
+    while (decision.action === 'retry') {
+      await deps.sleep(decision.afterMs);
+      decision = decideReply(await durable.inspect(requestId), replyId, timing(++attempt));
+    }
+    if (decision.action === 'alreadyDelivered') return { result: 'alreadyDelivered', requestId, replyId };
+    if (decision.action === 'setAside') return setAside(decision.reason, decision.detail);
+    // Known and waiting now; gone again at the next raise means it keeps changing state.
     if (deps.now() > giveUpAt) throw new Error(`reply ${replyId}: request ${requestId} kept changing state; will retry`);
-    await deps.sleep(retryDelayMs(attempt, giveUpAt - deps.now()));
   }
 
-  const confirmBy = deps.now() + CONFIRM_TIMEOUT_MS;
+  const raisedAt = deps.now();
+  const confirmBy = raisedAt + CONFIRM_TIMEOUT_MS;
   for (let look = 0; ; look++) {
-    const confirmation = confirmDelivery(await durable.inspect(requestId), replyId);
+    // The first look comes about when recent raises here were taken (take-estimate.ts), not at
+    // once: a look right after the raise nearly always finds the instance still running.
+    await deps.sleep(
+      look === 0 ? firstLookMs(config.pollIntervalMs) : Math.min(config.pollIntervalMs, 2 ** (look - 1) * CONFIRM_FIRST_LOOK_MS),
+    );
+    const confirmation = confirmDelivery(await durable.inspect(requestId), replyId, envelope.delivery);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
+    if (confirmation.result === 'alreadyDelivered') return { result: 'alreadyDelivered', requestId, replyId };
     if (confirmation.result === 'held') {
       // The runtime keeps the event with the instance (a durable message) until an operator
       // resumes it; like a delivered reply, its source is no longer needed.
@@ -111,6 +123,7 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
       return { result: 'held', requestId, replyId };
     }
     if (confirmation.result === 'delivered') {
+      learnTake(look + 1, deps.now() - raisedAt, config.pollIntervalMs);
       // A caller blocked in this process is answered now, from this state, rather than at its
       // next status poll.
       signalCompleted(requestId, confirmation.state);
@@ -120,7 +133,5 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     if (deps.now() > confirmBy) {
       throw new Error(`reply ${replyId} was raised but request ${requestId} has not taken it yet; will retry`);
     }
-    // The instance usually takes the event within milliseconds: look again soon, then back off.
-    await deps.sleep(Math.min(config.pollIntervalMs, 2 ** look * CONFIRM_FIRST_LOOK_MS));
   }
 }

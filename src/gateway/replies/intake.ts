@@ -117,6 +117,8 @@ export function decideReply(instance: InstanceSnapshot | undefined, replyId: str
 export type Confirmation =
   /** `state`: what the instance completed with, for the caller waiting in this process. */
   | { result: 'delivered'; state: Extract<FinalState, { kind: 'answered' }> }
+  /** Answered with this reply by an earlier delivery's raise (the trigger fired again). */
+  | { result: 'alreadyDelivered' }
   /** The instance is suspended: the runtime keeps the raised event for it until it is resumed. */
   | { result: 'held' }
   | { result: 'pending' }
@@ -124,13 +126,18 @@ export type Confirmation =
 
 /**
  * After raising: the event is at-least-once and two replies can race, so only the instance's
- * output says whose reply won. Still running means the event is not processed yet.
+ * output says whose reply won. Still running means the event is not processed yet. `delivery`
+ * marks this delivery's raise (ReplyEnvelope.delivery): the same reply taken under another mark
+ * was delivered before, by an earlier trigger of it.
  */
-export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string): Confirmation {
+export function confirmDelivery(instance: InstanceSnapshot | undefined, replyId: string, delivery?: string): Confirmation {
   if (instance === undefined)
     return { result: 'setAside', reason: 'unknown-request', detail: 'request vanished after the reply was raised' };
   const state = classifyRequest(instance);
-  if (state.kind === 'answered' && state.reply.replyId === replyId) return { result: 'delivered', state };
+  if (state.kind === 'answered' && state.reply.replyId === replyId) {
+    const earlier = delivery !== undefined && state.reply.delivery !== delivery;
+    return earlier ? { result: 'alreadyDelivered' } : { result: 'delivered', state };
+  }
   const verdict = judge(instance, replyId);
   if (verdict === undefined) return state.kind === 'suspended' ? { result: 'held' } : { result: 'pending' };
   // Answered with this reply was handled above, so what is left is a reason to set it aside.

@@ -4,10 +4,12 @@
 // two replies both raised into a still-running instance, an instance ending between the look and
 // the raise (the client swallows the 410), a blob deleted between the trigger and the read, and
 // an instance that never takes a raised event (30 s of confirming, on a fake clock).
+
+import { createHash } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ReplyEnvelope } from '../../../src/gateway/contract.js';
 import { GatewayDurable } from '../../../src/gateway/durable-port.js';
-import { type DeliveryDeps, deliverBlobReply } from '../../../src/gateway/replies/blob-channel.js';
+import { type DeliveryDeps, deliverBlobReply, type TriggeredBlob } from '../../../src/gateway/replies/blob-channel.js';
 import { CONFIRM_TIMEOUT_MS } from '../../../src/gateway/replies/delivery.js';
 import { FakeBlobs } from '../fake-blobs.js';
 import { FakeDurableClient } from '../fake-durable.js';
@@ -114,5 +116,48 @@ describe('deliverBlobReply', () => {
     await expect(deliverBlobReply('req-1.json', deps)).rejects.toThrow(/has not taken it yet/);
     expect(clock).toBeGreaterThan(CONFIRM_TIMEOUT_MS);
     expect(blobs.get('replies', 'req-1.json')).toBeDefined();
+  });
+
+  // What the trigger bound: the bytes it read and the properties of the version it saw.
+  function triggered(bytes: Buffer, etag: string, md5Of: Buffer = bytes): TriggeredBlob {
+    const contentHash = createHash('md5').update(md5Of).digest('base64');
+    return {
+      content: bytes,
+      properties: { eTag: etag, contentType: 'application/json', contentLength: md5Of.length, contentHash },
+      metadata: {},
+    };
+  }
+
+  function counting(): string[] {
+    const calls: string[] = [];
+    const describe = blobs.describe.bind(blobs);
+    const read = blobs.read.bind(blobs);
+    blobs.describe = (c, n) => (calls.push(`describe ${n}`), describe(c, n));
+    blobs.read = (c, n, e) => (calls.push(`read ${n}`), read(c, n, e));
+    return calls;
+  }
+
+  it("delivers the trigger's bytes without reading the blob again when their MD5 ties them to the version", async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    client.afterRaise = (id, data) => client.set(id, { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: data } });
+    const etag = blobs.put('replies', 'req-1.json', '{"a":1}');
+    const calls = counting();
+    expect(await deliverBlobReply('req-1.json', deps, triggered(Buffer.from('{"a":1}'), etag))).toMatchObject({ result: 'delivered' });
+    expect(calls).toEqual([]);
+    expect((client.raised[0]?.data as ReplyEnvelope).replyId).toBe(`blob:replies/req-1.json@${etag}`);
+    expect(blobs.containers.get('replies')?.size).toBe(0);
+  });
+
+  it('reads the blob by ETag when the bytes the trigger read are not the version its properties name', async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    client.afterRaise = (id, data) => client.set(id, { runtimeStatus: 'Completed', output: { outcome: 'replied', reply: data } });
+    blobs.put('replies', 'req-1.json', '{"v":1}');
+    const second = blobs.put('replies', 'req-1.json', '{"v":2}');
+    // Overwritten between the trigger's HEAD (version 2's properties) and its GET (bytes of version 1).
+    const calls = counting();
+    const outcome = await deliverBlobReply('req-1.json', deps, triggered(Buffer.from('{"v":1}'), second, Buffer.from('{"v":2}')));
+    expect(outcome).toMatchObject({ result: 'delivered' });
+    expect(calls).toEqual(['describe req-1.json', 'read req-1.json']);
+    expect(Buffer.from((client.raised[0]?.data as ReplyEnvelope).body ?? '', 'base64').toString()).toBe('{"v":2}');
   });
 });

@@ -235,6 +235,25 @@ describe('deliverServiceBusReply', () => {
     expect(sent).toEqual([]);
   });
 
+  it('a reply to a waiting request costs one raise and one status read when it is taken in time', async () => {
+    client.set('req-1', { runtimeStatus: 'Running' });
+    orchestratorTakesFirstReply();
+    const calls: string[] = [];
+    deps.durable = {
+      inspect: (id) => (calls.push('read'), new GatewayDurable(client).inspect(id)),
+      raiseReply: (id, envelope) => (calls.push('raise'), new GatewayDurable(client).raiseReply(id, envelope)),
+    };
+    expect(await deliverServiceBusReply(reply(), deps)).toMatchObject({ result: 'delivered' });
+    expect(calls).toEqual(['raise', 'read']);
+  });
+
+  it('a reply raised into an instance that finished meanwhile is judged by the look after the raise, as strictly', async () => {
+    client.set('req-1', { runtimeStatus: 'Completed', output: { outcome: 'timedOut' } });
+    expect(await deliverServiceBusReply(reply(), deps)).toMatchObject({ result: 'setAside', reason: 'late' });
+    expect(client.raised).toEqual([]);
+    expect(sent.map((s) => s.message.applicationProperties?.DeadLetterReason)).toEqual(['late']);
+  });
+
   it('a large reply that loses a race is forwarded and its claim-check blob removed', async () => {
     client.set('req-1', { runtimeStatus: 'Running' });
     // Both are raised while Running; once both are in, the orchestrator takes sequence number 1.
@@ -298,7 +317,9 @@ describe('settleServiceBusReply', () => {
   });
 
   it('abandons on a failure that may pass and rethrows it, so the message is delivered again', async () => {
-    deps.durable = { inspect: () => Promise.reject(new Error('storage is down')), raiseReply: () => Promise.reject(new Error('unused')) };
+    // The raise comes first (no look before it), so it is the call that fails here.
+    const down = () => Promise.reject(new Error('storage is down'));
+    deps.durable = { inspect: down, raiseReply: down };
     await expect(settleServiceBusReply(reply(), deps)).rejects.toThrow(/storage is down/);
     expect(settled).toEqual(['abandon']);
   });
