@@ -76,8 +76,9 @@ describe(`more than rhea's 2048-delivery session window through one link`, () =>
               resolve();
             }
           },
-          async processError(args) {
+          processError(args) {
             errors.push(args.error);
+            return Promise.resolve();
           },
         },
         { autoCompleteMessages: false, maxConcurrentCalls: 16 },
