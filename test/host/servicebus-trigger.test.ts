@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ServiceBusClient } from '@azure/service-bus';
+import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import type { RunningHost } from '../../src/host/host.js';
@@ -10,6 +10,8 @@ interface Seen {
   message: unknown;
   meta: Record<string, unknown>;
 }
+/** A plain message, or an AMQP one (a value section). */
+type Sendable = Extract<Parameters<ServiceBusSender['sendMessages']>[0], { body: unknown }>;
 const seen = (): Seen[] => ((globalThis as Record<string, unknown>).__sbSeen as Seen[] | undefined) ?? [];
 
 const azurite = useTestAzurite();
@@ -21,7 +23,7 @@ beforeAll(async () => {
   bus = await startServiceBusEmulator({
     port: 0,
     topology: {
-      queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }],
+      queues: [{ name: 'work', maxDeliveryCount: 3 }, { name: 'forwarded' }, { name: 'binary' }],
       topics: [{ name: 'events', subscriptions: [{ name: 'host' }] }],
     },
   });
@@ -139,5 +141,62 @@ describe('Service Bus trigger (real SDK against the local endpoint)', () => {
     const call = await eventually(() => seen().find((s) => s.meta.messageId === 't-1'), 10_000, 'the topic function');
     expect(call.fn).toBe('onTopic');
     expect(call.message).toBe('plain text');
+  });
+
+  // On Azure the extension binds the message to a string (UTF-8 of a data section, or a value
+  // section's string), the host passes it to the worker, and the worker JSON-parses what parses.
+  it('hands each kind of body over as the host and the Node worker do on Azure', async () => {
+    const cases: [string, Sendable, unknown][] = [
+      ['body-string', { body: 'plain text' }, 'plain text'],
+      // The SDK sends a string as its JSON encoding; decoded once it is the string again, not an object.
+      ['body-json-text', { body: '{"a":1}' }, '{"a":1}'],
+      ['body-object', { body: { a: [1, 'two'] } }, { a: [1, 'two'] }],
+      ['body-number', { body: 42 }, 42],
+      ['body-bytes-text', { body: Buffer.from('raw text') }, 'raw text'],
+      ['body-bytes-json', { body: Buffer.from('{"b":2}') }, { b: 2 }],
+      ['body-bytes-binary', { body: Buffer.from([0xff, 0xfe, 0x41]) }, '\ufffd\ufffdA'],
+      ['body-value-string', { body: 'value text', bodyType: 'value' }, 'value text'],
+    ];
+    const sender = client.createSender('work');
+    for (const [messageId, message] of cases) {
+      const withId = 'bodyType' in message ? { ...message, properties: { messageId } } : { ...message, messageId };
+      await sender.sendMessages(withId);
+    }
+    await sender.close();
+    for (const [messageId, , expected] of cases) {
+      const call = await eventually(() => seen().find((s) => s.meta.messageId === messageId), 10_000, messageId);
+      expect({ messageId, body: call.message }).toEqual({ messageId, body: expected });
+    }
+  });
+
+  it('fails the invocation for a value body that is not a string, as the extension cannot bind it, so it is dead-lettered in the end', async () => {
+    const sender = client.createSender('work');
+    await sender.sendMessages({ body: 7, bodyType: 'value', properties: { messageId: 'body-value-number' } });
+    await sender.close();
+    const dlq = client.createReceiver('work', { subQueueType: 'deadLetter' });
+    try {
+      const [dead] = await dlq.receiveMessages(1, { maxWaitTimeInMs: 15_000 });
+      expect(dead?.messageId).toBe('body-value-number');
+      expect(dead?.deadLetterReason).toBe('MaxDeliveryCountExceeded');
+      await dlq.completeMessage(dead!);
+    } finally {
+      await dlq.close();
+    }
+    expect(seen().filter((s) => s.meta.messageId === 'body-value-number')).toEqual([]);
+  });
+
+  it("gives a dataType 'binary' function the body's bytes exactly as sent", async () => {
+    const sender = client.createSender('binary');
+    await sender.sendMessages([
+      { body: Buffer.from([0, 1, 0xff]), messageId: 'bin-bytes' },
+      { body: '{"a":1}', messageId: 'bin-string' },
+    ]);
+    await sender.close();
+    const bytes = await eventually(() => seen().find((s) => s.meta.messageId === 'bin-bytes'), 10_000, 'bin-bytes');
+    const text = await eventually(() => seen().find((s) => s.meta.messageId === 'bin-string'), 10_000, 'bin-string');
+    expect(bytes.fn).toBe('onBinary');
+    expect(Buffer.from(bytes.message as Uint8Array)).toEqual(Buffer.from([0, 1, 0xff]));
+    // The SDK's JSON encoding of the string, byte for byte.
+    expect(Buffer.from(text.message as Uint8Array).toString('utf8')).toBe(JSON.stringify('{"a":1}'));
   });
 });

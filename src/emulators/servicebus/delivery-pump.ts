@@ -7,7 +7,14 @@ import { dispositionOfOutcome } from './dispositions.js';
 import type { Journal } from './journal.js';
 import { deliveryTagOf } from './lock-tokens.js';
 import type { MessageStore, ReceiveMode } from './message-store.js';
-import { acceptedOutcome, answerDrainAtZeroCredit, attachNotYetWritten, creditLimit, rejectedOutcome } from './rhea-link-internals.js';
+import {
+  acceptedOutcome,
+  answerDrainAtZeroCredit,
+  attachNotYetWritten,
+  creditLimit,
+  rejectedOutcome,
+  settleDisposed,
+} from './rhea-link-internals.js';
 
 /**
  * Moves messages from a store to one receiving client link as its credit allows, and turns the
@@ -80,7 +87,7 @@ export class DeliveryPump {
       // would turn this error into a success (or a neighbour's success into this error). A later
       // tick holds only this answer.
       setImmediate(() => {
-        if (this.sender.is_open()) delivery.update(true, rejectedOutcome(failure.toAmqpError()));
+        if (this.sender.is_open()) settleDisposed(delivery, rejectedOutcome(failure.toAmqpError()));
       });
     };
     try {
@@ -91,7 +98,7 @@ export class DeliveryPump {
     // A completed or dead-lettered message is gone from the journal before the receiver hears so.
     this.journal.durable((error) => {
       if (error) refuse(error);
-      else if (this.sender.is_open()) delivery.update(true, acceptedOutcome());
+      else if (this.sender.is_open()) settleDisposed(delivery, acceptedOutcome());
     });
   }
 }

@@ -1,6 +1,6 @@
 // rhea is written as a client library; acting as a broker needs a few of its fields that its
 // typings leave out. They are reached here, in one place, so an upgrade of rhea has one file to check.
-import { type Connection, type link, message as rheaMessage, type Sender } from 'rhea';
+import { type Connection, type Delivery, type link, message as rheaMessage, type Sender } from 'rhea';
 
 interface LocalAttach {
   snd_settle_mode?: number;
@@ -90,4 +90,23 @@ interface LinkState {
  */
 export function attachNotYetWritten(amqpLink: link): boolean {
   return (amqpLink as unknown as LinkState).state.open_requests > 0;
+}
+
+interface OutgoingDelivery {
+  remote_settled: boolean;
+}
+
+/**
+ * Settles a peek-locked delivery the client has disposed of, with the endpoint's outcome, and
+ * lets it leave the session window. The SDK receives with rcv-settle-mode second: it sends its
+ * outcome unsettled, and once it hears this settled answer it settles its side silently, as the
+ * mode has it (nothing more is owed to a sender that has settled). rhea, written as a client,
+ * drops an outgoing delivery from its session buffer only when it has also heard the remote
+ * settle, so without this every peek-locked delivery stays in the buffer and the link stops
+ * after rhea's 2048 (session.js, `DEFAULT_BUFFER_SIZE`). Marked after `update`, which writes the
+ * disposition only for a delivery not yet remotely settled; rhea drops it once that is written.
+ */
+export function settleDisposed(delivery: Delivery, outcome: unknown): void {
+  delivery.update(true, outcome);
+  (delivery as unknown as OutgoingDelivery).remote_settled = true;
 }

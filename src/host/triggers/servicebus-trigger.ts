@@ -6,6 +6,7 @@ import { resolveServiceBusConnection, type ServiceBusConnection } from '../../co
 import { messageSettlement } from './servicebus/message-settlement.js';
 import { isSdkBound, modelBindingData, type SdkBindingSupport, sdkBindingSupport } from './servicebus/sdk-binding.js';
 import { openSettlementService } from './servicebus/settlement-server.js';
+import { triggerBodyOf } from './servicebus/trigger-body.js';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
 import { toWorkerMetadata } from './worker-metadata.js';
 
@@ -69,8 +70,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
         ctx.log('warn', `Function ${ctx.fn.name}: settling message ${String(message.messageId)} failed: ${(e as Error).message}`),
       );
   };
-  const triggerBody = (message: ServiceBusReceivedMessage) =>
-    t.dataType === 'binary' ? toBytes(message.body) : toTriggerBody(message.body);
+  const triggerBody = (message: ServiceBusReceivedMessage) => triggerBodyOf(message, t.dataType);
 
   return {
     async start() {
@@ -80,7 +80,8 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
         settlement = await openSettlementService(sdk.protoPath);
       }
       client = serviceBusClient(serviceBusConnection(t.connection));
-      const options = { maxAutoLockRenewalDurationInMs: hostRenews ? 0 : lockRenewalMs };
+      // Bodies arrive as bytes and are decoded once, as the extension and the worker do (trigger-body.ts).
+      const options = { maxAutoLockRenewalDurationInMs: hostRenews ? 0 : lockRenewalMs, skipParsingBodyAsJson: true };
       receiver = entity.queue
         ? client.createReceiver(entity.queue, options)
         : client.createReceiver(entity.topic as string, entity.subscription as string, options);
@@ -151,24 +152,6 @@ export function serviceBusConnection(setting: unknown, env: NodeJS.ProcessEnv = 
     );
   }
   return connection;
-}
-
-/** `dataType: 'binary'`: the body's bytes exactly as sent, nothing decoded or parsed. */
-function toBytes(body: unknown): Buffer {
-  if (Buffer.isBuffer(body)) return body;
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-}
-
-/** Bodies arrive as the sender encoded them: bytes that hold JSON are handed over parsed, as the Node worker does. */
-function toTriggerBody(body: unknown): unknown {
-  if (!Buffer.isBuffer(body) && typeof body !== 'string') return body;
-  const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /**
