@@ -13,25 +13,25 @@ export class InstanceEntry {
 
   constructor(
     public record: InstanceRecord,
-    history: HistoryEvent[] | string,
+    history: HistoryEvent[] | string | Buffer,
     /** Committed messages no episode has consumed yet, in arrival order. */
     readonly inbox: Map<string, ControlMessage> = new Map(),
   ) {
-    if (typeof history === 'string') this.raw = history;
-    else this.parsed = history;
+    if (Array.isArray(history)) this.parsed = history;
+    else this.raw = history;
   }
 
   /**
-   * The history as its checkpoint line, kept unparsed until first needed: a restart with many
-   * finished instances then parses only their small status lines, and the next checkpoint writes
-   * the text back as it was.
+   * The history as its checkpoint line (UTF-8 bytes), kept unparsed until first needed: a
+   * restart with many finished instances then parses only their small status lines, and the next
+   * checkpoint writes the bytes back as they were.
    */
-  private raw: string | undefined;
+  private raw: string | Buffer | undefined;
 
   /** The current execution's history, every event played. */
   get history(): HistoryEvent[] {
     if (!this.parsed) {
-      this.parsed = JSON.parse(this.raw ?? '[]') as HistoryEvent[];
+      this.parsed = JSON.parse(this.raw === undefined ? '[]' : this.raw.toString()) as HistoryEvent[];
       this.raw = undefined;
     }
     return this.parsed;
@@ -42,7 +42,8 @@ export class InstanceEntry {
     this.raw = undefined;
   }
 
-  historyJson(): string {
+  /** The checkpoint line of the history. */
+  historyLine(): string | Buffer {
     return this.raw ?? JSON.stringify(this.parsed ?? []);
   }
 }
@@ -115,28 +116,36 @@ export class HubState {
   }
 
   /** The state as checkpoint lines (serialised at once: the state goes on changing after this returns). */
-  snapshot(): string[] {
-    const lines: string[] = [];
+  snapshot(): (string | Buffer)[] {
+    const lines: (string | Buffer)[] = [];
     for (const e of this.instances.values()) {
       const line: CheckpointLine = { k: 'instance', record: e.record, inbox: [...e.inbox].map(([id, message]) => ({ id, message })) };
-      lines.push(JSON.stringify(line), e.historyJson());
+      lines.push(JSON.stringify(line), e.historyLine());
     }
     for (const item of this.work.values()) lines.push(JSON.stringify({ k: 'work', item } satisfies CheckpointLine));
     return lines;
   }
 
-  /** Takes the checkpoint's lines in order. */
-  restore(text: string): void {
+  /**
+   * Takes the checkpoint's lines in order. A line given as bytes may be a view into a buffer
+   * the caller reuses: a history line is copied (into its own small buffer, so the whole file's
+   * bytes are not kept alive by it), a status line parsed.
+   */
+  restore(text: string | Buffer): void {
     const header = this.restoring;
     if (header?.k === 'instance') {
       this.restoring = undefined;
       this.instances.set(
         header.record.instanceId,
-        new InstanceEntry(header.record, text, new Map(header.inbox.map((m) => [m.id, m.message]))),
+        new InstanceEntry(
+          header.record,
+          typeof text === 'string' ? text : Buffer.from(text),
+          new Map(header.inbox.map((m) => [m.id, m.message])),
+        ),
       );
       return;
     }
-    const line = JSON.parse(text) as CheckpointLine;
+    const line = JSON.parse(typeof text === 'string' ? text : text.toString('utf8')) as CheckpointLine;
     if (line.k === 'work') this.work.set(workKey(line.item), line.item);
     else this.restoring = line;
   }

@@ -93,6 +93,22 @@ describe('hub state', () => {
     expect(s.get('b')).toBeUndefined();
   });
 
+  it('restores from checkpoint lines given as bytes, and writes them back unchanged', () => {
+    const s = sample();
+    const lines = s.snapshot().map((l) => Buffer.from(l));
+    const reused = Buffer.alloc(1 << 16);
+    const back = new HubState();
+    // Each line as a view into one reused buffer, as the checkpoint reader hands them over.
+    for (const line of lines) {
+      line.copy(reused);
+      back.restore(reused.subarray(0, line.length));
+      reused.fill(0);
+    }
+    expect(back.get('a')?.record).toEqual(s.get('a')?.record);
+    expect(back.snapshot().map((l) => l.toString())).toEqual(lines.map((l) => l.toString()));
+    expect(back.get('a')?.history).toEqual(s.get('a')?.history);
+  });
+
   it('survives a checkpoint round trip: status, history, inbox and work items', () => {
     const s = sample();
     const back = new HubState();
