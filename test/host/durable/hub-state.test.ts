@@ -26,6 +26,20 @@ const started = (id: string) => ({
 });
 const item = { instanceId: 'a', executionId: 'e1', taskId: 0, name: 'act', input: 1 };
 
+/** The lines as views into one buffer holding the whole checkpoint, as the checkpoint reader hands them over. */
+const restored = (lines: (string | Buffer)[]): HubState => {
+  const text = lines.map((l) => l.toString());
+  const file = Buffer.from(`${text.join('\n')}\n`);
+  const back = new HubState();
+  let offset = 0;
+  for (const line of text) {
+    const length = Buffer.byteLength(line);
+    back.restore(file.subarray(offset, offset + length));
+    offset += length + 1;
+  }
+  return back;
+};
+
 function sample(): HubState {
   const s = new HubState();
   s.apply({ t: 'start', record: record('a'), message: started('a') });
@@ -96,15 +110,7 @@ describe('hub state', () => {
   it('restores from checkpoint lines given as bytes, and writes them back unchanged', () => {
     const s = sample();
     const text = s.snapshot().map((l) => l.toString());
-    // One buffer holding the whole checkpoint, each line a view into it, as the checkpoint reader hands them over.
-    const file = Buffer.from(`${text.join('\n')}\n`);
-    const back = new HubState();
-    let offset = 0;
-    for (const line of text) {
-      const length = Buffer.byteLength(line);
-      back.restore(file.subarray(offset, offset + length));
-      offset += length + 1;
-    }
+    const back = restored(text);
     expect(back.get('a')?.record).toEqual(s.get('a')?.record);
     expect(back.snapshot().map((l) => l.toString())).toEqual(text);
     expect(back.get('a')?.history).toEqual(s.get('a')?.history);
@@ -133,19 +139,6 @@ describe('hub state', () => {
 });
 
 describe('finished instances in a checkpoint', () => {
-  /** The lines as views into one buffer holding the whole checkpoint, as the checkpoint reader hands them over. */
-  const restored = (lines: (string | Buffer)[]): HubState => {
-    const text = lines.map((l) => l.toString());
-    const file = Buffer.from(`${text.join('\n')}\n`);
-    const back = new HubState();
-    let offset = 0;
-    for (const line of text) {
-      const length = Buffer.byteLength(line);
-      back.restore(file.subarray(offset, offset + length));
-      offset += length + 1;
-    }
-    return back;
-  };
   const finish = (s: HubState, id: string, status: InstanceRecord['runtimeStatus']) =>
     s.apply({
       t: 'episode',
