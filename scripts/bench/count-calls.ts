@@ -10,7 +10,10 @@ import type http from 'node:http';
 const file = process.env.BENCH_COUNTS_FILE;
 const counts: Record<string, number> = {};
 let scheduled = false;
-/** The file is at most this stale; the bench waits longer than this before it reads. */
+/** Renames one after another, so an older snapshot never lands over a newer one. */
+let renaming: Promise<void> = Promise.resolve();
+let written = 0;
+/** The file is at most this stale (plus one rename); the bench waits longer than this before it reads. */
 const FLUSH_MS = 100;
 
 function count(key: string): void {
@@ -18,19 +21,20 @@ function count(key: string): void {
   if (scheduled || !file) return;
   scheduled = true;
   // At most one small write per FLUSH_MS however many calls came, so counting under load costs
-  // next to nothing. Written synchronously (a few hundred bytes): the promise API's thread-pool
-  // round trips for open, write, close and rename cost the host more than the write itself.
-  // Written aside and renamed, so a reader never sees half a file.
+  // next to nothing. The few hundred bytes are written synchronously (the promise API's thread-pool
+  // round trips for open, write and close cost the host more than the write); the rename, which
+  // can wait on the file system's journal for milliseconds, stays off the event loop. Each
+  // snapshot has a name of its own and is renamed into place, so a reader never sees half a file.
   setTimeout(() => {
     // Calls from here on schedule the next write: none is left out of the file.
     scheduled = false;
-    const aside = `${file}.${process.pid}.tmp`;
+    const aside = `${file}.${process.pid}.${written++}.tmp`;
     try {
       fs.writeFileSync(aside, JSON.stringify(counts));
-      fs.renameSync(aside, file);
     } catch {
-      // The bench removed the folder at the end of its run.
+      return; // The bench removed the folder at the end of its run.
     }
+    renaming = renaming.then(() => fs.promises.rename(aside, file)).catch(() => undefined);
   }, FLUSH_MS).unref();
 }
 
