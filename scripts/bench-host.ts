@@ -12,11 +12,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeCheckpoint } from '../src/host/durable/checkpoint.js';
-import { EventType, event } from '../src/host/durable/history.js';
-import { HubState, InstanceEntry } from '../src/host/durable/hub-state.js';
-import { emptyBook } from '../src/host/durable/instance-record.js';
 import { startAzurite, stopChild } from '../src/host/storage/azurite.js';
+import { seedFinishedInstances } from './bench/startup.js';
 
 const root = path.join(__dirname, '../..');
 const appDir = path.join(root, 'test/fixtures/durable-app');
@@ -211,10 +208,7 @@ async function startHostCli(
   return { child, base, out: () => out };
 }
 
-/**
- * A data folder holding `n` finished instances (each a realistic 7-event history) as one
- * checkpoint, the hub marker copied from the real folder; then the time a host takes to listen.
- */
+/** A data folder holding `n` finished instances as one checkpoint, the hub marker copied from the real folder; then the time a host takes to listen. */
 async function startupTime(
   storage: string,
   realDir: string,
@@ -223,35 +217,7 @@ async function startupTime(
   const dir = `${realDir}-startup-${n}`;
   fs.mkdirSync(dir, { recursive: true });
   fs.copyFileSync(path.join(realDir, 'hub-id'), path.join(dir, 'hub-id'));
-  const state = new HubState();
-  const at = new Date();
-  for (let i = 0; i < n; i++) {
-    const instanceId = `done-${i}`;
-    const record = {
-      instanceId,
-      name: 'waitEvent',
-      executionId: `exec-${i}`,
-      runtimeStatus: 'Completed' as const,
-      input: null,
-      output: `{"got":"${instanceId}"}`,
-      customStatus: '"waiting"',
-      createdTime: at.toISOString(),
-      lastUpdatedTime: at.toISOString(),
-      historyLength: 7,
-      book: emptyBook(),
-    };
-    const history = [
-      event(EventType.OrchestratorStarted, {}, at),
-      event(EventType.ExecutionStarted, { Name: 'waitEvent', Input: null }, at),
-      event(EventType.OrchestratorCompleted, {}, at),
-      event(EventType.OrchestratorStarted, {}, at),
-      event(EventType.EventRaised, { Name: 'go', Input: `"${instanceId}"` }, at),
-      event(EventType.ExecutionCompleted, { Result: record.output }, at),
-      event(EventType.OrchestratorCompleted, {}, at),
-    ].map((e) => ({ ...e, IsPlayed: true }));
-    state.instances.set(instanceId, new InstanceEntry(record, history));
-  }
-  await writeCheckpoint(dir, 0, state.snapshot());
+  await seedFinishedInstances(dir, n);
   const t0 = performance.now();
   const { child, out } = await startHostCli(storage, dir);
   const listeningMs = Math.round(performance.now() - t0);

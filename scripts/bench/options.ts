@@ -2,11 +2,11 @@
 // the whole run ends well under ten minutes on a 2-core machine.
 import { parseArgs } from 'node:util';
 
-export const PHASES = ['latency', 'throughput', 'holding', 'floor', 'trips'] as const;
+export const PHASES = ['latency', 'throughput', 'holding', 'floor', 'trips', 'startup'] as const;
 export type Phase = (typeof PHASES)[number];
 // `trips` restarts each stack behind a counting proxy; its counts do not change with load, so
 // it is asked for rather than spent on every run.
-const DEFAULT_PHASES: readonly Phase[] = ['latency', 'throughput', 'holding', 'floor'];
+const DEFAULT_PHASES: readonly Phase[] = ['latency', 'throughput', 'holding', 'floor', 'startup'];
 export const CHANNELS = ['servicebus', 'blob'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
@@ -42,6 +42,7 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --only a,b        phases: ${PHASES.join(', ')} (default: all but trips);
+                    startup restarts a host over 10 000 and 100 000 finished instances;
                     floor alone runs the floor through all three measurements
   --channels a,b    gateway channels, requests and replies both over it: ${CHANNELS.join(', ')} (default: both)
   --quick           fewer samples, shorter windows, 300 held clients (a smoke run, ~2 min)

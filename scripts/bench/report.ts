@@ -4,6 +4,7 @@ import { STAGES } from './breakdown.js';
 import { OTHER_PROCESSES } from './processes.js';
 import { callKind, type HoldingRow, type LatencyRow, type ThroughputRow, type TripsRow } from './scenarios.js';
 import type { HostProblems } from './stack.js';
+import type { StartupResult } from './startup.js';
 import { ratio, round } from './stats.js';
 
 export interface BenchResults {
@@ -20,6 +21,8 @@ export interface BenchResults {
   hostProblems: Record<string, HostProblems>;
   /** Per channel: each stack process's RSS (MiB) after its last phase, just before it stopped. */
   rssAtEnd: Record<string, Record<string, number>>;
+  /** The `startup` phase: restarts over a hub of finished instances. */
+  startup?: StartupResult;
   skipped: string[];
   durationSeconds?: number;
 }
@@ -202,6 +205,36 @@ function tripsTables(r: BenchResults): string {
     .join('\n\n');
 }
 
+/** Start-up time per hub size (goal: under 2 s for 100 000), and Azurite's RSS after the whole run. */
+function startupTable(r: BenchResults, s: StartupResult): string {
+  const rows = s.rows.map((x) => [
+    String(x.finished),
+    String(x.checkpointMiB),
+    `${x.listeningMs}${x.finished >= 100_000 ? (x.listeningMs < 2_000 ? ' ✅' : ' ❌') : ''}`,
+    String(x.firstAnswerMs),
+    fmt(x.recoveryMs),
+    String(x.hostRssMiB),
+  ]);
+  const azurite = Object.entries(r.rssAtEnd)
+    .map(([stack, rss]) => `${stack} stack ${fmt(rss.Azurite)} MiB`)
+    .concat(`start-up phase ${s.azuriteRssMiB} MiB`)
+    .join(', ');
+  return [
+    table(
+      [
+        'finished instances',
+        'checkpoint (MiB)',
+        'spawn → listening (ms; goal < 2000 at 100 000)',
+        'spawn → first status answer (ms)',
+        'of which recovery (ms)',
+        'host RSS (MiB)',
+      ],
+      rows,
+    ),
+    `Azurite RSS after the whole run: ${azurite}.`,
+  ].join('\n\n');
+}
+
 /** The issue's goals, for each gateway channel measured; the references are published figures. */
 function goalsTable(r: BenchResults): string {
   const channels = [...new Set([...r.latency, ...r.throughput, ...r.holding].map((x) => x.target))].filter((t) => t !== 'floor');
@@ -256,6 +289,7 @@ export function markdown(r: BenchResults): string {
   if (r.trips.length)
     parts.push('### Calls per request: storage (host → Azurite), management API (functions → host), log writes', tripsTables(r));
   if (Object.keys(r.rssAtEnd).length) parts.push('### RSS after the last phase (each stack, just before it stopped)', rssAtEndLines(r));
+  if (r.startup) parts.push('### Start-up: the host restarted over a task hub of finished instances', startupTable(r, r.startup));
   const problems = Object.entries(r.hostProblems).filter(([, p]) => p.count > 0);
   if (problems.length) {
     parts.push(

@@ -16,6 +16,7 @@ import { memoryOf, Processes } from './processes.js';
 import { type BenchResults, markdown } from './report.js';
 import { holding, latency, openFilesProblem, throughput, trips } from './scenarios.js';
 import { REPO_ROOT, sampleSettings, serviceBusMissing, startGateway } from './stack.js';
+import { STARTUP_SIZES, startup } from './startup.js';
 import type { Target } from './target.js';
 import { TripCounter } from './trips.js';
 
@@ -126,6 +127,7 @@ async function main(procs: Processes): Promise<void> {
     await channelRun(channel, measures, options, procs, results);
     checkInterrupted();
   }
+  if (options.phases.has('startup')) results.startup = await startup(REPO_ROOT, STARTUP_SIZES, procs, log);
 
   results.machine.loadAverageAfter = os.loadavg();
   results.durationSeconds = Math.round((Date.now() - started) / 1000);

@@ -10,6 +10,7 @@ import { describeFunctions } from './function-list.js';
 import { type RunningHost, startHost } from './host.js';
 import { connectionSettingValue, loadConnectionStrings } from './host-settings.js';
 import { type LocalStorage, resolveLocalStorage } from './local-emulators.js';
+import { flushLog } from './log-output.js';
 
 /** `npm start`: embedded emulators (unless settings point elsewhere), then the host, until Ctrl-C. */
 async function main(): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const children: number[] = [];
   let host: RunningHost | undefined;
   const shutdown = async (signal: string): Promise<void> => {
+    flushLog();
     console.log(`\n${signal}: stopping (in-flight invocations finish first)...`);
     // In-flight HTTP calls get 10 s; a broker or storage that no longer answers must not keep us here.
     setTimeout(() => {
@@ -78,10 +80,12 @@ async function main(): Promise<void> {
       provideServiceBus,
     });
   } catch (err) {
+    flushLog();
     console.error(`Host did not start: ${(err as Error).message}`);
     for (const stop of stoppers.reverse()) await stop();
     process.exit(1);
   }
+  flushLog();
   console.log(describeFunctions(host));
   console.log(`Host listening on ${host.url} (task hub ${host.hubName}). Ctrl-C to stop.`);
 }

@@ -25,6 +25,7 @@ import { DURABLE_SYSTEM_KEY, type HostKeys } from './http/host-keys.js';
 import type { FrontTimeouts, HttpFront } from './http/http-front.js';
 import { Invoker } from './invoker.js';
 import { ensureLocalServiceBus } from './local-emulators.js';
+import { writeLogLine } from './log-output.js';
 import type { RegisteredFunction } from './registry.js';
 import {
   assertStorageReachable,
@@ -91,7 +92,7 @@ export interface RunningHost {
 
 export async function startHost(o: HostOptions): Promise<RunningHost> {
   const appDir = path.resolve(o.appDir);
-  const log: HostLog = o.log ?? ((level, message) => console.log(`[${new Date().toISOString()}] ${level}: ${message}`));
+  const log: HostLog = o.log ?? writeLogLine;
   loadLocalSettings(appDir);
   loadConnectionStrings(appDir);
   const config = readAppConfig(appDir);

@@ -23,27 +23,44 @@ export function latestCheckpoint(dir: string): { lsn: number; file: string } | u
 
 /** Calls `onLine` for every line (unparsed) of the latest checkpoint; returns the LSN the log resumes at (0 without one). */
 export function readCheckpoint(dir: string, onLine: (line: string) => void): number {
+  return readCheckpointLines(dir, (line) => onLine(line.toString('utf8')));
+}
+
+/**
+ * The same, each line as a view into the file's bytes (read into a buffer of their own, never
+ * reused, so a caller may keep the views). Start-up
+ * uses this one: a hub of 100 000 finished instances is a checkpoint of ~100 MB, mostly history
+ * lines that stay unparsed, and decoding all of it to one string took longer than the rest of
+ * the recovery; scanning bytes for newlines and decoding only what is parsed does not.
+ */
+export function readCheckpointLines(dir: string, onLine: (line: Buffer) => void): number {
   const latest = latestCheckpoint(dir);
   if (!latest) return 0;
-  const text = fs.readFileSync(latest.file, 'utf8');
+  const bytes = fs.readFileSync(latest.file);
   let offset = 0;
-  while (offset < text.length) {
-    const end = text.indexOf('\n', offset);
-    const stop = end < 0 ? text.length : end;
-    if (stop > offset) onLine(text.slice(offset, stop));
+  while (offset < bytes.length) {
+    const end = bytes.indexOf(NEWLINE, offset);
+    const stop = end < 0 ? bytes.length : end;
+    if (stop > offset) onLine(bytes.subarray(offset, stop));
     offset = stop + 1;
   }
   return latest.lsn;
 }
 
-/** Writes the lines as the checkpoint at `lsn`, then removes older checkpoints. */
-export async function writeCheckpoint(dir: string, lsn: number, lines: string[]): Promise<void> {
+const NEWLINE = 0x0a;
+
+/** Writes the lines (text, or bytes kept as they were read) as the checkpoint at `lsn`, then removes older checkpoints. */
+export async function writeCheckpoint(dir: string, lsn: number, lines: readonly (string | Buffer)[]): Promise<void> {
   const final = path.join(dir, `${PREFIX}${String(lsn).padStart(12, '0')}${SUFFIX}`);
   const tmp = `${final}.tmp`;
   const handle = await fs.promises.open(tmp, 'w');
+  const newline = Buffer.from('\n');
   try {
-    // In slices: one string of a whole large hub would be needlessly big.
-    for (let i = 0; i < lines.length; i += 1000) await handle.write(lines.slice(i, i + 1000).join('\n') + '\n');
+    // In slices: one buffer of a whole large hub would be needlessly big.
+    for (let i = 0; i < lines.length; i += 1000) {
+      const slice = lines.slice(i, i + 1000).flatMap((l) => [typeof l === 'string' ? Buffer.from(l, 'utf8') : l, newline]);
+      await handle.write(Buffer.concat(slice));
+    }
     await handle.datasync();
   } finally {
     await handle.close();

@@ -7,7 +7,7 @@
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
 import type { StorageClients } from '../storage/connection.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpointLines, writeCheckpoint } from './checkpoint.js';
 import { CommitLog, deleteSegmentsBefore, readLog } from './commit-log.js';
 import { claimDataFolder, defaultDataFolder } from './data-folder.js';
 import { DurableEngine } from './engine.js';
@@ -101,7 +101,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   });
   const state = new HubState();
   const started = Date.now();
-  const checkpointLsn = readCheckpoint(dataDir, (line) => state.restore(line));
+  const checkpointLsn = readCheckpointLines(dataDir, (line) => state.restore(line));
   const { records, nextLsn } = readLog<LogRecord>(dataDir, checkpointLsn);
   const touched = new Set<string>();
   for (const r of records) for (const a of state.apply(r)) touched.add(a.instanceId);

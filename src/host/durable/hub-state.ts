@@ -3,6 +3,8 @@
  * status, history and inbox, and the work items not yet answered. It changes only by `apply`ing
  * committed log records, live and at recovery alike.
  */
+
+import { finishedLineId } from './finished-line.js';
 import type { HistoryEvent } from './history.js';
 import { type InstanceRecord, TERMINAL } from './instance-record.js';
 import { type InboxMessage, type LogRecord, workKey } from './log-records.js';
@@ -10,28 +12,80 @@ import type { ControlMessage, WorkItem } from './messages.js';
 
 export class InstanceEntry {
   private parsed: HistoryEvent[] | undefined;
+  private current: InstanceRecord | undefined;
+  private messages: Map<string, ControlMessage> | undefined;
+  /**
+   * A finished instance's status line as the checkpoint held it (finished-line.ts), parsed when
+   * its record or inbox is first read; until then the next checkpoint writes it back as it was.
+   */
+  private header: Buffer | undefined;
 
   constructor(
-    public record: InstanceRecord,
-    history: HistoryEvent[] | string,
+    record: InstanceRecord | Buffer,
+    history: HistoryEvent[] | string | Buffer,
     /** Committed messages no episode has consumed yet, in arrival order. */
-    readonly inbox: Map<string, ControlMessage> = new Map(),
+    inbox: Map<string, ControlMessage> = new Map(),
   ) {
-    if (typeof history === 'string') this.raw = history;
-    else this.parsed = history;
+    if (Buffer.isBuffer(record)) this.header = record;
+    else {
+      this.current = record;
+      this.messages = inbox;
+    }
+    if (Array.isArray(history)) this.parsed = history;
+    else this.raw = history;
+  }
+
+  get record(): InstanceRecord {
+    this.unpack();
+    return this.current as InstanceRecord;
+  }
+
+  set record(record: InstanceRecord) {
+    this.unpack();
+    this.current = record;
+  }
+
+  /** Committed messages no episode has consumed yet, in arrival order. */
+  get inbox(): Map<string, ControlMessage> {
+    this.unpack();
+    return this.messages as Map<string, ControlMessage>;
+  }
+
+  /** Finished (Completed, Failed, Terminated), without parsing a restored finished line. */
+  get finished(): boolean {
+    return this.header !== undefined || TERMINAL.has(this.record.runtimeStatus);
+  }
+
+  /** Whether the inbox holds anything, without parsing a restored finished line (its inbox is empty). */
+  get hasInbox(): boolean {
+    return this.header === undefined && this.inbox.size > 0;
+  }
+
+  /** The status line as restored, while nothing has read (and so perhaps changed) it since. */
+  headerLine(): Buffer | undefined {
+    return this.header;
+  }
+
+  /** Parses a restored finished line; from then on the entry is like any other. */
+  private unpack(): void {
+    if (!this.header) return;
+    const line = JSON.parse(this.header.toString('utf8')) as Extract<CheckpointLine, { k: 'instance' }>;
+    this.header = undefined;
+    this.current = line.record;
+    this.messages = new Map(line.inbox.map((m) => [m.id, m.message]));
   }
 
   /**
-   * The history as its checkpoint line, kept unparsed until first needed: a restart with many
-   * finished instances then parses only their small status lines, and the next checkpoint writes
-   * the text back as it was.
+   * The history as its checkpoint line (UTF-8 bytes), kept unparsed until first needed: a
+   * restart with many finished instances then parses only their small status lines, and the next
+   * checkpoint writes the bytes back as they were.
    */
-  private raw: string | undefined;
+  private raw: string | Buffer | undefined;
 
   /** The current execution's history, every event played. */
   get history(): HistoryEvent[] {
     if (!this.parsed) {
-      this.parsed = JSON.parse(this.raw ?? '[]') as HistoryEvent[];
+      this.parsed = JSON.parse(this.raw === undefined ? '[]' : this.raw.toString()) as HistoryEvent[];
       this.raw = undefined;
     }
     return this.parsed;
@@ -42,7 +96,8 @@ export class InstanceEntry {
     this.raw = undefined;
   }
 
-  historyJson(): string {
+  /** The checkpoint line of the history. */
+  historyLine(): string | Buffer {
     return this.raw ?? JSON.stringify(this.parsed ?? []);
   }
 }
@@ -57,13 +112,13 @@ export interface Applied {
 }
 
 /** A checkpoint line; an `instance` line is followed by a line holding that instance's history (a JSON array). */
-export type CheckpointLine = { k: 'instance'; record: InstanceRecord; inbox: InboxMessage[] } | { k: 'work'; item: WorkItem };
+export type CheckpointLine = { k: 'instance'; done?: true; record: InstanceRecord; inbox: InboxMessage[] } | { k: 'work'; item: WorkItem };
 
 export class HubState {
   readonly instances = new Map<string, InstanceEntry>();
   readonly work = new Map<string, WorkItem>();
   /** While restoring: the instance whose history line comes next. */
-  private restoring: CheckpointLine | undefined;
+  private restoring: CheckpointLine | { k: 'finished'; instanceId: string; header: Buffer } | undefined;
 
   get(instanceId: string): InstanceEntry | undefined {
     return this.instances.get(instanceId);
@@ -115,19 +170,40 @@ export class HubState {
   }
 
   /** The state as checkpoint lines (serialised at once: the state goes on changing after this returns). */
-  snapshot(): string[] {
-    const lines: string[] = [];
+  snapshot(): (string | Buffer)[] {
+    const lines: (string | Buffer)[] = [];
     for (const e of this.instances.values()) {
-      const line: CheckpointLine = { k: 'instance', record: e.record, inbox: [...e.inbox].map(([id, message]) => ({ id, message })) };
-      lines.push(JSON.stringify(line), e.historyJson());
+      const header = e.headerLine();
+      if (header) {
+        lines.push(header, e.historyLine());
+        continue;
+      }
+      // `done` right after the kind: finished-line.ts recognises the line by that prefix.
+      const line: CheckpointLine = {
+        k: 'instance',
+        ...(TERMINAL.has(e.record.runtimeStatus) ? { done: true as const } : {}),
+        record: e.record,
+        inbox: [...e.inbox].map(([id, message]) => ({ id, message })),
+      };
+      lines.push(JSON.stringify(line), e.historyLine());
     }
     for (const item of this.work.values()) lines.push(JSON.stringify({ k: 'work', item } satisfies CheckpointLine));
     return lines;
   }
 
-  /** Takes the checkpoint's lines in order. */
-  restore(text: string): void {
+  /**
+   * Takes the checkpoint's lines in order. A history line given as bytes is kept as it is, a view
+   * into the checkpoint file's bytes (so those stay in memory while any restored history is
+   * unparsed, as a sliced string of the whole file did before): copying 100 000 small histories
+   * out of it cost more than the rest of the recovery. The caller must not reuse the buffer.
+   */
+  restore(text: string | Buffer): void {
     const header = this.restoring;
+    if (header?.k === 'finished') {
+      this.restoring = undefined;
+      this.instances.set(header.instanceId, new InstanceEntry(header.header, text));
+      return;
+    }
     if (header?.k === 'instance') {
       this.restoring = undefined;
       this.instances.set(
@@ -136,20 +212,25 @@ export class HubState {
       );
       return;
     }
-    const line = JSON.parse(text) as CheckpointLine;
+    const finishedId = Buffer.isBuffer(text) ? finishedLineId(text) : undefined;
+    if (finishedId !== undefined) {
+      this.restoring = { k: 'finished', instanceId: finishedId, header: text as Buffer };
+      return;
+    }
+    const line = JSON.parse(typeof text === 'string' ? text : text.toString('utf8')) as CheckpointLine;
     if (line.k === 'work') this.work.set(workKey(line.item), line.item);
     else this.restoring = line;
   }
 
   /** Instances with something in their inbox: after recovery each gets an episode (or drops what is moot). */
   *withInbox(): Iterable<[string, InstanceEntry]> {
-    for (const [id, e] of this.instances) if (e.inbox.size > 0) yield [id, e];
+    for (const [id, e] of this.instances) if (e.hasInbox) yield [id, e];
   }
 
   /** Timers of unfinished instances, to arm after recovery. */
   *timers(): Iterable<{ instanceId: string; executionId: string; timerId: number; fireAt: string }> {
     for (const [instanceId, e] of this.instances) {
-      if (TERMINAL.has(e.record.runtimeStatus)) continue;
+      if (e.finished) continue;
       for (const [id, fireAt] of Object.entries(e.record.book.timers))
         yield { instanceId, executionId: e.record.executionId, timerId: Number(id), fireAt };
     }

@@ -226,11 +226,16 @@ export function toStatus(r: InstanceRecord, showInput: boolean): Record<string, 
   };
 }
 
+const ENGINE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?Z$/;
+
 /**
  * The extension writes status times as `ToString("s") + "Z"`: whole seconds, truncated
  * (`HttpApiHandler.ConvertFrom`). The engine keeps full precision; only the answer is cut.
  */
 export function wholeSeconds(iso: string): string {
+  // The engine's own times are `toISOString()` output: cutting the fraction is the answer (and
+  // saves two date conversions on every status read).
+  if (ENGINE_TIME.test(iso)) return `${iso.slice(0, 19)}Z`;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? iso : `${new Date(t - (((t % 1000) + 1000) % 1000)).toISOString().slice(0, 19)}Z`;
 }

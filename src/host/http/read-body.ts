@@ -26,11 +26,19 @@ export interface BodyLimits {
   totalMs: number;
 }
 
+const NO_BODY = Buffer.alloc(0);
+
 export async function readBody(req: IncomingMessage, { limit, idleMs, totalMs }: BodyLimits): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     throw new BodyTooLargeError(`The body is ${declared} bytes; this host accepts at most ${limit}.`);
+  }
+  // Neither Content-Length nor Transfer-Encoding (RFC 9112 §6.3), or a length of 0: no body will
+  // come, so no timers to arm (most management API calls are such GETs).
+  if (declared === 0 || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) {
+    req.resume();
+    return NO_BODY;
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];

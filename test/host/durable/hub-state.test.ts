@@ -26,6 +26,20 @@ const started = (id: string) => ({
 });
 const item = { instanceId: 'a', executionId: 'e1', taskId: 0, name: 'act', input: 1 };
 
+/** The lines as views into one buffer holding the whole checkpoint, as the checkpoint reader hands them over. */
+const restored = (lines: (string | Buffer)[]): HubState => {
+  const text = lines.map((l) => l.toString());
+  const file = Buffer.from(`${text.join('\n')}\n`);
+  const back = new HubState();
+  let offset = 0;
+  for (const line of text) {
+    const length = Buffer.byteLength(line);
+    back.restore(file.subarray(offset, offset + length));
+    offset += length + 1;
+  }
+  return back;
+};
+
 function sample(): HubState {
   const s = new HubState();
   s.apply({ t: 'start', record: record('a'), message: started('a') });
@@ -93,6 +107,16 @@ describe('hub state', () => {
     expect(s.get('b')).toBeUndefined();
   });
 
+  it('restores from checkpoint lines given as bytes, and writes them back unchanged', () => {
+    const s = sample();
+    const text = s.snapshot().map((l) => l.toString());
+    const back = restored(text);
+    expect(back.get('a')?.record).toEqual(s.get('a')?.record);
+    expect(back.snapshot().map((l) => l.toString())).toEqual(text);
+    expect(back.get('a')?.history).toEqual(s.get('a')?.history);
+    expect([...(back.get('b')?.inbox ?? [])]).toEqual([...(s.get('b')?.inbox ?? [])]);
+  });
+
   it('survives a checkpoint round trip: status, history, inbox and work items', () => {
     const s = sample();
     const back = new HubState();
@@ -111,5 +135,69 @@ describe('hub state', () => {
       events: [event(EventType.OrchestratorStarted, {}, at)],
     });
     expect(applied[0]?.firstSequence).toBe(4);
+  });
+});
+
+describe('finished instances in a checkpoint', () => {
+  const finish = (s: HubState, id: string, status: InstanceRecord['runtimeStatus']) =>
+    s.apply({
+      t: 'episode',
+      record: record(id, { runtimeStatus: status, output: '"done"', book: { ...emptyBook(), timers: { 3: at.toISOString() } } }),
+      consumed: [`${id}-start`],
+      work: [],
+      messages: [],
+      events: [event(EventType.OrchestratorStarted, {}, at), event(EventType.ExecutionCompleted, { Result: '"done"' }, at)],
+    });
+
+  it('are restored unparsed, written back byte for byte, and parsed when first read', () => {
+    const s = new HubState();
+    // Ids with a quote, a backslash and non-ASCII text: the id is read out of the unparsed line.
+    const ids = ['plain', 'quote"d', 'back\\slash\\', 'ünï—code'];
+    for (const id of ids) {
+      s.apply({ t: 'start', record: record(id), message: started(id) });
+      finish(s, id, 'Completed');
+    }
+    const lines = s.snapshot();
+    const back = restored(lines);
+    expect([...back.instances.keys()]).toEqual(ids);
+    for (const id of ids) expect(back.get(id)?.headerLine()).toBeDefined();
+    // A start-up scan neither parses them nor finds anything to do for them.
+    expect([...back.withInbox()]).toEqual([]);
+    expect([...back.timers()]).toEqual([]);
+    expect(back.get('plain')?.finished).toBe(true);
+    expect(back.get('plain')?.headerLine()).toBeDefined();
+    expect(back.snapshot().map((l) => l.toString())).toEqual(lines.map((l) => l.toString()));
+    // Read: parsed, equal to what was written, and written anew from then on.
+    for (const id of ids) expect(back.get(id)?.record).toEqual(s.get(id)?.record);
+    expect(back.get('plain')?.headerLine()).toBeUndefined();
+    expect(back.get('quote"d')?.history).toEqual(s.get('quote"d')?.history);
+    expect(back.snapshot().map((l) => l.toString())).toEqual(lines.map((l) => l.toString()));
+  });
+
+  it('take changes after a restart: a message for a finished instance reaches its inbox', () => {
+    const s = new HubState();
+    s.apply({ t: 'start', record: record('f'), message: started('f') });
+    finish(s, 'f', 'Failed');
+    const back = restored(s.snapshot());
+    back.apply({
+      t: 'message',
+      message: { id: 'late', message: { instanceId: 'f', event: event(EventType.EventRaised, { Name: 'x' }, at) } },
+    });
+    expect(back.get('f')?.record.runtimeStatus).toBe('Failed');
+    expect([...(back.get('f')?.inbox.keys() ?? [])]).toEqual(['late']);
+    expect([...back.withInbox()].map(([id]) => id)).toEqual(['f']);
+    // A finished instance with something in its inbox is parsed at once when restored.
+    const again = restored(back.snapshot());
+    expect(again.get('f')?.headerLine()).toBeUndefined();
+    expect([...again.withInbox()].map(([id]) => id)).toEqual(['f']);
+  });
+
+  it('leave running instances parsed at once, with their timers', () => {
+    const s = new HubState();
+    s.apply({ t: 'start', record: record('r'), message: started('r') });
+    finish(s, 'r', 'Running');
+    const back = restored(s.snapshot());
+    expect(back.get('r')?.headerLine()).toBeUndefined();
+    expect([...back.timers()]).toEqual([{ instanceId: 'r', executionId: 'e1', timerId: 3, fireAt: at.toISOString() }]);
   });
 });

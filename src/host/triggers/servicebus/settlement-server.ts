@@ -73,7 +73,9 @@ async function listen(protoPath: string): Promise<number> {
   const definition = protoLoader.loadSync(protoPath, { keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
   const service = (grpc.loadPackageDefinition(definition).Settlement as grpc.ServiceClientConstructor | undefined)?.service;
   if (service === undefined) throw new Error(`${protoPath} defines no Settlement service`);
-  const created = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_LENGTH });
+  // Channelz (grpc-js's call statistics, on by default) costs every settlement a few counters and
+  // trace entries that nothing here reads.
+  const created = new grpc.Server({ 'grpc.max_receive_message_length': GRPC_MAX_MESSAGE_LENGTH, 'grpc.enable_channelz': 0 });
   created.addService(service, handlers());
   const port = await new Promise<number>((resolve, reject) =>
     created.bindAsync(`127.0.0.1:${lastPort}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
