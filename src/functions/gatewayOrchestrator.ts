@@ -34,7 +34,7 @@ export const gatewayOrchestrator: OrchestrationHandler = function* (context: Orc
 
   // A reply raised before this point is buffered by the SDK and wins at once (docs/field-notes.md#n6).
   let reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
-  const timer = context.df.createTimer(deadline);
+  let timer = context.df.createTimer(deadline);
   for (let refused = 0; ; refused++) {
     const winner: unknown = yield context.df.Task.any([reply, timer]);
     if (winner !== reply) return { outcome: 'timedOut' } satisfies OrchestratorOutput;
@@ -70,6 +70,12 @@ export const gatewayOrchestrator: OrchestrationHandler = function* (context: Orc
     // timer that already fired never completes in this SDK (a task tells only the parent it had
     // when it completed), so that case is decided here, not by the next Task.any.
     if (timer.isCompleted) return { outcome: 'timedOut' } satisfies OrchestratorOutput;
+    // Nor may the next Task.any reuse the timer: the extension schedules every action it is
+    // handed, so that timer's action handed again becomes a second timer whose id the SDK never
+    // gave out, and every task after it (the next claim-check activity) is answered under an id
+    // the SDK does not wait on. A fresh timer for the same deadline keeps the ids in step.
+    timer.cancel();
+    timer = context.df.createTimer(deadline);
     reply = context.df.waitForExternalEvent(REPLY_EVENT_NAME);
   }
 };

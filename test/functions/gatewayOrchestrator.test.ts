@@ -193,11 +193,47 @@ describe('gatewayOrchestrator', () => {
     expect(activitiesIn(state)).toEqual(['dispatchRequest', 'checkClaimCheck']);
   });
 
-  it('a refused reply does not stop the deadline', async () => {
+  it('a refused reply does not stop the deadline: the timer is replaced by one for the same deadline', async () => {
     const forged = { ...reply, body: undefined, ref: { container: 'reply-bodies', blobName: 'req-2/x', size: 7, etag: '"0x2"' } };
-    const state = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged), fired], request);
+    const refused = await runEpisode(gatewayOrchestrator, [...waiting, replyRaised(forged)], request);
+    // Each timer appears once in the actions the extension is handed: one it saw again would be
+    // scheduled twice and shift the ids of the tasks after it.
+    const waits = refused.actions.flat().filter((a) => a.actionType === ActionType.WhenAny);
+    expect(waits.map((w) => (w.compoundActions as Array<Record<string, unknown>>)[1])).toEqual([
+      { actionType: ActionType.CreateTimer, fireAt: deadline.toISOString(), isCanceled: true },
+      { actionType: ActionType.CreateTimer, fireAt: deadline.toISOString(), isCanceled: false },
+    ]);
+    const replaced = [
+      ...played([...waiting, replyRaised(forged)]),
+      event(EventType.TimerCreated, t2, { EventId: 2, FireAt: deadline.toISOString() }),
+      event(EventType.OrchestratorCompleted, t2),
+      event(EventType.OrchestratorStarted, deadline),
+      event(EventType.TimerFired, deadline, { TimerId: 2, FireAt: deadline.toISOString() }),
+    ];
+    const state = await runEpisode(gatewayOrchestrator, replaced, request);
     expect(state.isDone).toBe(true);
     expect(state.output).toEqual({ outcome: 'timedOut' });
+  });
+
+  it('after a claim check refused by the activity, the next one is scheduled under the next id', async () => {
+    const refusedFirst = [...checked(replyRaised(own), { held: false, reason: 'no such blob' }), replyRaised({ ...own, replyId: 'real' })];
+    const state = await runEpisode(gatewayOrchestrator, refusedFirst, request);
+    const idTaking = state.actions.flat().filter((a) => a.actionType !== ActionType.WhenAny);
+    const timers = state.actions.flat().flatMap((a) => (a.actionType === ActionType.WhenAny ? [(a.compoundActions as unknown[])[1]] : []));
+    // dispatch 0, timer 1, check 2, timer 3, check 4: as the extension numbers what it is handed.
+    expect([...idTaking, ...timers].length).toBe(5);
+    expect(idTaking.map((a) => a.functionName)).toEqual(['dispatchRequest', 'checkClaimCheck', 'checkClaimCheck']);
+    const answered = [
+      ...played(refusedFirst),
+      event(EventType.TimerCreated, t3, { EventId: 3, FireAt: deadline.toISOString() }),
+      event(EventType.TaskScheduled, t3, { EventId: 4, Name: 'checkClaimCheck' }),
+      event(EventType.OrchestratorCompleted, t3),
+      event(EventType.OrchestratorStarted, t3),
+      event(EventType.TaskCompleted, t3, { TaskScheduledId: 4, Result: JSON.stringify({ held: true }) }),
+    ];
+    const done = await runEpisode(gatewayOrchestrator, answered, request);
+    expect(done.isDone).toBe(true);
+    expect(done.output).toEqual({ outcome: 'replied', reply: { ...own, replyId: 'real' } });
   });
 
   it('the deadline passing while a claim check is confirmed: refused, it times out; confirmed, the reply (which came first) answers', async () => {
