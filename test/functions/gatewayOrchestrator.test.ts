@@ -261,6 +261,38 @@ describe('gatewayOrchestrator', () => {
     expect(timer).toMatchObject({ actionType: ActionType.CreateTimer, isCanceled: true });
   });
 
+  it('a claim check that cannot be looked at (storage down past the retries) fails the orchestration, the deadline timer cancelled', async () => {
+    const history = checked(replyRaised(own), null).slice(0, -1);
+    // Four attempts, as the host and the extension number them: each failure gets a retry timer
+    // the SDK numbers next; when it fires, the next attempt, or (after the last) the failure.
+    let id = 2;
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      const timerId = id + 1;
+      history.push(
+        event(EventType.TaskFailed, t3, { TaskScheduledId: id, Reason: 'storage down', Details: 'ECONNREFUSED' }),
+        event(EventType.TimerCreated, t3, { EventId: timerId, FireAt: t3.toISOString() }),
+        event(EventType.OrchestratorCompleted, t3),
+        event(EventType.OrchestratorStarted, t3),
+        event(EventType.TimerFired, t3, { TimerId: timerId, FireAt: t3.toISOString() }),
+      );
+      if (attempt === 4) break;
+      history.push(
+        event(EventType.TaskScheduled, t3, { EventId: timerId + 1, Name: 'checkClaimCheck' }),
+        event(EventType.OrchestratorCompleted, t3),
+        event(EventType.OrchestratorStarted, t3),
+      );
+      id = timerId + 1;
+    }
+    const failure = await runEpisode(gatewayOrchestrator, history, request).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    expect(failure?.message).toMatch(/storage down/);
+    const state = JSON.parse(failure?.message.split('$OutOfProcData$:')[1] ?? '{}') as OrchestratorState;
+    const timer = (whenAnyOf(state.actions[0] ?? [])?.compoundActions as Array<Record<string, unknown>>)[1];
+    expect(timer).toMatchObject({ actionType: ActionType.CreateTimer, isCanceled: true });
+  });
+
   it('a failed dispatch fails the orchestration', async () => {
     const failed = [
       ...played(episode1),
