@@ -16,7 +16,8 @@ const stored: StoredBlob = {
 const store = {
   replyBodiesContainer: 'reply-bodies',
   blobs: {
-    describe: async (container: string, name: string) => (container === stored.container && name === stored.name ? stored : undefined),
+    describe: (container: string, name: string) =>
+      Promise.resolve(container === stored.container && name === stored.name ? stored : undefined),
   },
 };
 const ref = { container: 'reply-bodies', blobName: 'req-1/0x1', size: 40_000, etag: '"0x1"' };
