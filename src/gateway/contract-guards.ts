@@ -14,7 +14,7 @@ export function isHttpStatus(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 200 && value <= 599;
 }
 
-function isReplyReference(value: unknown): value is ReplyReference {
+export function isReplyReference(value: unknown): value is ReplyReference {
   return (
     isObject(value) &&
     typeof value.container === 'string' &&
@@ -54,6 +54,7 @@ export function isGatewayRequest(value: unknown): value is GatewayRequest {
     typeof value.bodyHash === 'string' &&
     isObject(value.query) &&
     typeof value.replyTo === 'string' &&
+    (value.replyBodiesContainer === undefined || typeof value.replyBodiesContainer === 'string') &&
     (value.waitMode === 'sync' || value.waitMode === 'async') &&
     typeof value.deadlineMs === 'number' &&
     typeof value.createdAt === 'string' &&

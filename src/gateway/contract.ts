@@ -5,6 +5,7 @@ import { createHash, createHmac, randomUUID } from 'node:crypto';
 
 export const ORCHESTRATOR_NAME = 'gatewayOrchestrator';
 export const DISPATCH_ACTIVITY_NAME = 'dispatchRequest';
+export const CHECK_CLAIM_ACTIVITY_NAME = 'checkClaimCheck';
 export const REPLY_EVENT_NAME = 'reply';
 
 // Mirrors host.json `extensions.http.routePrefix`; the app builds its own Location headers.
@@ -99,6 +100,12 @@ export interface GatewayRequest {
   query: Record<string, string>;
   /** Where the backend should answer (the replies container or topic). */
   replyTo: string;
+  /**
+   * The container the gateway keeps claim checks in (GatewayConfig.replyBodiesContainer), so the
+   * orchestrator can refuse a reply reference into any other without reading settings. Absent in
+   * requests started before it existed; the claim-check activity checks the container then.
+   */
+  replyBodiesContainer?: string;
   waitMode: WaitMode;
   /** How long the orchestrator waits for the reply, counted from when it starts waiting. */
   deadlineMs: number;
@@ -149,6 +156,28 @@ export function isClaimCheckNameFor(blobName: string, requestId: string): boolea
   return isRequestId(requestId) && requestIdOfBlobName(segments[0] ?? '') === requestId;
 }
 
+/**
+ * The part of the claim-check rule the orchestrator can decide without I/O: the reference is in
+ * the request's claim-check container (when its input names one) under a name derived from its
+ * id. The stored blob's ETag and size are the claim-check activity's to confirm.
+ */
+export function isClaimCheckFor(
+  ref: Pick<ReplyReference, 'container' | 'blobName'>,
+  request: Pick<GatewayRequest, 'id' | 'replyBodiesContainer'>,
+): boolean {
+  const container = request.replyBodiesContainer;
+  return (container === undefined || ref.container === container) && isClaimCheckNameFor(ref.blobName, request.id);
+}
+
+/** Input of the claim-check activity: the reference a reply event carries, and whose it claims to be. */
+export interface ClaimCheckQuestion {
+  requestId: string;
+  ref: ReplyReference;
+}
+
+/** Its answer: `held` when that exact blob version is there, else why not (for the log). */
+export type ClaimCheckVerdict = { held: true } | { held: false; reason: string };
+
 /** The payload of the `reply` event. Exactly one of `body` (base64) and `ref` is set. */
 export interface ReplyEnvelope {
   /** Identifies this reply among duplicates, e.g. `blob:replies/abc.json@"0x8D..."`. */
@@ -175,7 +204,7 @@ export interface GatewayCustomStatus {
   since: string;
   /** Present once awaiting: when the orchestrator stops waiting. */
   deadline?: string;
-  /** Reply events refused because their claim check was not this request's own. */
+  /** Reply events refused because their claim check was not this request's own (or not there as described). */
   refusedReplies?: number;
   /** The request's traceparent (GatewayRequest.traceparent), where readers without the input find it. */
   traceparent?: string;

@@ -83,6 +83,7 @@ export async function readSubmission(
       bodyHash: fingerprintRequest({ method, operation, query, body }),
       query,
       replyTo: config.repliesContainer,
+      replyBodiesContainer: config.replyBodiesContainer,
       waitMode: plan.mode,
       deadlineMs,
       createdAt: now.toISOString(),

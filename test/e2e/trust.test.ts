@@ -70,16 +70,26 @@ describe('a forged reply event', () => {
     await raiseReply(mine, forged('requests', victim));
     // Into the right container but under another request's name: refused too.
     await raiseReply(mine, forged('reply-bodies', `${victim}/x`));
+    // Under its own name in reply-bodies, but not the blob stored there (another ETag): the
+    // checkClaimCheck activity looks, and refuses it too.
+    const bodies = stack.blobs.getContainerClient('reply-bodies');
+    await bodies.createIfNotExists();
+    const planted = bodies.getBlockBlobClient(`${mine}/planted`);
+    await planted.upload(secret, Buffer.byteLength(secret));
+    await raiseReply(mine, {
+      ...forged('reply-bodies', `${mine}/planted`),
+      ref: { container: 'reply-bodies', blobName: `${mine}/planted`, size: Buffer.byteLength(secret), etag: '"0x8DEADBEEF"' },
+    });
 
     await eventually(
       async () => {
         const status = (await (await fetch(stack.management(`instances/${mine}`))).json()) as {
           customStatus?: { refusedReplies?: number };
         };
-        return status.customStatus?.refusedReplies === 2 ? true : undefined;
+        return status.customStatus?.refusedReplies === 3 ? true : undefined;
       },
       15_000,
-      'both forged events to be refused',
+      'all three forged events to be refused',
     );
     const status = await call(stack, `status/${mine}`);
     expect(status.json().status).toBe('AwaitingReply');
@@ -93,6 +103,7 @@ describe('a forged reply event', () => {
     const real = await call(stack, `results/${mine}`);
     expect(real.status).toBe(200);
     expect(real.json()).toEqual({ real: true });
+    expect(real.text()).not.toContain('4111');
   });
 });
 

@@ -2,7 +2,8 @@
 // two cases of test/e2e/trust.test.ts (a ref into the requests container, a ref under another
 // request's name): a ref to another request's real claim check, and refs that carry the
 // request's own name but sit in another container or don't match the stored blob's ETag or
-// size. None may make status or results serve bytes the gateway did not deliver to that request.
+// size, or name a blob that is not there. Each is refused (counted in the status); the request
+// keeps waiting, its backend's real reply answers it, and the planted bytes are never served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplyReference } from '../../src/gateway/contract.js';
 import { call, durableStatus, expectProblem, reply, statusBecomes, submit, uniqueOperation } from '../e2e/gateway-client.js';
@@ -90,30 +91,42 @@ describe('a forged reply event', () => {
       (p: { size: number; etag: string }) => ({ ...p, size: p.size + 1 }),
     ],
   ])(
-    'named for the request but %s: the result never serves the blob (502), the real reply is set aside, not lost',
+    'named for the request but %s is refused: the request keeps waiting and its real reply answers it',
     async (_what, container, doctor) => {
       const id = await waiting('forged-own');
       const secret = `planted-${Math.random()}`;
       const planted = await plant(container, `${id}/planted`, secret);
       await raiseReply(id, { container, blobName: `${id}/planted`, ...doctor(planted) });
-      // The orchestrator checks the name (it cannot read storage deterministically); the result checks the rest.
-      const status = await statusBecomes(stack, id, 'Completed');
+      // The orchestrator checks container and name itself; the checkClaimCheck activity, ETag and size.
+      await eventually(async () => ((await refusedCount(id)) === 1 ? true : undefined), 20_000, 'the forged event to be refused');
+      const status = await call(stack, `status/${id}`);
+      expect(status.json().status).toBe('AwaitingReply');
       expect(status.text()).not.toContain(secret);
-      const result = await call(stack, `results/${id}`);
-      expectProblem(result, 502, 'reply-unavailable', id);
-      expect(result.text()).not.toContain(secret);
+      const early = await call(stack, `results/${id}`);
+      expectProblem(early, 404, 'result-not-ready', id);
+      expect(early.text()).not.toContain(secret);
 
-      // The backend's real reply comes after the forged answer: set aside with a reason, not dropped.
+      // The backend's real reply still answers, and nothing is set aside.
       await reply(stack, id, '{"real":true}');
-      const listed = await eventually(
-        async () => {
-          const list = (await call(stack, `rejected?requestId=${id}`)).json<{ items: { reason: string }[] }>();
-          return list.items.length > 0 ? list.items : undefined;
-        },
-        20_000,
-        'the real reply to be set aside',
-      );
-      expect(listed.map((i) => i.reason)).toEqual(['duplicate']);
+      await statusBecomes(stack, id, 'Completed');
+      const result = await call(stack, `results/${id}`);
+      expect(result.status).toBe(200);
+      expect(result.json()).toEqual({ real: true });
+      expect(result.text()).not.toContain(secret);
+      expect((await call(stack, `rejected?requestId=${id}`)).json<{ items: unknown[] }>().items).toEqual([]);
     },
   );
+
+  it('whose claim check is a large reply of its own that is no longer there is refused; a later real reply answers', async () => {
+    // The request's genuine claim-check name, under a version that was never (or no longer) stored.
+    const id = await waiting('forged-absent');
+    await raiseReply(id, { container: 'reply-bodies', blobName: `${id}.json/0x8DEADBEEF`, size: 10, etag: '"0x8DEADBEEF"' });
+    await eventually(async () => ((await refusedCount(id)) === 1 ? true : undefined), 20_000, 'the forged event to be refused');
+    const large = JSON.stringify({ real: true, pad: 'x'.repeat(40_000) });
+    await reply(stack, id, large);
+    await statusBecomes(stack, id, 'Completed');
+    const result = await call(stack, `results/${id}`);
+    expect(result.status).toBe(200);
+    expect(result.text()).toBe(large);
+  });
 });

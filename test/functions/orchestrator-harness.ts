@@ -24,7 +24,7 @@ export const EventType = {
   EventRaised: 15,
 } as const;
 
-export const ActionType = { CallActivity: 0, CreateTimer: 5, WaitForExternalEvent: 6, WhenAny: 11 } as const;
+export const ActionType = { CallActivity: 0, CallActivityWithRetry: 1, CreateTimer: 5, WaitForExternalEvent: 6, WhenAny: 11 } as const;
 
 export type HistoryEvent = Record<string, unknown> & { EventType: number };
 
