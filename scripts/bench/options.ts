@@ -23,7 +23,8 @@ export interface BenchOptions {
   readonly minSamples: number;
   /** No new requests in a latency scenario after this long (what was answered still counts). */
   readonly scenarioCapMs: number;
-  readonly throughputClients: number;
+  /** Closed-loop clients of each throughput window: the goal is at 50, and it must hold at 200. */
+  readonly throughputClients: readonly number[];
   readonly warmupMs: number;
   readonly durationMs: number;
   readonly holdingClients: number;
@@ -101,7 +102,7 @@ export function parseBenchOptions(argv: readonly string[], shippedPollMs: number
     rounds: quick ? 1 : 2,
     minSamples: quick ? 15 : 40,
     scenarioCapMs: quick ? 15_000 : 30_000,
-    throughputClients: 50,
+    throughputClients: [50, 200],
     warmupMs: quick ? 1_000 : 3_000,
     durationMs: whole(values.duration, '--duration', quick ? 4 : 10, 1, 120) * 1000,
     holdingClients: whole(values.holding, '--holding', quick ? 300 : 1000, 1, 10_000),

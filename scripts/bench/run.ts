@@ -45,7 +45,12 @@ async function measure(target: Target, measures: readonly Phase[], options: Benc
   results.settings[target.name] = { ...target.settings };
   if (measures.includes('latency')) results.latency.push(...(await latency(target, options, log)));
   checkInterrupted();
-  if (measures.includes('throughput')) results.throughput.push(await throughput(target, options, log));
+  if (measures.includes('throughput')) {
+    for (const clients of options.throughputClients) {
+      results.throughput.push(await throughput(target, options, clients, log));
+      checkInterrupted();
+    }
+  }
   checkInterrupted();
   if (measures.includes('holding')) results.holding.push(await holding(target, options, log));
   checkInterrupted();

@@ -162,7 +162,12 @@ function meterFor(target: Target): CpuMeter {
   return new CpuMeter([...target.processes, { name: 'bench process', pid: process.pid }]);
 }
 
-export async function throughput(target: Target, options: BenchOptions, log: (line: string) => void): Promise<ThroughputRow> {
+export async function throughput(
+  target: Target,
+  options: BenchOptions,
+  clients: number,
+  log: (line: string) => void,
+): Promise<ThroughputRow> {
   target.desk.sendErrors.length = 0;
   target.desk.policy = { kind: 'immediate' };
   const start = now();
@@ -178,12 +183,12 @@ export async function throughput(target: Target, options: BenchOptions, log: (li
   // counted span is as long as the window.
   setTimeout(() => (countsFrom = target.callCounts?.() ?? countsFrom), from + COUNTS_SETTLE_MS - now());
   setTimeout(() => (countsTo = target.callCounts?.() ?? countsTo), to + COUNTS_SETTLE_MS - now());
-  const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, options.throughputClients, { until: to }));
+  const samples = await withClient(target, LATENCY_WAIT_S, (c) => closedLoop(c, clients, { until: to }));
   await new Promise((r) => setTimeout(r, COUNTS_SETTLE_MS * 2));
   const inWindow = samples.filter((s) => s.ok && s.tDone >= from && s.tDone < to);
   const row: ThroughputRow = {
     target: target.name,
-    clients: options.throughputClients,
+    clients,
     windowSeconds: options.durationMs / 1000,
     completedInWindow: inWindow.length,
     requestsPerSecond: round(inWindow.length / (options.durationMs / 1000)),
