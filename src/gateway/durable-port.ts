@@ -12,6 +12,7 @@
 import type { HttpRequest } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
+import { steadyKeepAlive } from './durable-clients.js';
 import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
 import { holdWaiter, safetyPollGapMs, waitersHere } from './safety-poll.js';
@@ -89,6 +90,7 @@ export class GatewayDurable {
   private readonly inputless: DurableClientLike;
 
   constructor(private readonly client: DurableClientLike) {
+    steadyKeepAlive(client);
     this.inputless = withoutInput(client);
   }
 
