@@ -109,7 +109,7 @@ export interface ThroughputRow extends Outcome {
   /** The Durable view's lag behind the engine when the last client was answered (gateway only). */
   view?: ViewLag;
   /** Engine log writes (group commits) and management API calls per request in the window (gateway only). */
-  calls?: { logWrites: number; managementCalls: number };
+  calls?: { logWrites: number; managementCalls: number; management: Record<string, number> };
 }
 
 /** count-calls.ts rewrites its file at most every 100 ms: wait this long before reading it. */
@@ -119,11 +119,16 @@ const COUNTS_SETTLE_MS = 300;
 function callsPer(before: Map<string, number>, after: Map<string, number>, requests: number): ThroughputRow['calls'] {
   let logWrites = 0;
   let managementCalls = 0;
+  // By call as well: which of them grows under load is the question the total can't answer.
+  const management: Record<string, number> = {};
+  const per = (n: number) => round(n / Math.max(requests, 1));
   for (const [op, n] of delta(before, after)) {
     if (callKind(op) === 'log writes') logWrites += n;
-    if (callKind(op) === 'management API calls') managementCalls += n;
+    if (callKind(op) !== 'management API calls') continue;
+    managementCalls += n;
+    management[op.replace(/^management /, '')] = per(n);
   }
-  return { logWrites: round(logWrites / Math.max(requests, 1)), managementCalls: round(managementCalls / Math.max(requests, 1)) };
+  return { logWrites: per(logWrites), managementCalls: per(managementCalls), management };
 }
 
 export interface ViewLag {
@@ -203,7 +208,9 @@ export async function throughput(
   if (view) row.view = view;
   log(
     `${target.name} throughput: ${row.requestsPerSecond} req/s with ${row.clients} clients (${row.errors} errors); CPU ${JSON.stringify(cpuPercent)}` +
-      (row.calls ? `; per request: ${row.calls.logWrites} log writes, ${row.calls.managementCalls} management calls` : '') +
+      (row.calls
+        ? `; per request: ${row.calls.logWrites} log writes, ${row.calls.managementCalls} management calls ${JSON.stringify(row.calls.management)}`
+        : '') +
       (view ? `; view ${view.behindAtEnd}/${view.answered} behind at the end, caught up in ${view.catchUpSeconds} s` : ''),
   );
   return row;

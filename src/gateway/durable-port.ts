@@ -8,10 +8,11 @@
 //   and says `finished`; `raiseReply`'s caller has just looked and confirms afterwards;
 // - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (docs/field-notes.md#n1): 200 for
 //   both a completed and a terminated instance, 500 with the whole status for a failure, 202 full
-//   of management URLs while running → `waitForState` returns a RequestState, never its body.
-import type { HttpRequest } from '@azure/functions';
+//   of management URLs while running, and builds (and validates) those URLs on every look, which
+//   no caller uses → `waitForState` reads the status itself and returns a RequestState.
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
+import { steadyKeepAlive } from './durable-clients.js';
 import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
 import { holdWaiter, safetyPollGapMs, waitersHere } from './safety-poll.js';
@@ -20,10 +21,7 @@ export type RaiseResult = { result: 'raised' } | { result: 'notFound' };
 export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };
 
 /** The slice of DurableClient the gateway uses (lets tests hand in a fake). */
-export type DurableClientLike = Pick<
-  DurableClient,
-  'getStatus' | 'startNew' | 'raiseEvent' | 'terminate' | 'waitForCompletionOrCreateCheckStatusResponse'
->;
+export type DurableClientLike = Pick<DurableClient, 'getStatus' | 'startNew' | 'raiseEvent' | 'terminate'>;
 
 function isNotFound(error: unknown, instanceId: string): boolean {
   const message = error instanceof Error ? error.message : '';
@@ -45,23 +43,7 @@ export function snapshotOf(status: DurableOrchestrationStatus): InstanceSnapshot
   };
 }
 
-function isStatusObject(body: unknown): body is { runtimeStatus: string; output?: unknown } {
-  return typeof body === 'object' && body !== null && typeof (body as { runtimeStatus?: unknown }).runtimeStatus === 'string';
-}
-
-/** Reads the mixed shapes of `waitForCompletionOrCreateCheckStatusResponse` (status + JSON body). */
-export function stateOfWaitResponse(httpStatus: number, body: unknown): RequestState {
-  // 202 says only "not finished"; the stage is not in it, and no caller of the wait needs it.
-  if (httpStatus === 202) return classifyRequest({ runtimeStatus: 'Running', output: null, customStatus: null });
-  if (httpStatus === 500) return classifyRequest({ runtimeStatus: 'Failed', output: null, customStatus: null });
-  if (httpStatus === 200) {
-    // Completed answers the raw output; Terminated/Canceled answer the status object. Gateway
-    // outputs never carry `runtimeStatus`, so the two cannot be confused.
-    const status = isStatusObject(body) ? body : { runtimeStatus: 'Completed', output: body };
-    return classifyRequest({ runtimeStatus: status.runtimeStatus, output: status.output, customStatus: null });
-  }
-  throw new Error(`waitForCompletionOrCreateCheckStatusResponse answered HTTP ${httpStatus}`);
-}
+const PENDING: RequestState = { kind: 'pending' };
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -74,22 +56,9 @@ export interface WaitOptions {
   lookFirst: boolean;
 }
 
-/**
- * The wait reads through `this.getStatus(id)` without options, which asks for the input too.
- * This view of the client answers those reads without it (an SDK that stops reading through
- * `this.getStatus` only loses the saving).
- */
-function withoutInput(client: DurableClientLike): DurableClientLike {
-  const view = Object.create(client) as DurableClientLike;
-  view.getStatus = (id, options) => client.getStatus(id, { ...options, showInput: false });
-  return view;
-}
-
 export class GatewayDurable {
-  private readonly inputless: DurableClientLike;
-
   constructor(private readonly client: DurableClientLike) {
-    this.inputless = withoutInput(client);
+    steadyKeepAlive(client);
   }
 
   /** The status without the input (`input` is null): every reader that does not use it. */
@@ -118,11 +87,11 @@ export class GatewayDurable {
   /**
    * Waits for the request to finish, woken by the in-process completion signal
    * (replies/local-completions.ts), whose state is the answer without another read. The status is
-   * read with `waitForCompletionOrCreateCheckStatusResponse` (one look each: its own loop can't be
-   * cancelled) only as a backed-off safety net within the process's read budget (safety-poll.ts),
-   * and once more at the deadline.
+   * read (one `getStatus` without the input each look; an unknown id throws, as it always did)
+   * only as a backed-off safety net within the process's read budget (safety-poll.ts), and once
+   * more at the deadline.
    */
-  async waitForState(httpRequest: HttpRequest, id: string, o: WaitOptions): Promise<RequestState> {
+  async waitForState(id: string, o: WaitOptions): Promise<RequestState> {
     const deadline = Date.now() + o.timeoutMs;
     // Subscribed before any read, so a signal during a read is not missed.
     const watch = watchCompletion(id);
@@ -130,13 +99,10 @@ export class GatewayDurable {
     try {
       for (let look = 0; ; look++) {
         if (look > 0 || o.lookFirst) {
-          const response = await this.inputless.waitForCompletionOrCreateCheckStatusResponse(httpRequest, id, {
-            timeoutInMilliseconds: 1,
-            retryIntervalInMilliseconds: 1,
-          });
-          // The 202 body is the management payload: never read, never forwarded.
-          if (response.status !== 202) return stateOfWaitResponse(response.status, await response.json());
-          if (Date.now() >= deadline) return stateOfWaitResponse(202, undefined);
+          const state = classifyRequest(snapshotOf(await this.client.getStatus(id, { showInput: false })));
+          if (isFinal(state)) return state;
+          // Not finished at the deadline: the stage is not the caller's business.
+          if (Date.now() >= deadline) return PENDING;
         }
         if (watch.state !== undefined) return watch.state;
         // A zero-length gap still ends in one read, at the deadline.

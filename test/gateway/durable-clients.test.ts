@@ -1,7 +1,7 @@
 // A sync call holds its Durable client while it waits: invocations share one per binding data.
 import type { DurableClient } from 'durable-functions';
 import { describe, expect, it } from 'vitest';
-import { sharedDurableClient } from '../../src/gateway/durable-clients.js';
+import { sharedDurableClient, steadyKeepAlive } from '../../src/gateway/durable-clients.js';
 
 const made = (code: string) =>
   ({
@@ -18,5 +18,22 @@ describe('sharedDurableClient', () => {
     expect(sharedDurableClient(made('k2'))).toBe(rotated);
     const fake = {} as DurableClient;
     expect(sharedDurableClient(fake)).toBe(fake);
+  });
+});
+
+describe('steadyKeepAlive', () => {
+  it("gives the client's axios instance agents with axios's own keep-alive delay, and leaves a client without one as it is", () => {
+    const client = { axiosInstance: { defaults: { timeout: 0 } as Record<string, unknown> } };
+    expect(steadyKeepAlive(client)).toBe(client);
+    const { httpAgent, httpsAgent, timeout } = client.axiosInstance.defaults as Record<
+      string,
+      { keepAliveMsecs?: number; keepAlive?: boolean }
+    >;
+    // axios sets setKeepAlive(true, 60 s) on each request's socket (lib/adapters/http.js).
+    expect(httpAgent).toMatchObject({ keepAlive: true, keepAliveMsecs: 60_000 });
+    expect(httpsAgent).toMatchObject({ keepAlive: true, keepAliveMsecs: 60_000 });
+    expect(timeout).toBe(0);
+    const plain = {};
+    expect(steadyKeepAlive(plain)).toEqual({});
   });
 });

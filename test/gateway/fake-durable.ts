@@ -1,9 +1,7 @@
 // An in-memory stand-in for durable-functions' DurableClient that keeps its real quirks: getStatus
-// throws on 404, raiseEvent/terminate resolve silently on a finished instance (HTTP 410), and
-// waitForCompletionOrCreateCheckStatusResponse answers the same mixed shapes. Only for the races
+// throws on 404, and raiseEvent/terminate resolve silently on a finished instance (HTTP 410). Only for the races
 // a real stack cannot be made to produce on demand (test/e2e/ covers the rest for real).
-import { type HttpRequest, HttpResponse } from '@azure/functions';
-import type { DurableClient, DurableOrchestrationStatus, StartNewOptions, WaitForCompletionOptions } from 'durable-functions';
+import type { DurableClient, DurableOrchestrationStatus, StartNewOptions } from 'durable-functions';
 import type { DurableClientLike } from '../../src/gateway/durable-port.js';
 
 export interface FakeInstance {
@@ -64,30 +62,6 @@ export class FakeDurableClient implements DurableClientLike {
       this.set(instanceId, { ...found, runtimeStatus: 'Terminated', output: reason });
     }
     return Promise.resolve();
-  }
-
-  async waitForCompletionOrCreateCheckStatusResponse(
-    _request: HttpRequest,
-    instanceId: string,
-    _options?: WaitForCompletionOptions,
-  ): Promise<HttpResponse> {
-    const status = await this.getStatus(instanceId);
-    const json = (code: number, body: unknown) =>
-      new HttpResponse({ status: code, jsonBody: body, headers: { 'Content-Type': 'application/json' } });
-    switch (status.runtimeStatus as string) {
-      case 'Completed':
-        return json(200, status.output);
-      case 'Terminated':
-      case 'Canceled':
-        return json(200, status);
-      case 'Failed':
-        return json(500, status);
-      default:
-        return json(202, {
-          id: instanceId,
-          statusQueryGetUri: `http://localhost/runtime/webhooks/durabletask/instances/${instanceId}?code=SECRET`,
-        });
-    }
   }
 
   asClient(): DurableClient {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplyEnvelope } from '../../src/gateway/contract.js';
-import { stateOfWaitResponse } from '../../src/gateway/durable-port.js';
 import { classifyRequest, isFinal } from '../../src/gateway/request-state.js';
 import { snapshot } from './snapshot.js';
 
@@ -33,25 +32,5 @@ describe('classifyRequest', () => {
     expect(classify('Completed', { outcome: 'replied' })).toEqual({ kind: 'failed', noResult: true });
     expect(classify('Completed', 'sync wait expired')).toEqual({ kind: 'failed', noResult: true });
     expect(classify('Completed', 'weird')).toEqual({ kind: 'failed', noResult: true });
-  });
-});
-
-describe('stateOfWaitResponse (docs/field-notes.md#n1: mixed shapes)', () => {
-  it('200 with the raw output is Completed', () => {
-    expect(stateOfWaitResponse(200, { outcome: 'replied', reply })).toEqual({ kind: 'answered', reply });
-  });
-  it('200 with a status object is Terminated or Canceled, never a success', () => {
-    expect(stateOfWaitResponse(200, { instanceId: 'x', runtimeStatus: 'Terminated', output: 'canceled by caller' })).toEqual({
-      kind: 'canceled',
-      reason: 'canceled by caller',
-    });
-    expect(stateOfWaitResponse(200, { runtimeStatus: 'Canceled', output: null })).toEqual({ kind: 'canceled', reason: '' });
-  });
-  it('500 is Failed, 202 is still running', () => {
-    expect(stateOfWaitResponse(500, { runtimeStatus: 'Failed' })).toEqual({ kind: 'failed', noResult: false });
-    expect(stateOfWaitResponse(202, undefined)).toEqual({ kind: 'pending' });
-  });
-  it('anything else is an error', () => {
-    expect(() => stateOfWaitResponse(404, null)).toThrow(/404/);
   });
 });
