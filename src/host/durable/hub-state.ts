@@ -15,10 +15,20 @@ export class InstanceEntry {
   private current: InstanceRecord | undefined;
   private messages: Map<string, ControlMessage> | undefined;
   /**
-   * A finished instance's status line as the checkpoint held it (finished-line.ts), parsed when
-   * its record or inbox is first read; until then the next checkpoint writes it back as it was.
+   * A finished instance with an empty inbox, compact: its status line as a checkpoint holds it
+   * (finished-line.ts) and its history as the next line's bytes. Instances restored from a
+   * checkpoint start so, and a live instance becomes so once it finishes (`compact`): parsed
+   * objects of a finished instance cost ~10 times their JSON, and under steady load the finished
+   * ones are nearly all of the hub until retention purges them. Reads parse a copy and keep
+   * nothing; only a change (a message for the finished instance, a new start) unpacks the entry.
    */
   private header: Buffer | undefined;
+  /**
+   * The history as its checkpoint line (UTF-8 bytes), kept unparsed until first needed: a
+   * restart with many finished instances then parses only their small status lines, and the next
+   * checkpoint writes the bytes back as they were.
+   */
+  private raw: string | Buffer | undefined;
 
   constructor(
     record: InstanceRecord | Buffer,
@@ -35,63 +45,85 @@ export class InstanceEntry {
     else this.raw = history;
   }
 
+  /** The status; of a compact entry a fresh copy each read (changing it changes nothing: assign `record`). */
   get record(): InstanceRecord {
-    this.unpack();
+    if (this.header) return this.headerParsed().record;
     return this.current as InstanceRecord;
   }
 
   set record(record: InstanceRecord) {
-    this.unpack();
+    this.expand();
     this.current = record;
   }
 
-  /** Committed messages no episode has consumed yet, in arrival order. */
+  /** Committed messages no episode has consumed yet, in arrival order (unpacks a compact entry: callers change it). */
   get inbox(): Map<string, ControlMessage> {
-    this.unpack();
+    this.expand();
     return this.messages as Map<string, ControlMessage>;
   }
 
-  /** Finished (Completed, Failed, Terminated), without parsing a restored finished line. */
+  /** Finished (Completed, Failed, Terminated), without parsing a compact entry. */
   get finished(): boolean {
     return this.header !== undefined || TERMINAL.has(this.record.runtimeStatus);
   }
 
-  /** Whether the inbox holds anything, without parsing a restored finished line (its inbox is empty). */
+  /** Whether the inbox holds anything, without parsing a compact entry (its inbox is empty). */
   get hasInbox(): boolean {
     return this.header === undefined && this.inbox.size > 0;
   }
 
-  /** The status line as restored, while nothing has read (and so perhaps changed) it since. */
+  /** Whether the entry is held compact (a status line and history bytes, nothing parsed). */
+  get compacted(): boolean {
+    return this.header !== undefined;
+  }
+
+  /** The status line of a compact entry, as the next checkpoint writes it. */
   headerLine(): Buffer | undefined {
     return this.header;
   }
 
-  /** Parses a restored finished line; from then on the entry is like any other. */
-  private unpack(): void {
+  /**
+   * Once finished with an empty inbox, keeps the entry as the checkpoint would write it: the
+   * status line (marked finished) and the history line, as bytes; the parsed objects go.
+   */
+  compact(): void {
+    if (this.header || !this.current || !TERMINAL.has(this.current.runtimeStatus) || this.messages?.size) return;
+    // `done` right after the kind: finished-line.ts recognises the line by that prefix.
+    const line: CheckpointLine = { k: 'instance', done: true, record: this.current, inbox: [] };
+    const history = this.historyLine();
+    // A copy: a history restored as a view into a checkpoint file's bytes would keep all of them.
+    this.raw = typeof history === 'string' ? Buffer.from(history, 'utf8') : Buffer.from(history);
+    this.header = Buffer.from(JSON.stringify(line), 'utf8');
+    this.current = undefined;
+    this.messages = undefined;
+    this.parsed = undefined;
+  }
+
+  private headerParsed(): Extract<CheckpointLine, { k: 'instance' }> {
+    return JSON.parse((this.header as Buffer).toString('utf8')) as Extract<CheckpointLine, { k: 'instance' }>;
+  }
+
+  /** Parses a compact entry for good: from then on it is like any other, until compacted again. */
+  expand(): void {
     if (!this.header) return;
-    const line = JSON.parse(this.header.toString('utf8')) as Extract<CheckpointLine, { k: 'instance' }>;
+    const line = this.headerParsed();
     this.header = undefined;
     this.current = line.record;
     this.messages = new Map(line.inbox.map((m) => [m.id, m.message]));
   }
 
-  /**
-   * The history as its checkpoint line (UTF-8 bytes), kept unparsed until first needed: a
-   * restart with many finished instances then parses only their small status lines, and the next
-   * checkpoint writes the bytes back as they were.
-   */
-  private raw: string | Buffer | undefined;
-
-  /** The current execution's history, every event played. */
+  /** The current execution's history, every event played; of a compact entry a fresh copy each read. */
   get history(): HistoryEvent[] {
-    if (!this.parsed) {
-      this.parsed = JSON.parse(this.raw === undefined ? '[]' : this.raw.toString()) as HistoryEvent[];
-      this.raw = undefined;
-    }
-    return this.parsed;
+    if (this.parsed) return this.parsed;
+    const events = JSON.parse(this.raw === undefined ? '[]' : this.raw.toString()) as HistoryEvent[];
+    if (this.header) return events;
+    this.parsed = events;
+    this.raw = undefined;
+    return events;
   }
 
   set history(events: HistoryEvent[]) {
+    this.expand();
     this.parsed = events;
     this.raw = undefined;
   }
@@ -130,7 +162,7 @@ export class HubState {
         // A start racing one that is already in (possible with Azure timing only): as on the Azure
         // Storage provider, its status row insert conflicts and its ExecutionStarted is a duplicate.
         const existing = this.instances.get(r.record.instanceId);
-        if (existing && !TERMINAL.has(existing.record.runtimeStatus)) return [];
+        if (existing && !existing.finished) return [];
         const entry = new InstanceEntry(r.record, [], new Map([[r.message.id, r.message.message]]));
         this.instances.set(r.record.instanceId, entry);
         return [{ instanceId: r.record.instanceId, entry, appended: [], firstSequence: 0 }];
@@ -146,6 +178,7 @@ export class HubState {
         const entry = this.instances.get(id);
         if (!entry) return [];
         if (r.fresh) entry.history = [];
+        entry.expand(); // the history is appended to in place
         const firstSequence = entry.history.length;
         const appended = r.events.map((e) => ({ ...e, IsPlayed: true }));
         entry.history.push(...appended);
@@ -153,11 +186,13 @@ export class HubState {
         for (const consumed of r.consumed) entry.inbox.delete(consumed);
         for (const item of r.work) this.work.set(workKey(item), item);
         for (const m of r.messages) entry.inbox.set(m.id, m.message);
+        entry.compact();
         return [{ instanceId: id, entry, appended, firstSequence }];
       }
       case 'ack': {
         const entry = this.instances.get(r.instanceId);
         for (const id of r.ids) entry?.inbox.delete(id);
+        entry?.compact();
         return [];
       }
       case 'purge': {

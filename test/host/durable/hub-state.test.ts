@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventType, event } from '../../../src/host/durable/history.js';
-import { HubState } from '../../../src/host/durable/hub-state.js';
+import { HubState, type InstanceEntry } from '../../../src/host/durable/hub-state.js';
+import { type InstanceFilter, queryInstances } from '../../../src/host/durable/instance-query.js';
 import { emptyBook, type InstanceRecord } from '../../../src/host/durable/instance-record.js';
 import { workKey } from '../../../src/host/durable/log-records.js';
 
@@ -167,9 +168,9 @@ describe('finished instances in a checkpoint', () => {
     expect(back.get('plain')?.finished).toBe(true);
     expect(back.get('plain')?.headerLine()).toBeDefined();
     expect(back.snapshot().map((l) => l.toString())).toEqual(lines.map((l) => l.toString()));
-    // Read: parsed, equal to what was written, and written anew from then on.
+    // Read: parsed to a copy, equal to what was written; the entry stays compact.
     for (const id of ids) expect(back.get(id)?.record).toEqual(s.get(id)?.record);
-    expect(back.get('plain')?.headerLine()).toBeUndefined();
+    expect(back.get('plain')?.headerLine()).toBeDefined();
     expect(back.get('quote"d')?.history).toEqual(s.get('quote"d')?.history);
     expect(back.snapshot().map((l) => l.toString())).toEqual(lines.map((l) => l.toString()));
   });
@@ -190,6 +191,67 @@ describe('finished instances in a checkpoint', () => {
     const again = restored(back.snapshot());
     expect(again.get('f')?.headerLine()).toBeUndefined();
     expect([...again.withInbox()].map(([id]) => id)).toEqual(['f']);
+  });
+
+  it('a live instance is compacted once it finishes, and reads, queries and checkpoints answer as before', () => {
+    const s = new HubState();
+    s.apply({ t: 'start', record: record('live', { input: '"in"' }), message: started('live') });
+    s.apply({ t: 'start', record: record('run'), message: started('run') });
+    finish(s, 'run', 'Running');
+    expect(s.get('live')?.compacted).toBe(false);
+    const [applied] = finish(s, 'live', 'Completed');
+    const entry = s.get('live');
+    expect(entry?.compacted).toBe(true);
+    expect(s.get('run')?.compacted).toBe(false);
+    // The view still gets the appended events and the record from the applied change.
+    expect(applied?.appended.map((e) => e.EventType)).toEqual([EventType.OrchestratorStarted, EventType.ExecutionCompleted]);
+    const expected = record('live', {
+      runtimeStatus: 'Completed',
+      output: '"done"',
+      historyLength: 2,
+      book: { ...emptyBook(), timers: { 3: at.toISOString() } },
+    });
+    expect(applied?.entry?.record).toEqual(expected);
+    expect(entry?.record).toEqual(expected);
+    expect(entry?.history.map((e) => [e.EventType, e.IsPlayed, e.Result])).toEqual([
+      [EventType.OrchestratorStarted, true, undefined],
+      [EventType.ExecutionCompleted, true, '"done"'],
+    ]);
+    // Reads parse a copy: changing it changes nothing, and the entry stays compact.
+    (entry as InstanceEntry).record.runtimeStatus = 'Running';
+    (entry as InstanceEntry).history.length = 0;
+    expect(entry?.record.runtimeStatus).toBe('Completed');
+    expect(entry?.history).toHaveLength(2);
+    expect(entry?.compacted).toBe(true);
+    // Queries by status and time, and the start-up scans, see it as before.
+    const ids = (f: InstanceFilter) => queryInstances(s, f, undefined, 10).records.map((r) => r.instanceId);
+    expect(ids({ statuses: ['Completed'] })).toEqual(['live']);
+    expect(ids({ statuses: ['Running'] })).toEqual(['run']);
+    expect(ids({ createdFrom: at.toISOString(), idPrefix: 'li' })).toEqual(['live']);
+    expect([...s.timers()].map((t) => t.instanceId)).toEqual(['run']);
+    // It checkpoints as the finished line a restart restores unparsed, and back byte for byte.
+    const lines = s.snapshot().map((l) => l.toString());
+    expect(lines[0]).toBe(JSON.stringify({ k: 'instance', done: true, record: expected, inbox: [] }));
+    const back = restored(s.snapshot());
+    expect(back.get('live')?.compacted).toBe(true);
+    expect(back.get('live')?.record).toEqual(expected);
+    expect(back.get('live')?.history).toEqual(entry?.history);
+    expect(back.snapshot().map((l) => l.toString())).toEqual(lines);
+    // A late message unpacks it; once dropped (acknowledged) it is compacted again.
+    s.apply({
+      t: 'message',
+      message: { id: 'late', message: { instanceId: 'live', event: event(EventType.EventRaised, { Name: 'x' }, at) } },
+    });
+    expect(entry?.compacted).toBe(false);
+    expect([...s.withInbox()].map(([id]) => id)).toEqual(['live']);
+    s.apply({ t: 'ack', instanceId: 'live', ids: ['late'] });
+    expect(entry?.compacted).toBe(true);
+    expect(s.snapshot().map((l) => l.toString())).toEqual(lines);
+    // A new start after it replaces it; purge removes it.
+    s.apply({ t: 'start', record: record('live', { executionId: 'e2' }), message: started('live') });
+    expect(s.get('live')?.record.executionId).toBe('e2');
+    s.apply({ t: 'purge', instanceIds: ['live'] });
+    expect(s.get('live')).toBeUndefined();
   });
 
   it('leave running instances parsed at once, with their timers', () => {
