@@ -1,7 +1,7 @@
 // Turns a delivered reply into the HTTP answer, the same for the sync submit call and for
 // GET /results/{id}: the backend's status and content type, the bytes exactly as they came.
 import type { BlobStore } from '../blob-store.js';
-import { isClaimCheckNameFor, type ReplyEnvelope } from '../contract.js';
+import { isClaimCheckFor, type ReplyEnvelope } from '../contract.js';
 import { GatewayError } from '../errors.js';
 import type { EdgeResponse } from '../http-edge.js';
 
@@ -19,7 +19,7 @@ export async function replyResponse(
     const { container, blobName, etag, size } = reply.ref;
     // The reference came in a `reply` event, which anything reaching the management API can
     // raise: only a claim check the gateway itself makes for this request is ever followed.
-    if (container !== store.replyBodiesContainer || !isClaimCheckNameFor(blobName, requestId)) {
+    if (!isClaimCheckFor(reply.ref, { id: requestId, replyBodiesContainer: store.replyBodiesContainer })) {
       throw new GatewayError(
         'reply-unavailable',
         `The reply to request ${requestId} does not point at its own claim check; it is not served.`,
