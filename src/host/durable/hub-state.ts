@@ -88,8 +88,7 @@ export class InstanceEntry {
    */
   compact(): void {
     if (this.header || !this.current || !TERMINAL.has(this.current.runtimeStatus) || this.messages?.size) return;
-    // `done` right after the kind: finished-line.ts recognises the line by that prefix.
-    const line: CheckpointLine = { k: 'instance', done: true, record: this.current, inbox: [] };
+    const line = instanceLine(this.current, this.messages ?? new Map<string, ControlMessage>());
     const history = this.historyLine();
     // A copy: a history restored as a view into a checkpoint file's bytes would keep all of them.
     this.raw = typeof history === 'string' ? Buffer.from(history, 'utf8') : Buffer.from(history);
@@ -141,6 +140,19 @@ export interface Applied {
   /** Events appended to the history, and the sequence number of the first. */
   appended: HistoryEvent[];
   firstSequence: number;
+}
+
+/**
+ * An instance's checkpoint status line. A finished instance's is marked `done` right after the
+ * kind: finished-line.ts recognises the line by that prefix.
+ */
+function instanceLine(record: InstanceRecord, inbox: Map<string, ControlMessage>): CheckpointLine {
+  return {
+    k: 'instance',
+    ...(TERMINAL.has(record.runtimeStatus) ? { done: true as const } : {}),
+    record,
+    inbox: [...inbox].map(([id, message]) => ({ id, message })),
+  };
 }
 
 /** A checkpoint line; an `instance` line is followed by a line holding that instance's history (a JSON array). */
@@ -213,14 +225,7 @@ export class HubState {
         lines.push(header, e.historyLine());
         continue;
       }
-      // `done` right after the kind: finished-line.ts recognises the line by that prefix.
-      const line: CheckpointLine = {
-        k: 'instance',
-        ...(TERMINAL.has(e.record.runtimeStatus) ? { done: true as const } : {}),
-        record: e.record,
-        inbox: [...e.inbox].map(([id, message]) => ({ id, message })),
-      };
-      lines.push(JSON.stringify(line), e.historyLine());
+      lines.push(JSON.stringify(instanceLine(e.record, e.inbox)), e.historyLine());
     }
     for (const item of this.work.values()) lines.push(JSON.stringify({ k: 'work', item } satisfies CheckpointLine));
     return lines;
