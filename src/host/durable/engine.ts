@@ -143,6 +143,18 @@ export class DurableEngine {
     return this.o.state.get(instanceId)?.record;
   }
 
+  /**
+   * The status once the instance has handled every message it had been handed before this call
+   * (a raised event, an activity result): a client that raised an event and then reads sees the
+   * episode that took it, instead of reading again and again while it runs. Only committed state
+   * is ever answered. Messages that have not reached the instance yet (Azure timing holds client
+   * messages back) are not waited for, so with Azure timing a read can still come before them.
+   */
+  async settledStatus(instanceId: string): Promise<InstanceRecord | undefined> {
+    await this.actors.get(instanceId)?.caughtUp();
+    return this.getStatus(instanceId);
+  }
+
   readHistory(record: InstanceRecord): HistoryEvent[] {
     const entry = this.o.state.get(record.instanceId);
     return entry && entry.record.executionId === record.executionId ? entry.history : [];
