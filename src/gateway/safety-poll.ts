@@ -4,16 +4,16 @@
 // of the app (Azure scales out), a cancel, a deadline. So it backs off: the first look one
 // `GATEWAY_POLL_INTERVAL_MS` after the start, then gaps that double up to a cap. And the reads of
 // all callers one process holds stay within a budget (SAFETY_READS_PER_SECOND): each read is a
-// round trip into the management API, about 2 ms of the local host's CPU for both ends (the bench's
-// holding phase: 51 reads a second were 10 % of a core, next to nothing else while held), so the
-// budget is what holding costs. At 50 a second the held stack alone was twice the 5 % goal; at 10
-// it is ~2 %. The gap is therefore at least `callers waiting here ÷ budget`; the larger of that and
+// round trip into the management API, about 2–3 ms of the local host's CPU for both ends (the
+// bench's holding phase, settled: ~50 reads a second were the host's 12 % of a core, 1 read a
+// second 1 %, its idle; Azurite, the Service Bus endpoint and the bench ~0), so the budget is what
+// holding costs. At 50 a second the held stack was over twice the 5 % goal; at 10 it is ~4 %. The gap is therefore at least `callers waiting here ÷ budget`; the larger of that and
 // the cap is the documented bound on how late a completion the signal missed is seen (README, the
 // `GATEWAY_POLL_INTERVAL_MS` row; `safetyPollBoundMs`). A caller also reads once more at its
 // deadline (durable-port.ts), so a wait shorter than the bound still ends with the outcome as it
 // stands then, never with a stale one.
 
-/** Safety reads one process makes per second at most, however many callers it holds (~2 % of a core here). */
+/** Safety reads one process makes per second at most, however many callers it holds (the host's ~3 % of a core here). */
 export const SAFETY_READS_PER_SECOND = 10;
 
 let waiting = 0;
