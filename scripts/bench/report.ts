@@ -1,6 +1,7 @@
 // Markdown tables for stdout and docs/benchmarks.md; every gateway figure beside its ratio to the
 // floor's.
 import { STAGES } from './breakdown.js';
+import { heldLine } from './held-cpu.js';
 import { OTHER_PROCESSES } from './processes.js';
 import { callKind, type HoldingRow, type LatencyRow, type ThroughputRow, type TripsRow } from './scenarios.js';
 import type { HostProblems } from './stack.js';
@@ -143,7 +144,7 @@ function holdingTable(r: BenchResults): string {
       'p99',
       ...names.map((n) => `RSS ${n}: before / blocked / peak`),
       'stack peak (MiB)',
-      'CPU % of a core: clients arriving / all held (settled) / draining',
+      'CPU % of a core: clients arriving / all held (settled, below) / draining',
       'bench process peak',
     ],
     r.holding.map((h) => [
@@ -293,6 +294,12 @@ export function markdown(r: BenchResults): string {
   if (r.latency.length) parts.push('### Completion latency: reply sent → client has the whole response (ms)', latencyTable(r));
   if (r.throughput.length) parts.push('### Throughput: closed loop, replies at once', throughputTable(r));
   if (r.holding.length) parts.push('### Holding: clients blocked at once, replies held until all are blocked', holdingTable(r));
+  const held = r.holding.flatMap((h) => (h.held ? [heldLine(h.target, h.held)] : []));
+  if (held.length)
+    parts.push(
+      "While all are held: measured once every instance waits for its reply, the view shows it so, and every caller's safety poll is at its steady gap",
+      held.join('\n'),
+    );
   const stages = breakdownTables(r);
   if (stages) parts.push('### Where the time goes (a sample of requests per latency scenario: N clients, backend delay)', stages);
   if (r.trips.length)

@@ -13,7 +13,7 @@ import { startServiceBusBackend } from './backend-servicebus.js';
 import type { BenchOptions, Channel } from './options.js';
 import { Processes, type Started } from './processes.js';
 import { ReplyDesk } from './reply-desk.js';
-import type { StackProcess, Target } from './target.js';
+import type { StackProcess, Target, ViewMark } from './target.js';
 
 export const REPO_ROOT = path.join(__dirname, '../../..');
 const HOST_CLI = path.join(REPO_ROOT, 'dist/src/host/cli.js');
@@ -102,12 +102,20 @@ function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 const FINISHED = new Set(['Completed', 'Failed', 'Terminated']);
 
-/** Of these instances, how many the `{hub}Instances` view does not yet show finished (one listing). */
-async function viewBehind(view: TableClient, ids: readonly string[]): Promise<number> {
-  const finished = new Set<string>();
-  const rows = view.listEntities<{ RuntimeStatus?: string }>({ queryOptions: { select: ['PartitionKey', 'RuntimeStatus'] } });
-  for await (const row of rows) if (FINISHED.has(row.RuntimeStatus ?? '')) finished.add(row.partitionKey ?? '');
-  return ids.filter((id) => !finished.has(id)).length;
+/**
+ * Of these instances, how many the `{hub}Instances` view does not yet show finished, or (`waiting`)
+ * waiting for their reply (one listing).
+ */
+async function viewBehind(view: TableClient, ids: readonly string[], until: ViewMark = 'finished'): Promise<number> {
+  const shown = new Set<string>();
+  const rows = view.listEntities<{ RuntimeStatus?: string; CustomStatus?: string }>({
+    queryOptions: { select: ['PartitionKey', 'RuntimeStatus', 'CustomStatus'] },
+  });
+  for await (const row of rows) {
+    const waiting = row.RuntimeStatus === 'Running' && (row.CustomStatus ?? '').includes('"AwaitingReply"');
+    if (until === 'finished' ? FINISHED.has(row.RuntimeStatus ?? '') : waiting) shown.add(row.partitionKey ?? '');
+  }
+  return ids.filter((id) => !shown.has(id)).length;
 }
 
 export interface StackOptions {
@@ -193,7 +201,7 @@ export async function startGateway(
       name: channel,
       submitUrl: `${url}/api/requests/bench`,
       managementBase: `${url}/runtime/webhooks/durabletask`,
-      viewBehind: (ids) => viewBehind(view, ids),
+      viewBehind: (ids, until) => viewBehind(view, ids, until),
       callCounts: () => readCounts(countsFile),
       desk,
       processes,
