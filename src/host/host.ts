@@ -126,7 +126,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
   const busClients = new Map<string, ServiceBusClient>();
   const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, storage);
-  installOutputBindings(app.registry, {
+  const outputs = installOutputBindings(app.registry, {
     storage: hostStorageFor,
     serviceBus: (setting) => {
       const connection = serviceBusConnection(setting);
@@ -219,6 +219,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
       await Promise.all([fronts.close(), ...[...listeners.values()].map((l) => l.stop())]);
       await durable.stop();
+      await outputs.close();
       await Promise.all([...busClients.values()].map((c) => c.close()));
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());
