@@ -310,8 +310,21 @@ export function markdown(r: BenchResults): string {
   if (problems.length) {
     parts.push(
       '### Host warnings and errors',
-      problems.map(([t, p]) => `**${t}**: ${p.count} lines; the first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``).join('\n\n'),
+      problems
+        .map(
+          ([t, p]) =>
+            `**${t}**: ${p.count} lines; by kind:\n\n${problemKinds(p.byKind)}\n\nthe first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``,
+        )
+        .join('\n\n'),
     );
   }
   return parts.filter(Boolean).join('\n\n');
+}
+
+/** The ten commonest kinds of host problem line, most first (stack.ts problemKind). */
+function problemKinds(byKind: Record<string, number> | undefined): string {
+  const kinds = Object.entries(byKind ?? {}).sort((a, b) => b[1] - a[1]);
+  const shown = kinds.slice(0, 10).map(([kind, n]) => `- ${n} × \`${kind.replaceAll('`', "'")}\``);
+  if (kinds.length > 10) shown.push(`- and ${kinds.length - 10} kinds more`);
+  return shown.join('\n');
 }

@@ -36,6 +36,19 @@ export interface HostProblems {
   count: number;
   /** The first few, as printed. */
   first: string[];
+  /** Every line counted by its shape (ids, numbers and quoted names blanked), so a kind past the first few still shows. */
+  byKind: Record<string, number>;
+}
+
+/** A problem line without what varies between requests: its time, ids, numbers, ETags and quoted values. */
+export function problemKind(line: string): string {
+  return line
+    .replace(/^\[[^\]]+\] /, '')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{id}')
+    .replace(/0x[0-9A-F]+/gi, '{etag}')
+    .replace(/'[^']*'|"[^"]*"/g, '{…}')
+    .replace(/\d+(\.\d+)?/g, 'N')
+    .slice(0, 200);
 }
 
 // The host prints `[ISO time] level: message`.
@@ -47,6 +60,8 @@ function problemCollector(problems: HostProblems, stopping: () => boolean): (lin
     if (stopping() || !PROBLEM_LINE.test(line)) return;
     problems.count++;
     if (problems.first.length < 20) problems.first.push(line.slice(0, 500));
+    const kind = problemKind(line);
+    problems.byKind[kind] = (problems.byKind[kind] ?? 0) + 1;
   };
 }
 
@@ -168,7 +183,11 @@ export async function startGateway(
     const hostArgs = [REPO_ROOT, '--port', '0', '--storage', storage, '--no-emulators'];
     // The Service Bus variant keeps the host's default blob poll (1 s), as `npm start` has it.
     if (channel === 'blob') hostArgs.push('--blob-poll-ms', String(options.blobPollMs));
-    const problems: HostProblems = { count: 0, first: [] };
+    const problems: HostProblems = { count: 0, first: [], byKind: {} };
+    const collect = problemCollector(problems, () => stopping);
+    // BENCH_HOST_LOG=<file>: every line the host prints, appended (the report keeps only counts and the first few).
+    const hostLog = process.env.BENCH_HOST_LOG ? fs.createWriteStream(process.env.BENCH_HOST_LOG, { flags: 'a' }) : undefined;
+    if (hostLog) own.track('host log', () => new Promise<void>((resolve) => hostLog.end(resolve)));
     let stopping = false;
     const countsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-counts-')), 'counts.json');
     own.track('call counts', () => Promise.resolve(fs.rmSync(path.dirname(countsFile), { recursive: true, force: true })));
@@ -177,7 +196,7 @@ export async function startGateway(
       env: { ...childEnv(settings), BENCH_COUNTS_FILE: countsFile },
       cwd: REPO_ROOT,
       ready: /Host listening on (http:\/\/[\d.]+:\d+)/,
-      onLine: problemCollector(problems, () => stopping),
+      onLine: hostLog ? (line) => (hostLog.write(`${line}\n`), collect(line)) : collect,
     });
     processes.unshift({ name: 'host', pid: host.pid });
     const url = host.ready[1] as string;
