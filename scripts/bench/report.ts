@@ -2,6 +2,7 @@
 // floor's.
 import { STAGES } from './breakdown.js';
 import { perFinishedKiB } from './earlier-phases.js';
+import { heldLine } from './held-cpu.js';
 import { OTHER_PROCESSES } from './processes.js';
 import { callKind, type HoldingRow, type LatencyRow, type ThroughputRow, type TripsRow } from './scenarios.js';
 import type { HostProblems } from './stack.js';
@@ -144,7 +145,7 @@ function holdingTable(r: BenchResults): string {
       'p99',
       ...names.map((n) => `RSS ${n}: before / blocked / peak`),
       'stack peak (MiB)',
-      'CPU % of a core: clients arriving / all held (settled) / draining',
+      'CPU % of a core: clients arriving / all held (settled, below) / draining',
       'bench process peak',
     ],
     r.holding.map((h) => [
@@ -327,6 +328,12 @@ export function markdown(r: BenchResults): string {
     const memoryLines = holdingMemoryLines(r);
     if (memoryLines) parts.push(memoryLines);
   }
+  const held = r.holding.flatMap((h) => (h.held ? [heldLine(h.target, h.held)] : []));
+  if (held.length)
+    parts.push(
+      "While all are held: measured once every instance waits for its reply, the view shows it so, and every caller's safety poll is at its steady gap",
+      held.join('\n'),
+    );
   const stages = breakdownTables(r);
   if (stages) parts.push('### Where the time goes (a sample of requests per latency scenario: N clients, backend delay)', stages);
   if (r.trips.length)
@@ -337,8 +344,21 @@ export function markdown(r: BenchResults): string {
   if (problems.length) {
     parts.push(
       '### Host warnings and errors',
-      problems.map(([t, p]) => `**${t}**: ${p.count} lines; the first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``).join('\n\n'),
+      problems
+        .map(
+          ([t, p]) =>
+            `**${t}**: ${p.count} lines; by kind:\n\n${problemKinds(p.byKind)}\n\nthe first:\n\n\`\`\`\n${p.first.slice(0, 5).join('\n')}\n\`\`\``,
+        )
+        .join('\n\n'),
     );
   }
   return parts.filter(Boolean).join('\n\n');
+}
+
+/** The ten commonest kinds of host problem line, most first (stack.ts problemKind). */
+function problemKinds(byKind: Record<string, number> | undefined): string {
+  const kinds = Object.entries(byKind ?? {}).sort((a, b) => b[1] - a[1]);
+  const shown = kinds.slice(0, 10).map(([kind, n]) => `- ${n} × \`${kind.replaceAll('`', "'")}\``);
+  if (kinds.length > 10) shown.push(`- and ${kinds.length - 10} kinds more`);
+  return shown.join('\n');
 }

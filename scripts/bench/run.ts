@@ -57,6 +57,13 @@ async function measure(target: Target, measures: readonly Phase[], options: Benc
   checkInterrupted();
 }
 
+/** Two stacks' problem counts by kind, added up. */
+function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [kind, n] of Object.entries(b)) sum[kind] = (sum[kind] ?? 0) + n;
+  return sum;
+}
+
 async function channelRun(
   channel: Channel,
   measures: readonly Phase[],
@@ -84,7 +91,11 @@ async function channelRun(
       await gateway.stop();
       const seen = results.hostProblems[channel];
       results.hostProblems[channel] = seen
-        ? { count: seen.count + gateway.problems.count, first: [...seen.first, ...gateway.problems.first] }
+        ? {
+            count: seen.count + gateway.problems.count,
+            first: [...seen.first, ...gateway.problems.first],
+            byKind: mergeCounts(seen.byKind, gateway.problems.byKind),
+          }
         : gateway.problems;
     }
   }

@@ -2,6 +2,7 @@
 // exactly the same load.
 import { breakdown, type Stage } from './breakdown.js';
 import type { EarlierPhases } from './earlier-phases.js';
+import { type HeldCpu, heldCpu } from './held-cpu.js';
 import { closedLoop, fireAll, LoadClient, type Sample } from './load.js';
 import type { BenchOptions } from './options.js';
 import { CpuMeter, memoryOf, openFilesLimit, openFilesOf } from './processes.js';
@@ -242,8 +243,10 @@ export interface HoldingRow extends Outcome {
   stackPeakMiB: number;
   /** CPU from the first submit until every client is blocked (or the wait gave up). */
   rampCpuPercent: Record<string, number>;
-  /** CPU for 2 s once every instance is settled: what merely holding the clients costs. */
+  /** CPU while all are held, once the stack has settled (held-cpu.ts): what merely holding the clients costs. */
   heldCpuPercent: Record<string, number>;
+  /** How the held figure was taken, and the management calls per second in its window. */
+  held?: HeldCpu;
   /** CPU from the release until the last answer (or the drain cap). */
   drainCpuPercent: Record<string, number>;
   /** The bench process (clients and backend simulator; the floor too, for the floor). */
@@ -346,6 +349,7 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
   const before = memory.now();
   let blocked = new Map<string, number>();
   let heldCpuPercent: Record<string, number> = {};
+  let held: HeldCpu | undefined;
   const start = now();
   let blockedAfter = NaN;
   let settledAfter = NaN;
@@ -368,10 +372,10 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
         await settled(target.managementBase, 30_000 + n * 15);
         settledAfter = now() - start;
       }
-      const meter = meterFor(target);
-      meter.begin();
-      await new Promise((r) => setTimeout(r, options.quick ? 1_000 : 2_000));
-      heldCpuPercent = meter.end();
+      const heldIds = [...desk.seen.keys()].slice(seenBefore);
+      held = await heldCpu(target, heldIds, options.pollMs, options.quick ? 3_000 : 5_000);
+      heldCpuPercent = held.cpuPercent;
+      log(`${target.name} holding: held ${JSON.stringify(held)}`);
     } catch (error) {
       // Release what did arrive so the clients that are waiting finish now, not at their deadline.
       waitError = error instanceof Error ? error.message : String(error);
@@ -381,9 +385,11 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
     const drainMeter = meterFor(target);
     drainMeter.begin();
     desk.policy = { kind: 'immediate' };
-    await desk.release(64);
+    // The cap counts from the release, not from its end: sending 10 000 held replies into a busy
+    // Azurite took minutes, which used to stretch the cap by as much.
     const capMs = drainCapMs(n);
     const cap = setTimeout(() => client.abort(`not answered within ${capMs / 1000} s of the release`), capMs);
+    await desk.release(64);
     const samples = await answers.finally(() => clearTimeout(cap));
     const drain = now() - released;
     const drainCpuPercent = drainMeter.end();
@@ -404,6 +410,7 @@ export async function holding(target: Target, options: BenchOptions, log: (line:
       stackPeakMiB: round(memory.stackPeak),
       rampCpuPercent,
       heldCpuPercent,
+      ...(held !== undefined ? { held } : {}),
       drainCpuPercent,
       benchMiB: memory.benchPeak,
       ...result,

@@ -13,7 +13,7 @@ import { startServiceBusBackend } from './backend-servicebus.js';
 import type { BenchOptions, Channel } from './options.js';
 import { Processes, type Started } from './processes.js';
 import { ReplyDesk } from './reply-desk.js';
-import type { StackProcess, Target } from './target.js';
+import type { StackProcess, Target, ViewMark } from './target.js';
 
 export const REPO_ROOT = path.join(__dirname, '../../..');
 const HOST_CLI = path.join(REPO_ROOT, 'dist/src/host/cli.js');
@@ -36,6 +36,19 @@ export interface HostProblems {
   count: number;
   /** The first few, as printed. */
   first: string[];
+  /** Every line counted by its shape (ids, numbers and quoted names blanked), so a kind past the first few still shows. */
+  byKind: Record<string, number>;
+}
+
+/** A problem line without what varies between requests: its time, ids, numbers, ETags and quoted values. */
+export function problemKind(line: string): string {
+  return line
+    .replace(/^\[[^\]]+\] /, '')
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '{id}')
+    .replace(/0x[0-9A-F]+/gi, '{etag}')
+    .replace(/'[^']*'|"[^"]*"/g, '{…}')
+    .replace(/\d+(\.\d+)?/g, 'N')
+    .slice(0, 200);
 }
 
 // The host prints `[ISO time] level: message`.
@@ -47,6 +60,8 @@ function problemCollector(problems: HostProblems, stopping: () => boolean): (lin
     if (stopping() || !PROBLEM_LINE.test(line)) return;
     problems.count++;
     if (problems.first.length < 20) problems.first.push(line.slice(0, 500));
+    const kind = problemKind(line);
+    problems.byKind[kind] = (problems.byKind[kind] ?? 0) + 1;
   };
 }
 
@@ -102,12 +117,20 @@ function childEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 
 const FINISHED = new Set(['Completed', 'Failed', 'Terminated']);
 
-/** Of these instances, how many the `{hub}Instances` view does not yet show finished (one listing). */
-async function viewBehind(view: TableClient, ids: readonly string[]): Promise<number> {
-  const finished = new Set<string>();
-  const rows = view.listEntities<{ RuntimeStatus?: string }>({ queryOptions: { select: ['PartitionKey', 'RuntimeStatus'] } });
-  for await (const row of rows) if (FINISHED.has(row.RuntimeStatus ?? '')) finished.add(row.partitionKey ?? '');
-  return ids.filter((id) => !finished.has(id)).length;
+/**
+ * Of these instances, how many the `{hub}Instances` view does not yet show finished, or (`waiting`)
+ * waiting for their reply (one listing).
+ */
+async function viewBehind(view: TableClient, ids: readonly string[], until: ViewMark = 'finished'): Promise<number> {
+  const shown = new Set<string>();
+  const rows = view.listEntities<{ RuntimeStatus?: string; CustomStatus?: string }>({
+    queryOptions: { select: ['PartitionKey', 'RuntimeStatus', 'CustomStatus'] },
+  });
+  for await (const row of rows) {
+    const waiting = row.RuntimeStatus === 'Running' && (row.CustomStatus ?? '').includes('"AwaitingReply"');
+    if (until === 'finished' ? FINISHED.has(row.RuntimeStatus ?? '') : waiting) shown.add(row.partitionKey ?? '');
+  }
+  return ids.filter((id) => !shown.has(id)).length;
 }
 
 export interface StackOptions {
@@ -160,7 +183,11 @@ export async function startGateway(
     const hostArgs = [REPO_ROOT, '--port', '0', '--storage', storage, '--no-emulators'];
     // The Service Bus variant keeps the host's default blob poll (1 s), as `npm start` has it.
     if (channel === 'blob') hostArgs.push('--blob-poll-ms', String(options.blobPollMs));
-    const problems: HostProblems = { count: 0, first: [] };
+    const problems: HostProblems = { count: 0, first: [], byKind: {} };
+    const collect = problemCollector(problems, () => stopping);
+    // BENCH_HOST_LOG=<file>: every line the host prints, appended (the report keeps only counts and the first few).
+    const hostLog = process.env.BENCH_HOST_LOG ? fs.createWriteStream(process.env.BENCH_HOST_LOG, { flags: 'a' }) : undefined;
+    if (hostLog) own.track('host log', () => new Promise<void>((resolve) => hostLog.end(resolve)));
     let stopping = false;
     const countsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-counts-')), 'counts.json');
     own.track('call counts', () => Promise.resolve(fs.rmSync(path.dirname(countsFile), { recursive: true, force: true })));
@@ -169,7 +196,7 @@ export async function startGateway(
       env: { ...childEnv(settings), BENCH_COUNTS_FILE: countsFile },
       cwd: REPO_ROOT,
       ready: /Host listening on (http:\/\/[\d.]+:\d+)/,
-      onLine: problemCollector(problems, () => stopping),
+      onLine: hostLog ? (line) => (hostLog.write(`${line}\n`), collect(line)) : collect,
     });
     processes.unshift({ name: 'host', pid: host.pid });
     const url = host.ready[1] as string;
@@ -193,7 +220,7 @@ export async function startGateway(
       name: channel,
       submitUrl: `${url}/api/requests/bench`,
       managementBase: `${url}/runtime/webhooks/durabletask`,
-      viewBehind: (ids) => viewBehind(view, ids),
+      viewBehind: (ids, until) => viewBehind(view, ids, until),
       callCounts: () => readCounts(countsFile),
       desk,
       processes,

@@ -1,6 +1,9 @@
 // What the scenarios run against: the gateway stack over one reply channel, or the floor.
 import type { ReplyDesk } from './reply-desk.js';
 
+/** What the view must show of an instance for the bench to count it as written. */
+export type ViewMark = 'finished' | 'waiting';
+
 export interface StackProcess {
   name: string;
   pid: number;
@@ -18,9 +21,9 @@ export interface Target {
   readonly managementBase?: string;
   /**
    * How many of these instances the Durable view (`{hub}Instances`, written in the background)
-   * does not yet show as finished (gateway only).
+   * does not yet show as finished, or (`waiting`) as waiting for their reply (gateway only).
    */
-  viewBehind?(instanceIds: readonly string[]): Promise<number>;
+  viewBehind?(instanceIds: readonly string[], until?: ViewMark): Promise<number>;
   /** Management API calls and log writes counted in the host so far (gateway only). */
   callCounts?(): Map<string, number>;
   /** Settings worth printing beside the figures (poll intervals, storage mode). */

@@ -49,7 +49,7 @@ export const submitRequest = httpEdge(
       // joined through its Idempotency-Key may be long done, so it is read at once.
       const waitOn = (g: Governing) =>
         trace.waiting(() =>
-          durable.waitForState(id, {
+          durable.waitForState(id, request, {
             timeoutMs: Math.max(0, waitEnds - Date.now()),
             pollIntervalMs: config.pollIntervalMs,
             lookFirst: !g.started,

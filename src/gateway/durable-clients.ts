@@ -4,8 +4,9 @@
 // ~77 MB of identical clients. The binding's data is the same for every invocation on one host
 // (task hub, management URLs with the host's key), and the client keeps no per-call state, so an
 // invocation uses the first client made from the same data and leaves its own to the collector.
-// Data that changes (a rotated key) is a new entry; the oldest go past a handful. And every
-// client's management calls go through keep-alive agents that don't reset the socket each call.
+// Data that changes (a rotated key) is a new entry; the oldest go past a handful. Every client's
+// management calls go through keep-alive agents that don't reset the socket each call, and its
+// status reads leave the input out unless they ask for it.
 import http from 'node:http';
 import https from 'node:https';
 import type { DurableClient } from 'durable-functions';
@@ -40,5 +41,42 @@ export function steadyKeepAlive<T extends object>(client: T): T {
   // Not in the SDK's types: the instance every one of its management calls goes through.
   const defaults: unknown = (client as { axiosInstance?: { defaults?: unknown } }).axiosInstance?.defaults;
   if (typeof defaults === 'object' && defaults !== null) Object.assign(defaults, steadyAgents);
+  return client;
+}
+
+// The SDK never sends `showInput=false` where its calls go on Azure: on the local RPC endpoint
+// (`rpcBaseUrl`, which the extension gives every out-of-process worker) it adds the parameter only
+// `if (options.showInput)`, so a read asking for no input gets it anyway, the extension's default
+// being true; and its wait helper's own reads pass no options at all. On Azure a large input is a
+// blob download on every such read. So the gateway's clients read one instance's status without
+// the input unless `showInput=true` is in the URL (`inspectWithInput` asks for it).
+const SINGLE_STATUS = /\/instances\/[^/?]+$/;
+const prepared = new WeakSet<object>();
+
+interface RequestConfig {
+  method?: string;
+  url?: string;
+}
+interface AxiosLike {
+  interceptors?: { request?: { use(onRequest: (config: RequestConfig) => RequestConfig): unknown } };
+}
+
+/** The URL a status read goes to, with `showInput=false` unless it says otherwise. */
+export function withoutInputUnlessAsked(method: string | undefined, url: string): string {
+  if (method?.toLowerCase() !== 'get') return url;
+  const parsed = new URL(url);
+  if (!SINGLE_STATUS.test(parsed.pathname) || parsed.searchParams.has('showInput')) return url;
+  parsed.searchParams.set('showInput', 'false');
+  return parsed.href;
+}
+
+/** Makes the client's status reads leave the input out unless asked (once per client); a client without an axios instance is left as it is. */
+export function readsWithoutInput<T extends object>(client: T): T {
+  if (prepared.has(client)) return client;
+  prepared.add(client);
+  const requests = (client as { axiosInstance?: AxiosLike }).axiosInstance?.interceptors?.request;
+  requests?.use((config) =>
+    typeof config.url === 'string' ? { ...config, url: withoutInputUnlessAsked(config.method, config.url) } : config,
+  );
   return client;
 }

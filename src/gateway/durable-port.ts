@@ -7,12 +7,15 @@
 //   event or a cancel can vanish (docs/field-notes.md#n5) → `terminate` looks at the status first
 //   and says `finished`; `raiseReply`'s caller has just looked and confirms afterwards;
 // - waitForCompletionOrCreateCheckStatusResponse answers mixed shapes (docs/field-notes.md#n1): 200 for
-//   both a completed and a terminated instance, 500 with the whole status for a failure, 202 full
-//   of management URLs while running, and builds (and validates) those URLs on every look, which
-//   no caller uses → `waitForState` reads the status itself and returns a RequestState.
+//   both a completed and a terminated instance (the output, or the whole status), 500 with the
+//   whole status for a failure, 202 full of management URLs while running → `waitForState` looks
+//   through it and `stateOfWaitAnswer` turns each of its answers into a RequestState;
+// - no status read of the SDK's ever sends `showInput=false` (see durable-clients.ts) → the
+//   client's reads leave the input out unless `showInput=true` is asked for.
+import type { HttpRequest, HttpResponse } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
-import { steadyKeepAlive } from './durable-clients.js';
+import { readsWithoutInput, steadyKeepAlive } from './durable-clients.js';
 import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
 import { holdWaiter, safetyPollGapMs, waitersHere } from './safety-poll.js';
@@ -21,7 +24,10 @@ export type RaiseResult = { result: 'raised' } | { result: 'notFound' };
 export type TerminateResult = { result: 'terminated' } | { result: 'notFound' } | { result: 'finished'; state: FinalState };
 
 /** The slice of DurableClient the gateway uses (lets tests hand in a fake). */
-export type DurableClientLike = Pick<DurableClient, 'getStatus' | 'startNew' | 'raiseEvent' | 'terminate'>;
+export type DurableClientLike = Pick<
+  DurableClient,
+  'getStatus' | 'startNew' | 'raiseEvent' | 'terminate' | 'waitForCompletionOrCreateCheckStatusResponse'
+>;
 
 function isNotFound(error: unknown, instanceId: string): boolean {
   const message = error instanceof Error ? error.message : '';
@@ -45,6 +51,37 @@ export function snapshotOf(status: DurableOrchestrationStatus): InstanceSnapshot
 
 const PENDING: RequestState = { kind: 'pending' };
 
+/** What the answer's body is when it is the instance's status rather than its output. */
+function isStatusBody(body: unknown, id: string): body is DurableOrchestrationStatus {
+  if (typeof body !== 'object' || body === null) return false;
+  const fields = body as Record<string, unknown>;
+  return fields.instanceId === id && typeof fields.runtimeStatus === 'string';
+}
+
+/**
+ * The request's state from one answer of `waitForCompletionOrCreateCheckStatusResponse`: 202 (not
+ * finished: which stage is not the waiting caller's business), 500 with the status (Failed), 200
+ * with the status (Terminated, Canceled) or with the output (Completed). The orchestrator's output
+ * (`{ outcome, reply }`) never carries `instanceId` and `runtimeStatus`, so the two 200s cannot be
+ * taken for each other. Anything else is the SDK changing under us, said as such.
+ */
+export function stateOfWaitAnswer(status: number, body: unknown, id: string): RequestState {
+  if (status === 202) return PENDING;
+  if (status === 500 && isStatusBody(body, id)) return classifyRequest({ ...snapshotOf(body), runtimeStatus: 'Failed' });
+  if (status === 200) {
+    if (isStatusBody(body, id)) return classifyRequest(snapshotOf(body));
+    return classifyRequest({ runtimeStatus: 'Completed', output: body, customStatus: undefined });
+  }
+  throw new Error(
+    `waitForCompletionOrCreateCheckStatusResponse answered HTTP ${status} for instance '${id}', which the gateway does not know`,
+  );
+}
+
+async function bodyOf(response: HttpResponse): Promise<unknown> {
+  const text = await response.text();
+  return text === '' ? undefined : (JSON.parse(text) as unknown);
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   /** GATEWAY_POLL_INTERVAL_MS: the base of the safety poll's backoff (safety-poll.ts). */
@@ -58,7 +95,7 @@ export interface WaitOptions {
 
 export class GatewayDurable {
   constructor(private readonly client: DurableClientLike) {
-    steadyKeepAlive(client);
+    readsWithoutInput(steadyKeepAlive(client));
   }
 
   /** The status without the input (`input` is null): every reader that does not use it. */
@@ -87,11 +124,12 @@ export class GatewayDurable {
   /**
    * Waits for the request to finish, woken by the in-process completion signal
    * (replies/local-completions.ts), whose state is the answer without another read. The status is
-   * read (one `getStatus` without the input each look; an unknown id throws, as it always did)
-   * only as a backed-off safety net within the process's read budget (safety-poll.ts), and once
-   * more at the deadline.
+   * read only as a backed-off safety net within the process's read budget (safety-poll.ts), and
+   * once more at the deadline. Each look is one `waitForCompletionOrCreateCheckStatusResponse`
+   * with no time of its own (one status read without the input, then its answer; an unknown id
+   * throws, as it always did): the gap between looks is the safety poll's, not the helper's.
    */
-  async waitForState(id: string, o: WaitOptions): Promise<RequestState> {
+  async waitForState(id: string, request: HttpRequest, o: WaitOptions): Promise<RequestState> {
     const deadline = Date.now() + o.timeoutMs;
     // Subscribed before any read, so a signal during a read is not missed.
     const watch = watchCompletion(id);
@@ -99,7 +137,11 @@ export class GatewayDurable {
     try {
       for (let look = 0; ; look++) {
         if (look > 0 || o.lookFirst) {
-          const state = classifyRequest(snapshotOf(await this.client.getStatus(id, { showInput: false })));
+          const answer = await this.client.waitForCompletionOrCreateCheckStatusResponse(request, id, {
+            timeoutInMilliseconds: 0,
+            retryIntervalInMilliseconds: 0,
+          });
+          const state = stateOfWaitAnswer(answer.status, answer.status === 202 ? undefined : await bodyOf(answer), id);
           if (isFinal(state)) return state;
           // Not finished at the deadline: the stage is not the caller's business.
           if (Date.now() >= deadline) return PENDING;

@@ -5,7 +5,7 @@ import { readJson } from './app-config.js';
 /**
  * The host.json and local.settings.json settings the local host applies beyond the ones in
  * app-config (routePrefix, hubName, storage provider): `functionTimeout`, Durable concurrency,
- * Service Bus concurrency / prefetch, `local.settings.json` `Host` (LocalHttpPort, CORS) and
+ * Service Bus concurrency / prefetch, blob trigger concurrency and poison threshold, `local.settings.json` `Host` (LocalHttpPort, CORS) and
  * `ConnectionStrings`. Every other key is either harmless here (listed in QUIET) or reported by
  * name, so no setting is silently ignored.
  */
@@ -20,6 +20,8 @@ export interface HostSettings {
     maxQueuePollingMs?: number;
   };
   serviceBus: { maxConcurrentCalls?: number; prefetchCount?: number; maxAutoLockRenewalMs?: number };
+  /** host.json `extensions.blobs` (blobs extension 5.x): invocations at once for all blob functions, attempts before poison. */
+  blobs: { maxDegreeOfParallelism?: number; poisonBlobThreshold?: number };
   localHttpPort?: number;
   cors?: { origins: string[]; credentials: boolean };
   /** Settings the host does not apply, each named with its path, for the start banner. */
@@ -43,6 +45,7 @@ const APPLIED: Record<string, Set<string>> = {
   http: new Set(['routePrefix']),
   durableTask: new Set(['hubName', 'storageProvider', 'maxConcurrentActivityFunctions', 'maxConcurrentOrchestratorFunctions']),
   serviceBus: new Set(['maxConcurrentCalls', 'prefetchCount', 'maxAutoLockRenewalDuration']),
+  blobs: new Set(['maxDegreeOfParallelism', 'poisonBlobThreshold']),
 };
 const STORAGE_PROVIDER = new Set(['connectionName', 'connectionStringName', 'type', 'maxQueuePollingInterval']);
 
@@ -64,6 +67,7 @@ export function readHostSettings(appDir: string): HostSettings {
     if (!STORAGE_PROVIDER.has(key)) notApplied.push(`host.json extensions.durableTask.storageProvider.${key}`);
   }
   const bus = asRecord(extensions.serviceBus);
+  const blobs = asRecord(extensions.blobs);
   const timeout = hostJson.functionTimeout;
   const settings: HostSettings = {
     durable: {
@@ -84,6 +88,10 @@ export function readHostSettings(appDir: string): HostSettings {
         bus.maxAutoLockRenewalDuration === undefined
           ? undefined
           : timeSpanMs(bus.maxAutoLockRenewalDuration, 'extensions.serviceBus.maxAutoLockRenewalDuration'),
+    },
+    blobs: {
+      maxDegreeOfParallelism: positiveInt(blobs.maxDegreeOfParallelism, 'extensions.blobs.maxDegreeOfParallelism'),
+      poisonBlobThreshold: positiveInt(blobs.poisonBlobThreshold, 'extensions.blobs.poisonBlobThreshold'),
     },
     notApplied,
   };

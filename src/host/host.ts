@@ -35,6 +35,7 @@ import {
   resolveHostStorage,
   type StorageClients,
 } from './storage/connection.js';
+import { defaultBlobParallelism, InvocationSlots } from './triggers/blob/invocation-slots.js';
 import { createTriggerListeners } from './triggers/index.js';
 import { serviceBusConnection, settingName } from './triggers/servicebus-trigger.js';
 import type { TriggerListener } from './triggers/trigger-listener.js';
@@ -52,6 +53,8 @@ export interface HostOptions {
   maxBodyBytes?: number;
   /** Blob container poll interval (the real host's is far longer; see README). */
   blobPollIntervalMs?: number;
+  /** Blobs a container scan lists per poll (default 5000, the service's largest page); tests make it small to span pages. */
+  blobScanPageSize?: number;
   /** The task hub lease: how long a crashed host's hub stays locked before another host takes it over. */
   leaseMs?: number;
   /** Where the Durable commit log and checkpoints live; default `.durable/<hub>-<storage>` under the app folder. */
@@ -126,7 +129,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     enforceFunctionTimeout(app.registry, settings.functionTimeoutMs, settings.functionTimeoutText ?? '', log);
   const busClients = new Map<string, ServiceBusClient>();
   const hostStorageFor = (setting: string | undefined): StorageClients => storageFor(setting, config.storageSetting, storage);
-  installOutputBindings(app.registry, {
+  const outputs = installOutputBindings(app.registry, {
     storage: hostStorageFor,
     serviceBus: (setting) => {
       const connection = serviceBusConnection(setting);
@@ -173,9 +176,14 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
     hostStorage: storage,
     appDir,
     serviceBus: settings.serviceBus,
+    blobs: {
+      slots: new InvocationSlots(settings.blobs.maxDegreeOfParallelism ?? defaultBlobParallelism()),
+      poisonThreshold: settings.blobs.poisonBlobThreshold ?? 5,
+    },
     hostId,
     log,
     pollIntervalMs: o.blobPollIntervalMs ?? 1_000,
+    ...(o.blobScanPageSize !== undefined ? { scanPageSize: o.blobScanPageSize } : {}),
   });
 
   const urls: ClientBindingUrls = { baseUrl: '', taskHubName: config.hubName, connectionName: config.storageSetting };
@@ -219,6 +227,7 @@ export async function startHost(o: HostOptions): Promise<RunningHost> {
       // Order matters: no new requests or triggers, then in-flight work finishes, then the engine lets go.
       await Promise.all([fronts.close(), ...[...listeners.values()].map((l) => l.stop())]);
       await durable.stop();
+      await outputs.close();
       await Promise.all([...busClients.values()].map((c) => c.close()));
       await app.registry.runHooks('appTerminate', { hookData: {}, appHookData: {} });
     })());

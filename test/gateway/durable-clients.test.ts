@@ -1,7 +1,7 @@
 // A sync call holds its Durable client while it waits: invocations share one per binding data.
 import type { DurableClient } from 'durable-functions';
 import { describe, expect, it } from 'vitest';
-import { sharedDurableClient, steadyKeepAlive } from '../../src/gateway/durable-clients.js';
+import { readsWithoutInput, sharedDurableClient, steadyKeepAlive, withoutInputUnlessAsked } from '../../src/gateway/durable-clients.js';
 
 const made = (code: string) =>
   ({
@@ -35,5 +35,28 @@ describe('steadyKeepAlive', () => {
     expect(timeout).toBe(0);
     const plain = {};
     expect(steadyKeepAlive(plain)).toEqual({});
+  });
+});
+
+describe('readsWithoutInput', () => {
+  const base = 'http://127.0.0.1:7071/runtime/webhooks/durabletask';
+  it('asks a status read for no input unless it asks for the input; other calls go as they are', () => {
+    expect(withoutInputUnlessAsked('get', `${base}/instances/abc`)).toBe(`${base}/instances/abc?showInput=false`);
+    expect(withoutInputUnlessAsked('GET', `${base}/instances/abc?taskHub=H`)).toBe(`${base}/instances/abc?taskHub=H&showInput=false`);
+    expect(withoutInputUnlessAsked('get', `${base}/instances/abc?showInput=true`)).toBe(`${base}/instances/abc?showInput=true`);
+    // A listing, a raise, a start: not a read of one instance's status.
+    expect(withoutInputUnlessAsked('get', `${base}/instances?runtimeStatus=Running`)).toBe(`${base}/instances?runtimeStatus=Running`);
+    expect(withoutInputUnlessAsked('post', `${base}/instances/abc/raiseEvent/Reply`)).toBe(`${base}/instances/abc/raiseEvent/Reply`);
+    expect(withoutInputUnlessAsked('post', `${base}/instances/abc`)).toBe(`${base}/instances/abc`);
+  });
+
+  it('adds its rewrite to the client once, however many invocations prepare it', () => {
+    const used: Array<(config: { method?: string; url?: string }) => { method?: string; url?: string }> = [];
+    const client = { axiosInstance: { interceptors: { request: { use: (f: (typeof used)[number]) => used.push(f) } } } };
+    readsWithoutInput(client);
+    readsWithoutInput(client);
+    expect(used).toHaveLength(1);
+    expect(used[0]?.({ method: 'get', url: `${base}/instances/x` }).url).toBe(`${base}/instances/x?showInput=false`);
+    expect(readsWithoutInput({})).toEqual({});
   });
 });

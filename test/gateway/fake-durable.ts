@@ -1,6 +1,7 @@
 // An in-memory stand-in for durable-functions' DurableClient that keeps its real quirks: getStatus
 // throws on 404, and raiseEvent/terminate resolve silently on a finished instance (HTTP 410). Only for the races
 // a real stack cannot be made to produce on demand (test/e2e/ covers the rest for real).
+import { type HttpRequest, HttpResponse } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus, StartNewOptions } from 'durable-functions';
 import type { DurableClientLike } from '../../src/gateway/durable-port.js';
 
@@ -36,6 +37,27 @@ export class FakeDurableClient implements DurableClientLike {
       lastUpdatedTime: new Date('2025-01-01T00:00:01Z'),
       ...found,
     } as unknown as DurableOrchestrationStatus);
+  }
+
+  /**
+   * One look in the SDK helper's shapes (docs/field-notes.md#n1): 200 with the output, 200 with the
+   * whole status when terminated or canceled, 500 with it when failed, 202 while running. It reads
+   * through `this.getStatus`, as the SDK's does, so a view that overrides the read is honoured.
+   */
+  async waitForCompletionOrCreateCheckStatusResponse(_request: HttpRequest, instanceId: string): Promise<HttpResponse> {
+    const status = await this.getStatus(instanceId);
+    const answer = (code: number, body: unknown) => new HttpResponse({ status: code, jsonBody: body });
+    switch (status.runtimeStatus as string) {
+      case 'Completed':
+        return answer(200, status.output);
+      case 'Terminated':
+      case 'Canceled':
+        return answer(200, status);
+      case 'Failed':
+        return answer(500, status);
+      default:
+        return answer(202, { id: instanceId });
+    }
   }
 
   startNew(_name: string, options?: StartNewOptions): Promise<string> {

@@ -260,19 +260,42 @@ describe('blob trigger: failures, admin calls, concurrency', () => {
     });
   });
 
-  it('runs at most 16 invocations at once and each blob once', async () => {
+  it("runs at most host.json's extensions.blobs.maxDegreeOfParallelism (12 here) invocations at once and each blob once", async () => {
     const active = (fixture.__blobActive ??= { now: 0, max: 0 });
     active.max = 0;
     const names = Array.from({ length: 24 }, (_, i) => `b${String(i).padStart(2, '0')}`);
     await Promise.all(names.map((n) => upload(`slow/${n}`, n)));
     await waitForCalls('slow', undefined, names.length, 15_000);
     expect(active.max).toBeGreaterThan(1);
-    expect(active.max).toBeLessThanOrEqual(16);
+    expect(active.max).toBeLessThanOrEqual(12);
     expect(
       calls('slow')
         .map((c) => c.triggerMetadata.name)
         .sort(),
     ).toEqual(names);
+  });
+
+  it('fires every one of many blobs present at once, each once, when they span several scans', async () => {
+    // Pages of 40: the 300 blobs take several polls' pages, each page queued and worked through
+    // before the next is listed, the sweep going on from where the last page stopped.
+    await host.stop();
+    host = await startTestHost(azurite, { appDir, log: log.log, blobScanPageSize: 40 });
+    const names = Array.from({ length: 300 }, (_, i) => `many-${String(i).padStart(3, '0')}.txt`);
+    const container = blobs.getContainerClient('uploads');
+    for (let i = 0; i < names.length; i += 50)
+      await Promise.all(names.slice(i, i + 50).map((n) => container.getBlockBlobClient(n).upload(n, n.length)));
+    const fired = await eventually(
+      () => {
+        const seen = calls('onUpload').filter((c) => String(c.triggerMetadata.name).startsWith('many-'));
+        return seen.length >= names.length ? seen : undefined;
+      },
+      60_000,
+      `${names.length} blobs to fire`,
+    );
+    await pollHasPassed('onUpload', 'uploads');
+    const fires = calls('onUpload').filter((c) => String(c.triggerMetadata.name).startsWith('many-'));
+    expect(fires).toHaveLength(names.length);
+    expect(fired.map((c) => [c.triggerMetadata.name, c.content]).sort()).toEqual(names.map((n) => [n, n]));
   });
 
   it('never runs the same blob twice at once: an overwrite during an invocation fires after it', async () => {

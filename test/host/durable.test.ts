@@ -126,6 +126,15 @@ describe('orchestrations', () => {
     expect(props.approximateMessagesCount).toBe(0);
   });
 
+  it('a status read right after an accepted raise shows the episode that took the event (one read, no polling)', async () => {
+    const id = await startOrchestration('race', { timeoutMs: 120_000 });
+    await eventually(async () => ((await status(id)).runtimeStatus === 'Running' ? true : undefined));
+    expect(await raise(id, 'go', 'at once')).toBe(202);
+    const read = await status(id);
+    expect(read.runtimeStatus).toBe('Completed');
+    expect(read.output).toEqual({ winner: 'event', value: 'at once' });
+  });
+
   it('Task.any: the timer wins when no event comes', async () => {
     const done = await finished(await startOrchestration('race', { timeoutMs: 200 }));
     expect(done.output).toEqual({ winner: 'timer' });

@@ -226,12 +226,16 @@ describe('settings files', () => {
         JSON.stringify({
           version: '2.0',
           functionTimeout: '00:10:00',
-          extensions: { serviceBus: { maxConcurrentCalls: 4, prefetchCount: 10 } },
+          extensions: {
+            serviceBus: { maxConcurrentCalls: 4, prefetchCount: 10 },
+            blobs: { maxDegreeOfParallelism: 48, poisonBlobThreshold: 3 },
+          },
         }),
       );
       expect(readHostSettings(dir)).toMatchObject({
         functionTimeoutMs: 600_000,
         serviceBus: { maxConcurrentCalls: 4, prefetchCount: 10 },
+        blobs: { maxDegreeOfParallelism: 48, poisonBlobThreshold: 3 },
         notApplied: [],
       });
     } finally {

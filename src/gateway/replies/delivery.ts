@@ -108,11 +108,12 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
   const raisedAt = deps.now();
   const confirmBy = raisedAt + CONFIRM_TIMEOUT_MS;
   for (let look = 0; ; look++) {
-    // The first look comes about when recent raises here were taken (take-estimate.ts), not at
-    // once: a look right after the raise nearly always finds the instance still running.
-    await deps.sleep(
-      look === 0 ? firstLookMs(config.pollIntervalMs) : Math.min(config.pollIntervalMs, 2 ** (look - 1) * CONFIRM_FIRST_LOOK_MS),
-    );
+    // The first look comes about when recent raises here were taken (take-estimate.ts): on Azure a
+    // look right after the raise nearly always finds the instance still running; where a read waits
+    // for the episode that takes the raise (the local host), the estimate is zero and it goes at once.
+    const gap = look === 0 ? firstLookMs(config.pollIntervalMs) : Math.min(config.pollIntervalMs, 2 ** (look - 1) * CONFIRM_FIRST_LOOK_MS);
+    // A zero gap is no timer at all: even setTimeout(0) costs a millisecond or more.
+    if (gap > 0) await deps.sleep(gap);
     const confirmation = confirmDelivery(await durable.inspect(requestId), replyId, envelope.delivery);
     if (confirmation.result === 'setAside') return setAside(confirmation.reason, confirmation.detail);
     if (confirmation.result === 'alreadyDelivered') return { result: 'alreadyDelivered', requestId, replyId };

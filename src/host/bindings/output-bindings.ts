@@ -1,4 +1,4 @@
-import type { ServiceBusClient } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 import type { BindingDef, RegisteredFunction, Registry } from '../registry.js';
 import type { StorageClients } from '../storage/connection.js';
 import { resolveBindingExpression } from './binding-expressions.js';
@@ -10,6 +10,9 @@ import { resolveBindingExpression } from './binding-expressions.js';
  * are converted as the Node worker's `toRpcTypedData` hands them to the host: bytes stay bytes,
  * strings are UTF-8, anything else is JSON; an array to a queue or Service Bus output is one
  * message per element. Queue messages are base64, the queue extension's default encoding.
+ * A Service Bus output keeps one sender per client and entity for the host's lifetime, as the
+ * extension's MessagingProvider caches its senders: a sender per invocation costs an AMQP attach
+ * and detach (and their frames) for every message sent.
  */
 export interface OutputDeps {
   storage(connectionSetting: string | undefined): StorageClients;
@@ -24,17 +27,23 @@ interface PostInvocation {
   error: unknown;
 }
 
-/** Registers the writer as the last postInvocation hook; the returned function removes it. */
-export function installOutputBindings(registry: Registry, deps: OutputDeps): () => void {
+export interface OutputBindings {
+  /** Removes the hook, then closes the Service Bus senders it opened (host stop, after in-flight invocations). */
+  close(): Promise<void>;
+}
+
+/** Registers the writer as the last postInvocation hook. */
+export function installOutputBindings(registry: Registry, deps: OutputDeps): OutputBindings {
+  const senders = new SenderCache();
   const writers = new Map<string, { binding: BindingDef; write: Writer }[]>();
   for (const fn of registry.functions.values()) {
     const outputs = fn.bindings
       .filter((b) => b.direction === 'out' && b.type !== 'http')
-      .map((b) => ({ binding: b, write: writerFor(fn, b, deps) }));
+      .map((b) => ({ binding: b, write: writerFor(fn, b, deps, senders) }));
     if (outputs.length) writers.set(fn.name, outputs);
   }
-  if (writers.size === 0) return () => undefined;
-  return registry.addHook('postInvocation', async (core) => {
+  if (writers.size === 0) return { close: () => Promise.resolve() };
+  const remove = registry.addHook('postInvocation', async (core) => {
     const post = core as unknown as PostInvocation & { invocationContext: { functionName: string } };
     const outputs = writers.get(post.invocationContext.functionName);
     if (!outputs || post.error) return;
@@ -48,9 +57,38 @@ export function installOutputBindings(registry: Registry, deps: OutputDeps): () 
       (core as { error: unknown }).error = err;
     }
   });
+  return {
+    close: async () => {
+      remove();
+      await senders.close();
+    },
+  };
 }
 
-function writerFor(fn: RegisteredFunction, b: BindingDef, deps: OutputDeps): Writer {
+/**
+ * One sender per client and entity. The SDK re-attaches a sender's link (and reconnects its
+ * client) on the next send after the broker detached it or went away, so a cached sender outlives
+ * a broker restart; only a sender that reports itself closed is replaced.
+ */
+class SenderCache {
+  private readonly byClient = new Map<ServiceBusClient, Map<string, ServiceBusSender>>();
+
+  get(client: ServiceBusClient, entity: string): ServiceBusSender {
+    let senders = this.byClient.get(client);
+    if (!senders) this.byClient.set(client, (senders = new Map<string, ServiceBusSender>()));
+    let sender = senders.get(entity);
+    if (!sender || sender.isClosed) senders.set(entity, (sender = client.createSender(entity)));
+    return sender;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.byClient.values()].flatMap((senders) => [...senders.values()]);
+    this.byClient.clear();
+    await Promise.allSettled(all.map((sender) => sender.close()));
+  }
+}
+
+function writerFor(fn: RegisteredFunction, b: BindingDef, deps: OutputDeps, senders: SenderCache): Writer {
   const where = `Function ${fn.name}, output binding ${b.name} (${b.type})`;
   const setting = typeof b.connection === 'string' ? b.connection : undefined;
   const fail = (err: unknown): never => {
@@ -83,13 +121,9 @@ function writerFor(fn: RegisteredFunction, b: BindingDef, deps: OutputDeps): Wri
   if (b.type === 'serviceBus') {
     const entity = typeof b.queueName === 'string' && b.queueName ? b.queueName : textOption(b.topicName, 'queueName or topicName', where);
     return async (value, data) => {
-      const sender = deps.serviceBus(setting).createSender(resolveBindingExpression(entity, data, where));
-      try {
-        const items = Array.isArray(value) ? value : [value];
-        await sender.sendMessages(items.map((item) => ({ body: toBytes(item) }))).catch(fail);
-      } finally {
-        await sender.close();
-      }
+      const sender = senders.get(deps.serviceBus(setting), resolveBindingExpression(entity, data, where));
+      const items = Array.isArray(value) ? value : [value];
+      await sender.sendMessages(items.map((item) => ({ body: toBytes(item) }))).catch(fail);
     };
   }
   throw new Error(`${where}: not an output type the local host writes.`);

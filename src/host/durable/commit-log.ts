@@ -6,6 +6,12 @@
  * new segment's directory entry is fsynced before the first write into it. So SIGKILL or a power
  * cut loses nothing acknowledged; an unacknowledged tail may or may not survive (a torn last line
  * is cut off at recovery).
+ *
+ * A record appended with `gather` (a message the engine hands to its instance before it is
+ * committed) waits one turn of the event loop before a write starts for it, so the record of the
+ * episode that handles the message, appended within that turn, goes into the same write and shares
+ * its `fdatasync`. The log's order still puts the message first, so an episode is never durable
+ * without the message it consumed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +33,7 @@ export interface CommitLogOptions<R> {
 
 interface Waiting<R> {
   record: R;
+  gather: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -55,14 +62,22 @@ export class CommitLog<R> {
     return this.lsn;
   }
 
-  /** Resolves once the record is durable and applied. */
-  append(record: R): Promise<void> {
+  /**
+   * Resolves once the record is durable and applied. With `gather`, the write waits one turn for
+   * records that follow it (see above) unless a record without it is queued meanwhile.
+   */
+  append(record: R, options: { gather?: boolean } = {}): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error('The commit log is closed (the host is stopping).'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      this.queue.push({ record, gather: options.gather === true, resolve, reject });
       this.kick();
     });
+  }
+
+  /** Whether an append now would be refused (the log failed, was fenced or closed). */
+  get refusing(): boolean {
+    return this.failed !== undefined || this.closed;
   }
 
   /** Asks for a new segment before the next write (the old ones become deletable once a checkpoint covers them). */
@@ -94,6 +109,8 @@ export class CommitLog<R> {
     try {
       while (this.queue.length > 0 || this.rotateWanted) {
         if (this.rotateWanted) this.rotate();
+        // Only gathering records queued: one turn for the records that follow them (see above).
+        if (this.queue.length > 0 && this.queue.every((w) => w.gather)) await new Promise((resolve) => setImmediate(resolve));
         const group = this.queue.splice(0);
         if (group.length > 0) await this.commit(group);
       }

@@ -49,6 +49,10 @@ export class InstanceActor {
   private draining = false;
   private seen = new Set<string>();
   private seenFor: string | undefined;
+  /** Messages taken into the mailbox, and of those how many have been handled (committed, dropped or given up on). */
+  private taken = 0;
+  private handled = 0;
+  private catchUps: { upTo: number; resolve: () => void }[] = [];
 
   constructor(
     readonly instanceId: string,
@@ -67,8 +71,28 @@ export class InstanceActor {
     // Recovery and retries redeliver the inbox; a message already waiting here is not taken twice.
     if (this.queued.has(message.id)) return;
     this.queued.add(message.id);
+    this.taken++;
     this.mailbox.push(message);
     if (!this.draining) this.running = this.drain();
+  }
+
+  /**
+   * Resolves once every message this actor had been handed when it was called has been handled:
+   * its episode committed and applied to the hub state (or the message dropped, or the episode
+   * failed and left it in the inbox). Messages handed over later are not waited for, so a busy
+   * instance cannot hold the caller for more than the episodes already due.
+   */
+  caughtUp(): Promise<void> {
+    if (this.handled >= this.taken) return Promise.resolve();
+    return new Promise((resolve) => this.catchUps.push({ upTo: this.taken, resolve }));
+  }
+
+  private markHandled(count: number): void {
+    this.handled = Math.min(this.taken, this.handled + count);
+    if (this.catchUps.length === 0) return;
+    const due = this.catchUps.filter((c) => c.upTo <= this.handled);
+    this.catchUps = this.catchUps.filter((c) => c.upTo > this.handled);
+    for (const c of due) c.resolve();
   }
 
   /** Resolves when no episode is running and the mailbox is empty. */
@@ -91,6 +115,7 @@ export class InstanceActor {
       try {
         await this.process(batch);
         for (const m of batch) this.queued.delete(m.id);
+        this.markHandled(batch.length);
       } catch (err) {
         this.ports.log(
           'error',
@@ -99,6 +124,8 @@ export class InstanceActor {
         this.mailbox.length = 0;
         this.held.length = 0;
         this.queued.clear();
+        // Left in the inbox for a later retry: nobody waits on this actor for them.
+        this.markHandled(Number.POSITIVE_INFINITY);
         this.ports.failed(this.instanceId);
         return;
       }
@@ -135,7 +162,10 @@ export class InstanceActor {
     if (first.EventType === EventType.ExecutionResumed) {
       if (record.runtimeStatus !== 'Suspended') return this.drop(batch, 'not suspended');
       await this.simple(record, batch, 'Running', EventType.ExecutionResumed);
-      this.mailbox.unshift(...this.held.splice(0));
+      const resumed = this.held.splice(0);
+      // Handled once more from the mailbox, so counted as taken again (see caughtUp).
+      this.taken += resumed.length;
+      this.mailbox.unshift(...resumed);
       return;
     }
     if (record.runtimeStatus === 'Suspended') {

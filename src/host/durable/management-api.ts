@@ -146,9 +146,9 @@ async function start(
 }
 
 /** getStatus as `HttpApiHandler.HandleGetStatusRequestAsync`: 202 + `Location` + `Retry-After: 5` while it runs, 200 once done. */
-function status(engine: DurableEngine, id: string, req: ApiRequest): ApiResponse {
+async function status(engine: DurableEngine, id: string, req: ApiRequest): Promise<ApiResponse> {
   const { query } = req;
-  const record = engine.getStatus(id);
+  const record = await engine.settledStatus(id);
   if (!record) return { status: 404, body: '' };
   const showInput = query.get('showInput')?.toLowerCase() !== 'false';
   const body: Record<string, unknown> = toStatus(record, showInput);

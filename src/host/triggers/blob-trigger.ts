@@ -6,10 +6,8 @@ import { type BlobVersion, blobTriggerMetadata, readBlob } from './blob/blob-rea
 import { BlobReceipts, bareEtag, dotnetBlobType, type Outcome, POISON_QUEUE, sendToPoisonQueue, versionKey } from './blob/receipts.js';
 import type { TriggerContext, TriggerFactory, TriggerListener } from './trigger-listener.js';
 
-/** The real host's `maxDequeueCount` for blob triggers: attempts on one blob version before it is poison. */
-const MAX_ATTEMPTS = 5;
-/** Invocations at once per function, the queue extension's default batch size. */
-const MAX_CONCURRENCY = 16;
+/** Blobs listed per poll: one listing page at the service's largest (the real scan lists up to 10 000 per poll). */
+const SCAN_PAGE = 5000;
 
 export const createBlobTriggerListener: TriggerFactory = (ctx) => new BlobTriggerListener(ctx);
 
@@ -46,11 +44,17 @@ export function describeBlobTriggerSource(fn: { name: string; trigger: Record<st
 
 /**
  * `blobTrigger` by container scan, as the real host's default (`LogsAndContainerScan`) source does
- * without the logs: each poll lists the container under the path's literal prefix and invokes the
- * function for every blob version (name + ETag) it has not handled. Handled versions are kept as
- * receipts in the host's storage so a restart does not fire them again; a version that fails
- * `MAX_ATTEMPTS` times goes to the poison queue and is not retried until the blob changes.
- * Retries wait for the next poll, like a dequeue after the real host's visibility timeout.
+ * without the logs. Each poll lists one page of the container under the path's literal prefix,
+ * going on from where the last poll stopped (the real scan's budget per poll and continuation
+ * token), and queues every blob version (name + ETag) it has not handled; invocations work
+ * through that queue in the slots all blob functions share (host.json
+ * `extensions.blobs.maxDegreeOfParallelism`), as the real host's blob-trigger queue is worked by
+ * its queue listener. While found blobs are still waiting, no new page is listed: anything it
+ * found would wait behind them, and on a container of thousands of blobs a listing every poll
+ * was most of the storage's work (2000 held replies drained at ~14 a second). Handled versions
+ * are kept as receipts in the host's storage so a restart does not fire them again; a version that
+ * fails `poisonBlobThreshold` times (default 5) goes to the poison queue and is not retried until the blob changes.
+ * Retries wait for a later scan, like a dequeue after the real host's visibility timeout.
  */
 class BlobTriggerListener implements TriggerListener {
   private readonly path: BlobPathPattern;
@@ -61,10 +65,17 @@ class BlobTriggerListener implements TriggerListener {
   private readonly failures = new Map<string, { etag: string; attempts: number }>();
   /** By blob path: one invocation per blob at a time; admin calls queue behind the poller's. */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /** Found by a scan and not started yet, oldest first (`next` is the head), by blob path in `waitingKeys`. */
+  private waiting: Array<{ name: string; tokens: Record<string, string> }> = [];
+  private next = 0;
+  private readonly waitingKeys = new Set<string>();
+  /** Where the next poll's listing goes on; undefined starts a new sweep from the first blob. */
+  private continuation: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private state: 'new' | 'running' | 'stopping' = 'new';
   private lastPollError: string | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly ctx: TriggerContext) {
     const { path } = ctx.fn.trigger;
@@ -86,6 +97,8 @@ class BlobTriggerListener implements TriggerListener {
       });
     }
     this.state = 'running';
+    // Another blob function's invocation that ends frees a slot this one may use.
+    this.unsubscribe = this.ctx.blobs.slots.onFree(() => this.pump());
     this.ctx.log('info', `Function ${this.ctx.fn.name}: ${describeBlobTriggerSource(this.ctx.fn, this.ctx.pollIntervalMs)}.`);
     this.schedule(0);
   }
@@ -93,6 +106,11 @@ class BlobTriggerListener implements TriggerListener {
   async stop(): Promise<void> {
     this.state = 'stopping';
     clearTimeout(this.timer);
+    this.unsubscribe?.();
+    // Not started, so not handled: a later start finds them again.
+    this.waiting = [];
+    this.next = 0;
+    this.waitingKeys.clear();
     await this.polling;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
   }
@@ -148,30 +166,51 @@ class BlobTriggerListener implements TriggerListener {
     }, ms);
   }
 
-  /** One listing; what does not fit in the free invocation slots is picked up by a later poll. */
+  /** One page of the sweep, queued; skipped while every slot is busy or found blobs still wait for one. */
   private async poll(): Promise<void> {
-    const full = (): boolean => this.state !== 'running' || this.inFlight.size >= MAX_CONCURRENCY;
+    if (this.next < this.waiting.length || this.ctx.blobs.slots.free <= 0) return;
     try {
       // Pages by hand: leaving the SDK's item iterator early (`break` in `for await`) can hang in its `return()`.
-      const pages = this.container.listBlobsFlat({ prefix: this.path.prefix }).byPage();
-      while (!full()) {
-        const page = await pages.next();
-        if (page.done) break;
-        for (const item of page.value.segment.blobItems) {
-          if (full()) break;
-          const key = `${this.path.container}/${item.name}`;
-          if (this.handled.has(versionKey(item.name, item.properties.etag)) || this.inFlight.has(key)) continue;
-          const tokens = this.path.match(item.name);
-          if (tokens) void this.exclusive(key, () => this.process(item.name, tokens));
-        }
+      const pages = this.container.listBlobsFlat({ prefix: this.path.prefix }).byPage({
+        maxPageSize: this.ctx.scanPageSize ?? SCAN_PAGE,
+        ...(this.continuation ? { continuationToken: this.continuation } : {}),
+      });
+      const page = await pages.next();
+      this.continuation = page.done ? undefined : page.value.continuationToken || undefined;
+      if (this.state !== 'running' || page.done) return;
+      for (const item of page.value.segment.blobItems) {
+        const key = `${this.path.container}/${item.name}`;
+        if (this.handled.has(versionKey(item.name, item.properties.etag)) || this.inFlight.has(key) || this.waitingKeys.has(key)) continue;
+        const tokens = this.path.match(item.name);
+        if (!tokens) continue;
+        this.waiting.push({ name: item.name, tokens });
+        this.waitingKeys.add(key);
       }
       this.lastPollError = undefined;
     } catch (err) {
-      // Logged once per distinct failure: a poll every interval would otherwise flood the log.
+      // A listing that failed starts its sweep over; logged once per distinct failure: a poll every interval would otherwise flood the log.
+      this.continuation = undefined;
       const message = errorMessage(err);
       if (message !== this.lastPollError)
         this.ctx.log('warn', `Function ${this.ctx.fn.name}: listing container "${this.path.container}" failed: ${message}`);
       this.lastPollError = message;
+    }
+    this.pump();
+  }
+
+  /** Starts waiting blobs while invocation slots are free; each one that ends starts the next. */
+  private pump(): void {
+    const slots = this.ctx.blobs.slots;
+    while (this.state === 'running' && this.next < this.waiting.length && slots.take()) {
+      const found = this.waiting[this.next++] as { name: string; tokens: Record<string, string> };
+      const key = `${this.path.container}/${found.name}`;
+      this.waitingKeys.delete(key);
+      // An admin call on the same blob may have started meanwhile: it runs first, this one after it.
+      void this.exclusive(key, () => this.process(found.name, found.tokens)).then(() => slots.release());
+    }
+    if (this.next >= this.waiting.length) {
+      this.waiting = [];
+      this.next = 0;
     }
   }
 
@@ -191,9 +230,9 @@ class BlobTriggerListener implements TriggerListener {
       this.failures.set(name, { etag: bareEtag(version.etag), attempts });
       this.ctx.log(
         'error',
-        `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${MAX_ATTEMPTS}): ${errorMessage(err)}`,
+        `Function ${this.ctx.fn.name} failed on blob ${blobPath} (attempt ${attempts} of ${this.ctx.blobs.poisonThreshold}): ${errorMessage(err)}`,
       );
-      if (attempts < MAX_ATTEMPTS) return;
+      if (attempts < this.ctx.blobs.poisonThreshold) return;
       await sendToPoisonQueue(this.ctx.hostStorage, {
         Type: 'BlobTrigger',
         FunctionId: functionId(this.ctx.fn.name),
@@ -204,7 +243,7 @@ class BlobTriggerListener implements TriggerListener {
       });
       this.ctx.log(
         'warn',
-        `Blob ${blobPath} (ETag ${version.etag}) failed ${MAX_ATTEMPTS} times in ${this.ctx.fn.name}: sent to queue ${POISON_QUEUE}; not retried unless the blob changes.`,
+        `Blob ${blobPath} (ETag ${version.etag}) failed ${attempts} times in ${this.ctx.fn.name}: sent to queue ${POISON_QUEUE}; not retried unless the blob changes.`,
       );
       outcome = 'poisoned';
     }

@@ -3,6 +3,7 @@
 import type { Invoker } from '../invoker.js';
 import type { RegisteredFunction } from '../registry.js';
 import type { StorageClients } from '../storage/connection.js';
+import type { InvocationSlots } from './blob/invocation-slots.js';
 
 /** A source of invocations for one non-HTTP function (blob container watcher, Service Bus receiver). */
 export interface TriggerListener {
@@ -27,8 +28,12 @@ export interface TriggerContext {
   log(level: 'info' | 'warn' | 'error', message: string): void;
   /** Poll interval for sources that are polled (blob containers). */
   pollIntervalMs: number;
+  /** Blobs one scan of a container lists (default: the service's largest page). */
+  scanPageSize?: number;
   /** host.json `extensions.serviceBus` settings the Service Bus listener applies. */
   serviceBus?: { maxConcurrentCalls?: number; maxAutoLockRenewalMs?: number };
+  /** host.json `extensions.blobs`: the slots every blob function shares, and attempts on one blob version before poison. */
+  blobs: { slots: InvocationSlots; poisonThreshold: number };
 }
 
 export type TriggerFactory = (ctx: TriggerContext) => TriggerListener;

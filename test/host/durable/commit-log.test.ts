@@ -52,6 +52,25 @@ describe('commit log', () => {
     expect(readLog<{ n: number }>(dir, 0).records.map((r) => r.n)).toEqual([0, 1, 2]);
   });
 
+  it('a gathering record shares its write with what is appended after it in the same turn, in order; alone it is still written', async () => {
+    const dir = tmp();
+    const applied: string[] = [];
+    const log = new CommitLog<{ n: string }>({ dir, nextLsn: 0, onCommitted: (rs) => applied.push(...rs.map((r) => r.n)) });
+    const message = log.append({ n: 'message' }, { gather: true });
+    // As the engine does: the episode that handles the message appends its record behind it, after a few hops.
+    const episode = Promise.resolve()
+      .then(() => undefined)
+      .then(() => log.append({ n: 'episode' }));
+    await Promise.all([message, episode]);
+    expect(applied).toEqual(['message', 'episode']);
+    expect(log.stats.writes).toBe(1);
+    // Nothing follows this one: the write still happens, and the append resolves.
+    await log.append({ n: 'alone' }, { gather: true });
+    expect(log.stats.writes).toBe(2);
+    await log.close();
+    expect(readLog<{ n: string }>(dir, 0).records.map((r) => r.n)).toEqual(['message', 'episode', 'alone']);
+  });
+
   it('refuses appends once fenced (the hub lease was lost)', async () => {
     const log = new CommitLog<{ n: number }>({ dir: tmp(), nextLsn: 0, onCommitted: () => undefined });
     log.fence(new Error('lease lost'));
