@@ -1,6 +1,7 @@
 // Markdown tables for stdout and docs/benchmarks.md; every gateway figure beside its ratio to the
 // floor's.
 import { STAGES } from './breakdown.js';
+import { perFinishedKiB } from './earlier-phases.js';
 import { heldLine } from './held-cpu.js';
 import { OTHER_PROCESSES } from './processes.js';
 import { callKind, type HoldingRow, type LatencyRow, type ThroughputRow, type TripsRow } from './scenarios.js';
@@ -168,6 +169,35 @@ function holdingTable(r: BenchResults): string {
   );
 }
 
+/**
+ * Under the holding table: RSS per held caller per process, and, when holding ran on a fresh
+ * stack, what the earlier phases' finished instances cost per instance in the first one.
+ */
+function holdingMemoryLines(r: BenchResults): string {
+  const perProcess = (values: [string, number][], unit: string) =>
+    values.map(([name, v]) => `${name} ${Number.isFinite(v) ? round(v, 1) : '–'} ${unit}`).join(', ');
+  return r.holding
+    .filter((h) => h.target !== 'floor')
+    .map((h) => {
+      const held = perProcess(
+        h.memory.map((m) => [m.name, ((m.blockedMiB - m.beforeMiB) * 1024) / h.clients]),
+        'KiB',
+      );
+      const lines = [`- ${h.target}: RSS per held caller (blocked − before, ÷ ${h.clients}): ${held}.`];
+      const e = h.earlierPhases;
+      if (e) {
+        const fresh = Object.fromEntries(h.memory.map((m) => [m.name, m.beforeMiB]));
+        const left = perProcess(Object.entries(e.leftMiB), 'MiB');
+        lines.push(
+          `  Held on a freshly started stack. The phases before it left ${e.finished} finished instances in the first stack (RSS ${left} when it stopped): ` +
+            `per finished instance ${perProcess(Object.entries(perFinishedKiB(e, fresh)), 'KiB')} (first stack over the fresh one, both just before holding).`,
+        );
+      }
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
 function breakdownTables(r: BenchResults): string {
   const targets = [...new Set(r.latency.filter((l) => l.breakdown !== undefined).map((l) => l.target))];
   return targets
@@ -293,7 +323,11 @@ export function markdown(r: BenchResults): string {
   if (goals) parts.push('### Goals', goals);
   if (r.latency.length) parts.push('### Completion latency: reply sent → client has the whole response (ms)', latencyTable(r));
   if (r.throughput.length) parts.push('### Throughput: closed loop, replies at once', throughputTable(r));
-  if (r.holding.length) parts.push('### Holding: clients blocked at once, replies held until all are blocked', holdingTable(r));
+  if (r.holding.length) {
+    parts.push('### Holding: clients blocked at once, replies held until all are blocked', holdingTable(r));
+    const memoryLines = holdingMemoryLines(r);
+    if (memoryLines) parts.push(memoryLines);
+  }
   const held = r.holding.flatMap((h) => (h.held ? [heldLine(h.target, h.held)] : []));
   if (held.length)
     parts.push(

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type EarlierPhases, earlierPhases } from './earlier-phases.js';
 import { startFloor } from './floor.js';
 import { interruption } from './load.js';
 import { type BenchOptions, type Channel, type Phase, parseBenchOptions, USAGE } from './options.js';
@@ -56,6 +57,13 @@ async function measure(target: Target, measures: readonly Phase[], options: Benc
   checkInterrupted();
 }
 
+/** Two stacks' problem counts by kind, added up. */
+function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const sum = { ...a };
+  for (const [kind, n] of Object.entries(b)) sum[kind] = (sum[kind] ?? 0) + n;
+  return sum;
+}
+
 async function channelRun(
   channel: Channel,
   measures: readonly Phase[],
@@ -63,15 +71,32 @@ async function channelRun(
   procs: Processes,
   results: BenchResults,
 ): Promise<void> {
-  if (measures.length > 0) {
-    log(`starting the ${channel} stack`);
+  // Holding after other phases runs on a freshly started stack: what those phases' finished
+  // instances left in the first one is reported with the row (earlier-phases.ts), not hidden.
+  const first = measures.filter((m) => m !== 'holding');
+  const freshHolding = measures.includes('holding') && first.length > 0;
+  let earlier: EarlierPhases | undefined;
+  for (const stage of freshHolding ? [first, ['holding' as const]] : measures.length > 0 ? [measures] : []) {
+    log(`starting the ${channel} stack${stage === first || !freshHolding ? '' : ' afresh for the holding phase'}`);
     const gateway = await startGateway(channel, options, procs);
     try {
-      await measure(gateway, measures, options, results);
+      await measure(gateway, stage, options, results);
+      if (earlier) {
+        const row = results.holding.at(-1);
+        if (row) row.earlierPhases = earlier;
+      }
+      if (freshHolding && stage === first) earlier = await earlierPhases(gateway);
       results.rssAtEnd[channel] = Object.fromEntries(gateway.processes.map((p) => [p.name, memoryOf(p.pid).rssMiB]));
     } finally {
       await gateway.stop();
-      results.hostProblems[channel] = gateway.problems;
+      const seen = results.hostProblems[channel];
+      results.hostProblems[channel] = seen
+        ? {
+            count: seen.count + gateway.problems.count,
+            first: [...seen.first, ...gateway.problems.first],
+            byKind: mergeCounts(seen.byKind, gateway.problems.byKind),
+          }
+        : gateway.problems;
     }
   }
   if (options.phases.has('trips')) {

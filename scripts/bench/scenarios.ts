@@ -1,6 +1,7 @@
 // The measurements, each against any Target (a gateway stack or the floor), so both answer
 // exactly the same load.
 import { breakdown, type Stage } from './breakdown.js';
+import type { EarlierPhases } from './earlier-phases.js';
 import { type HeldCpu, heldCpu } from './held-cpu.js';
 import { closedLoop, fireAll, LoadClient, type Sample } from './load.js';
 import type { BenchOptions } from './options.js';
@@ -252,6 +253,8 @@ export interface HoldingRow extends Outcome {
   benchMiB: number;
   /** Set when not every request reached the backend in time (the held replies went anyway). */
   notAllBlocked?: string;
+  /** Set when holding ran on a freshly started stack: what the phases before it left in the first (earlier-phases.ts). */
+  earlierPhases?: EarlierPhases;
 }
 
 /** Samples RSS every 250 ms: per-process peaks and the peak of their sum at one instant. */

@@ -254,6 +254,19 @@ describe('finished instances in a checkpoint', () => {
     expect(s.get('live')).toBeUndefined();
   });
 
+  it('a compacted instance holds its lines in one allocation of their size, not a slice of the shared buffer pool', () => {
+    const s = new HubState();
+    s.apply({ t: 'start', record: record('small', { input: '"in"' }), message: started('small') });
+    finish(s, 'small', 'Completed');
+    const entry = s.get('small') as InstanceEntry;
+    expect(entry.compacted).toBe(true);
+    const [header, history] = s.snapshot() as Buffer[];
+    // A small Buffer.from would be a view into an 8 KiB pool slab that other buffers share.
+    expect(header?.buffer).toBe(history?.buffer);
+    expect(header?.buffer.byteLength).toBe((header?.length ?? 0) + (history?.length ?? 0));
+    expect(JSON.parse(history?.toString() ?? '')).toEqual(entry.history);
+  });
+
   it('leave running instances parsed at once, with their timers', () => {
     const s = new HubState();
     s.apply({ t: 'start', record: record('r'), message: started('r') });
