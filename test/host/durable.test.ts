@@ -85,6 +85,18 @@ describe('HTTP starter with waitForCompletionOrCreateCheckStatusResponse', () =>
 });
 
 describe('orchestrations', () => {
+  it("completes when user code run before its episode (a preInvocation hook) reads the instance's own status", async () => {
+    // The read waits for the episodes already due, and this one is the hook's own: without a
+    // limit on that wait the two would wait on each other for good. The hook's read is answered
+    // with the committed state (202, not yet running) and the episode goes on.
+    const id = await startOrchestration('selfRead');
+    const done = await finished(id, 30_000);
+    expect(done.runtimeStatus).toBe('Completed');
+    expect(done.output).toBe('read');
+    const reads = (globalThis as { __selfReads?: Array<{ id: string; status: number }> }).__selfReads ?? [];
+    expect(reads.filter((r) => r.id === id).map((r) => r.status)).toContain(202);
+  }, 60_000);
+
   it('runs an activity chain and exposes the custom status', async () => {
     const id = await startOrchestration('chain', ['x', 'y', 'z']);
     const done = await finished(id);

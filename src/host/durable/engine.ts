@@ -36,6 +36,19 @@ import type { ControlMessage, Pending, WorkItem } from './messages.js';
 import { runEpisode } from './orchestration-runner.js';
 import type { TimerRequest } from './sdk-bookkeeping.js';
 
+/** How long a status read waits for the episodes already due before it answers what is committed. */
+export const SETTLE_WAIT_MS = 2_000;
+
+/** Resolves when `work` does or `ms` have passed, whichever is first (the timer never holds the process). */
+function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 export interface EngineOptions {
   registry: Registry;
   invoker: Invoker;
@@ -151,9 +164,13 @@ export class DurableEngine {
    * episode that took it, instead of reading again and again while it runs. Only committed state
    * is ever answered. Messages that have not reached the instance yet (Azure timing holds client
    * messages back) are not waited for, so with Azure timing a read can still come before them.
+   * The wait is bounded (SETTLE_WAIT_MS): an episode runs user code (hooks, a long replay), and a
+   * hook that reads its own instance would otherwise wait on the read that waits on it; past the
+   * bound the committed state is answered as it is, as a read always could.
    */
   async settledStatus(instanceId: string): Promise<InstanceRecord | undefined> {
-    await this.actors.get(instanceId)?.caughtUp();
+    const caught = this.actors.get(instanceId)?.caughtUp();
+    if (caught !== undefined) await atMost(caught, SETTLE_WAIT_MS);
     return this.getStatus(instanceId);
   }
 
