@@ -24,6 +24,19 @@ export interface AmqpListener {
 /** How long clients get to answer an AMQP close before their sockets are cut. */
 const closeGraceMs = 1_000;
 
+/**
+ * The error a stopping endpoint closes its connections with. The service closes connections it
+ * drops (idle, upgrades) with amqp:connection:forced, which rhea, under the SDK, treats as the one
+ * non-fatal close: it reports the connection as disconnected, and the SDK then drops its links and
+ * CBS session and opens a fresh connection for the next send or receive. A close without an error
+ * is, to rhea, the end of the conversation: no disconnected event, so the SDK keeps its stale CBS
+ * links and times out on them against an endpoint that came back (rhea issue #262).
+ */
+const shutdownError = {
+  condition: 'amqp:connection:forced',
+  description: 'The Service Bus endpoint is stopping; reconnect once it is back.',
+};
+
 /** The TCP endpoint: rhea as the server side, SASL ANONYMOUS or PLAIN with any credentials. */
 export async function listenForAmqp(options: AmqpListenerOptions): Promise<AmqpListener> {
   const container = create_container({ id: 'servicebus-emulator' });
@@ -72,7 +85,7 @@ export async function listenForAmqp(options: AmqpListenerOptions): Promise<AmqpL
     port: (server.address() as AddressInfo).port,
     async close() {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const connection of connections.keys()) connection.close();
+      for (const connection of connections.keys()) connection.close(shutdownError);
       await waitUntil(() => sockets.size === 0, closeGraceMs);
       for (const connection of connections.keys()) abortConnection(connection);
       for (const socket of sockets) socket.destroy();
