@@ -95,7 +95,7 @@ export class DurableEngine {
       await this.activities.drain();
       await Promise.all([...this.actors.values()].map((a) => a.settled()));
     })();
-    await Promise.race([quiet, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    await atMost(quiet, timeoutMs);
     for (const handle of this.timers.values()) clearTimeout(handle);
     this.timers.clear();
     // Still in their inboxes (committed): the next start delivers them.
