@@ -65,10 +65,8 @@ class BlobTriggerListener implements TriggerListener {
   private readonly failures = new Map<string, { etag: string; attempts: number }>();
   /** By blob path: one invocation per blob at a time; admin calls queue behind the poller's. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Found by a scan and not started yet, oldest first (`next` is the head), by blob path in `waitingKeys`. */
-  private waiting: Array<{ name: string; tokens: Record<string, string> }> = [];
-  private next = 0;
-  private readonly waitingKeys = new Set<string>();
+  /** Found by a scan and not started yet, by blob path, oldest first (a Map keeps insertion order). */
+  private readonly waiting = new Map<string, { name: string; tokens: Record<string, string> }>();
   /** Where the next poll's listing goes on; undefined starts a new sweep from the first blob. */
   private continuation: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -108,9 +106,7 @@ class BlobTriggerListener implements TriggerListener {
     clearTimeout(this.timer);
     this.unsubscribe?.();
     // Not started, so not handled: a later start finds them again.
-    this.waiting = [];
-    this.next = 0;
-    this.waitingKeys.clear();
+    this.waiting.clear();
     await this.polling;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
   }
@@ -168,7 +164,7 @@ class BlobTriggerListener implements TriggerListener {
 
   /** One page of the sweep, queued; skipped while every slot is busy or found blobs still wait for one. */
   private async poll(): Promise<void> {
-    if (this.next < this.waiting.length || this.ctx.blobs.slots.free <= 0) return;
+    if (this.waiting.size > 0 || this.ctx.blobs.slots.free <= 0) return;
     try {
       // Pages by hand: leaving the SDK's item iterator early (`break` in `for await`) can hang in its `return()`.
       const pages = this.container.listBlobsFlat({ prefix: this.path.prefix }).byPage({
@@ -180,11 +176,10 @@ class BlobTriggerListener implements TriggerListener {
       if (this.state !== 'running' || page.done) return;
       for (const item of page.value.segment.blobItems) {
         const key = `${this.path.container}/${item.name}`;
-        if (this.handled.has(versionKey(item.name, item.properties.etag)) || this.inFlight.has(key) || this.waitingKeys.has(key)) continue;
+        if (this.handled.has(versionKey(item.name, item.properties.etag)) || this.inFlight.has(key) || this.waiting.has(key)) continue;
         const tokens = this.path.match(item.name);
         if (!tokens) continue;
-        this.waiting.push({ name: item.name, tokens });
-        this.waitingKeys.add(key);
+        this.waiting.set(key, { name: item.name, tokens });
       }
       this.lastPollError = undefined;
     } catch (err) {
@@ -201,16 +196,11 @@ class BlobTriggerListener implements TriggerListener {
   /** Starts waiting blobs while invocation slots are free; each one that ends starts the next. */
   private pump(): void {
     const slots = this.ctx.blobs.slots;
-    while (this.state === 'running' && this.next < this.waiting.length && slots.take()) {
-      const found = this.waiting[this.next++] as { name: string; tokens: Record<string, string> };
-      const key = `${this.path.container}/${found.name}`;
-      this.waitingKeys.delete(key);
+    for (const [key, found] of this.waiting) {
+      if (this.state !== 'running' || !slots.take()) break;
+      this.waiting.delete(key);
       // An admin call on the same blob may have started meanwhile: it runs first, this one after it.
       void this.exclusive(key, () => this.process(found.name, found.tokens)).then(() => slots.release());
-    }
-    if (this.next >= this.waiting.length) {
-      this.waiting = [];
-      this.next = 0;
     }
   }
 
