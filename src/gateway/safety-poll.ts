@@ -7,8 +7,9 @@
 // round trip into the management API, about 2–3 ms of the local host's CPU for both ends (the
 // bench's holding phase, settled: ~50 reads a second were the host's 12 % of a core, 1 read a
 // second 1 %, its idle; Azurite, the Service Bus endpoint and the bench ~0), so the budget is what
-// holding costs. At 50 a second the held stack was over twice the 5 % goal; at 10 it is ~4 %. The gap is therefore at least `callers waiting here ÷ budget`; the larger of that and
-// the cap is the documented bound on how late a completion the signal missed is seen (README, the
+// holding costs. At 50 a second the held stack was over twice the 5 % goal; at 10 it is ~4 %.
+// The gap is therefore at least `callers waiting here ÷ budget`; the larger of that and the cap
+// is the documented bound on how late a completion the signal missed is seen (README, the
 // `GATEWAY_POLL_INTERVAL_MS` row; `safetyPollBoundMs`). A caller also reads once more at its
 // deadline (durable-port.ts), so a wait shorter than the bound still ends with the outcome as it
 // stands then, never with a stale one.

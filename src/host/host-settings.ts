@@ -5,9 +5,9 @@ import { readJson } from './app-config.js';
 /**
  * The host.json and local.settings.json settings the local host applies beyond the ones in
  * app-config (routePrefix, hubName, storage provider): `functionTimeout`, Durable concurrency,
- * Service Bus concurrency / prefetch, blob trigger concurrency and poison threshold, `local.settings.json` `Host` (LocalHttpPort, CORS) and
- * `ConnectionStrings`. Every other key is either harmless here (listed in QUIET) or reported by
- * name, so no setting is silently ignored.
+ * Service Bus concurrency / prefetch, blob trigger concurrency and poison threshold,
+ * `local.settings.json` `Host` (LocalHttpPort, CORS) and `ConnectionStrings`. Every other key is
+ * either harmless here (listed in QUIET) or reported by name, so no setting is silently ignored.
  */
 export interface HostSettings {
   /** host.json `functionTimeout` in ms; undefined = none (`-1`, or unset: Core Tools runs without one). */
