@@ -32,6 +32,8 @@ describe('steadyKeepAlive', () => {
     // axios sets setKeepAlive(true, 60 s) on each request's socket (lib/adapters/http.js).
     expect(httpAgent).toMatchObject({ keepAlive: true, keepAliveMsecs: 60_000 });
     expect(httpsAgent).toMatchObject({ keepAlive: true, keepAliveMsecs: 60_000 });
+    // No follow-redirects layer: the management API never redirects.
+    expect(client.axiosInstance.defaults.maxRedirects).toBe(0);
     expect(timeout).toBe(0);
     const plain = {};
     expect(steadyKeepAlive(plain)).toEqual({});
@@ -51,12 +53,19 @@ describe('readsWithoutInput', () => {
   });
 
   it('adds its rewrite to the client once, however many invocations prepare it', () => {
-    const used: Array<(config: { method?: string; url?: string }) => { method?: string; url?: string }> = [];
-    const client = { axiosInstance: { interceptors: { request: { use: (f: (typeof used)[number]) => used.push(f) } } } };
+    type Config = { method?: string; url?: string };
+    type Options = { synchronous?: boolean; runWhen?: (config: Config) => boolean };
+    const used: Array<{ f: (config: Config) => Config; options?: Options }> = [];
+    const use = (f: (config: Config) => Config, _onError?: unknown, options?: Options) => used.push({ f, ...(options ? { options } : {}) });
+    const client = { axiosInstance: { interceptors: { request: { use } } } };
     readsWithoutInput(client);
     readsWithoutInput(client);
     expect(used).toHaveLength(1);
-    expect(used[0]?.({ method: 'get', url: `${base}/instances/x` }).url).toBe(`${base}/instances/x?showInput=false`);
+    expect(used[0]?.f({ method: 'get', url: `${base}/instances/x` }).url).toBe(`${base}/instances/x?showInput=false`);
+    // Synchronous, and only for GETs (axios has lower-cased the method by then), so no call waits on a promise chain for it.
+    expect(used[0]?.options?.synchronous).toBe(true);
+    expect(used[0]?.options?.runWhen?.({ method: 'get' })).toBe(true);
+    expect(used[0]?.options?.runWhen?.({ method: 'post' })).toBe(false);
     expect(readsWithoutInput({})).toEqual({});
   });
 });
