@@ -5,6 +5,7 @@
 // this process is woken (local-completions.ts) and answered by response.ts. The I/O is injected
 // so the whole loop runs in unit tests with fakes.
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import type { GatewayConfig } from '../config.js';
 import { isClaimCheckNameFor, type ReplyEnvelope, type ReplyReference } from '../contract.js';
 import type { GatewayDurable } from '../durable-port.js';
@@ -126,8 +127,10 @@ export async function deliverReply(candidate: ReplyCandidate, deps: DeliveryLoop
     if (confirmation.result === 'delivered') {
       learnTake(look + 1, deps.now() - raisedAt, config.pollIntervalMs);
       // A caller blocked in this process is answered now, from this state, rather than at its
-      // next status poll.
-      signalCompleted(requestId, confirmation.state);
+      // next status poll, and its answer is written before this delivery goes on: what follows
+      // (the trigger message's settlement, a reply blob's removal) shares the process, and
+      // started at once its client calls run in between the caller's steps and hold it back.
+      if (signalCompleted(requestId, confirmation.state)) await setImmediate();
       await candidate.delivered();
       return { result: 'delivered', requestId, replyId };
     }

@@ -20,12 +20,13 @@ export function onCompleted(id: string, listener: Listener): () => void {
   };
 }
 
-/** The instance took its reply and completed in `state`: wake whoever waits for it here. */
-export function signalCompleted(id: string, state: FinalState): void {
+/** The instance took its reply and completed in `state`: wake whoever waits for it here; true if anyone did. */
+export function signalCompleted(id: string, state: FinalState): boolean {
   const set = listeners.get(id);
-  if (!set) return;
+  if (!set) return false;
   listeners.delete(id);
   for (const listener of set) listener(state);
+  return true;
 }
 
 /** A subscription that lasts a whole wait, so a signal between two naps (or during a read) is kept. */
