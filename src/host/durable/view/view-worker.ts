@@ -5,7 +5,7 @@
  * runs here, off the event loop that serves HTTP and runs the engine.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { blobServiceClient, tableClient } from '../../../connections/clients.js';
+import { blobServiceClient, tableClient } from '../../../connections/storage-clients.js';
 import type { FromViewWorker, ToViewWorker, ViewWorkerData } from './view-protocol.js';
 import { ViewWriter } from './view-writer.js';
 
