@@ -1,12 +1,12 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventType, event, type HistoryEvent } from '../../../src/host/durable/history.js';
+import { EventType } from '../../../src/host/durable/history.js';
 import { escapePartitionKey } from '../../../src/host/durable/view/partition-key.js';
 import { ViewThread, type ViewThreadOptions } from '../../../src/host/durable/view/view-thread.js';
-import type { InstanceSnapshot } from '../../../src/host/durable/view/view-writer.js';
 import type { RunningAzurite } from '../../../src/host/storage/azurite.js';
 import { createStorageClients, type StorageClients } from '../../../src/host/storage/connection.js';
 import { captureLog, startTestAzurite } from '../../support/stack.js';
+import { at, ev, snapshot } from '../../support/view-fixtures.js';
 
 /** The view writer on its worker thread (the built `view-worker.js`), driven as the engine drives it, over real Azurite. */
 let azurite: RunningAzurite;
@@ -42,24 +42,6 @@ async function rows(table: TableClient, instanceId: string): Promise<Record<stri
   for await (const e of table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${escapePartitionKey(instanceId)}` } }))
     out.push(e);
   return out;
-}
-
-const at = (s: number): string => new Date(Date.UTC(2026, 11, 3, 3, 0, s)).toISOString();
-const ev = (type: EventType, fields: Partial<HistoryEvent>, second: number): HistoryEvent => event(type, fields, new Date(at(second)));
-
-function snapshot(instanceId: string, fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    instanceId,
-    name: 'hello',
-    executionId: 'exec-1',
-    runtimeStatus: 'Running',
-    input: '"in"',
-    output: null,
-    customStatus: null,
-    createdTime: at(0),
-    lastUpdatedTime: at(1),
-    ...fields,
-  };
 }
 
 async function tables(hubName: string): Promise<{ instances: TableClient; history: TableClient }> {
