@@ -14,7 +14,7 @@ import { DurableEngine } from './engine.js';
 import { acquireHub } from './hub-ownership.js';
 import { HubState } from './hub-state.js';
 import type { LogRecord } from './log-records.js';
-import { ViewWriter } from './view/view-writer.js';
+import { ViewThread } from './view/view-thread.js';
 import { snapshotOf } from './view-sink.js';
 
 export interface DurableRuntimeOptions {
@@ -92,11 +92,13 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
   const dataDir = o.dataDir ?? defaultDataFolder(o.appDir, o.hubName, o.storage.blobs.url);
   await claimDataFolder(dataDir, leases, o.log);
 
-  const view = new ViewWriter({
-    instances: o.storage.table(names.instancesTable),
-    history: o.storage.table(names.historyTable),
+  // On a worker thread of its own: the view's writes cost the engine's thread only a posted message.
+  const view = new ViewThread({
+    connection: o.storage.connection,
+    instancesTable: names.instancesTable,
+    historyTable: names.historyTable,
     hubName: o.hubName,
-    largeMessages: container,
+    largeMessagesContainer: names.largeMessages,
     log: o.log,
   });
   const state = new HubState();
@@ -178,7 +180,7 @@ export async function createDurableRuntime(o: DurableRuntimeOptions): Promise<Du
       if (log.nextLsn > lastCheckpoint) checkpoint(log.nextLsn);
       await checkpointing;
       // The view catches up before the lease goes (bounded: a storage that no longer answers must not hold the stop).
-      await Promise.race([view.stop(), new Promise((r) => setTimeout(r, 5_000).unref())]);
+      await view.stop();
       await lease.release();
     },
   };

@@ -1,7 +1,7 @@
 /**
  * What the engine tells the table view after each commit: the instance's latest state, in the
- * view writer's snapshot shape. The view is written in the background (view/view-writer.ts) and
- * never read back to make a decision.
+ * view writer's snapshot shape. The view is written in the background, on a worker thread
+ * (view/view-thread.ts, view/view-writer.ts), and never read back to make a decision.
  */
 import type { InstanceRecord } from './instance-record.js';
 import type { InstanceSnapshot } from './view/view-rows.js';

@@ -68,6 +68,8 @@ export function resolveHostStorage(
 export interface StorageClients {
   /** Where it points, with any key masked: for messages. */
   description: string;
+  /** The resolved connection (plain data): what a worker thread builds its own clients from. */
+  connection: StorageConnection;
   blobs: BlobServiceClient;
   queues: QueueServiceClient;
   tables: TableServiceClient;
@@ -84,6 +86,7 @@ export function createStorageClients(given: StorageConnection | string): Storage
       : connection;
   return {
     description: describeStorageConnection(resolved),
+    connection: resolved,
     blobs: blobServiceClient(resolved),
     queues: queueServiceClient(resolved),
     tables: tableServiceClient(resolved),

@@ -1,12 +1,13 @@
 import { gunzipSync } from 'node:zlib';
 import { odata, type TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EventType, event, type HistoryEvent } from '../../../src/host/durable/history.js';
+import { EventType, type HistoryEvent } from '../../../src/host/durable/history.js';
 import { escapePartitionKey } from '../../../src/host/durable/view/partition-key.js';
-import { type InstanceSnapshot, ViewWriter, type ViewWriterOptions } from '../../../src/host/durable/view/view-writer.js';
+import { ViewWriter, type ViewWriterOptions } from '../../../src/host/durable/view/view-writer.js';
 import type { RunningAzurite } from '../../../src/host/storage/azurite.js';
 import { createStorageClients, type StorageClients } from '../../../src/host/storage/connection.js';
 import { captureLog, eventually, startTestAzurite } from '../../support/stack.js';
+import { at, ev, snapshot } from '../../support/view-fixtures.js';
 
 let azurite: RunningAzurite;
 let storage: StorageClients;
@@ -43,26 +44,8 @@ async function rows(table: TableClient, instanceId: string): Promise<Record<stri
   return out;
 }
 
-const at = (s: number): string => new Date(Date.UTC(2026, 11, 2, 3, 0, s)).toISOString();
 const typed = (type: string, value: string) => ({ type, value });
 const dateOf = (v: unknown): number => Date.parse((v as { value: string }).value);
-
-function snapshot(instanceId: string, fields: Partial<InstanceSnapshot> = {}): InstanceSnapshot {
-  return {
-    instanceId,
-    name: 'hello',
-    executionId: 'exec-1',
-    runtimeStatus: 'Running',
-    input: '"in"',
-    output: null,
-    customStatus: null,
-    createdTime: at(0),
-    lastUpdatedTime: at(1),
-    ...fields,
-  };
-}
-
-const ev = (type: EventType, fields: Partial<HistoryEvent>, second: number): HistoryEvent => event(type, fields, new Date(at(second)));
 
 describe('rows in the Azure Storage provider shape', () => {
   it('writes History rows keyed by X16 sequence with one typed column per field, and the Instances row', async () => {

@@ -8,11 +8,12 @@
  *   sequence number), and a change waits about `delayMs` before it is written, so an instance that
  *   finishes within that time costs one history transaction and one Instances upsert.
  * - Bounded: at most `maxConcurrency` instances are being written at once (one storage request
- *   each at a time), oldest change first. While this process's event loop is saturated (over 70 %
- *   busy, sampled every 250 ms or more) each slot rests after a write so that it is busy only
- *   `busyShare` of the time: the lag grows under saturation and shrinks again when the load eases;
- *   `lag()` reports it. (A view write costs Azurite about 4 ms of CPU and this process about 3 ms
- *   for an instance of 8 events, measured on the 2-core machine; that is why it must yield.)
+ *   each at a time), oldest change first. While the engine's event loop is saturated (over 70 %
+ *   busy, sampled every 250 ms or more; `saturated` says so, by default this thread's own) each
+ *   slot rests after a write so that it is busy only `busyShare` of the time: the lag grows under
+ *   saturation and shrinks again when the load eases; `lag()` reports it. (A view write costs
+ *   Azurite about 4 ms of CPU and the writer about 3 ms for an instance of 8 events, measured on the
+ *   2-core machine: on its own thread it still takes a core the engine and Azurite need.)
  * - Ordered per instance: one write per instance at a time; what arrives meanwhile waits for it.
  * - Never lost while the process lives: a failed write goes back into the queue, merged with
  *   whatever arrived since, and is retried with exponential backoff (to 30 s); failures are logged
@@ -25,12 +26,12 @@
  * - `remove` (purge) deletes the partition's history rows, the Instances row and the instance's
  *   large-message blobs, as the provider's purge does; it lists the partition's keys to find them.
  */
-import { performance } from 'node:perf_hooks';
 import { gzipSync } from 'node:zlib';
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { HistoryEvent } from '../history.js';
 import { escapePartitionKey } from './partition-key.js';
+import { eventLoopSaturation } from './saturation.js';
 import { type BuiltRow, historyBatches, historyRow, type InstanceSnapshot, instanceRow, type RowOptions } from './view-rows.js';
 
 export type { InstanceSnapshot } from './view-rows.js';
@@ -45,8 +46,15 @@ export interface ViewWriterOptions {
   delayMs?: number;
   /** Instances written at once; default 2. */
   maxConcurrency?: number;
-  /** Share of its slots' time the writer keeps busy while this process's event loop is saturated; default 0.1. */
+  /** Share of its slots' time the writer keeps busy while the engine's event loop is saturated; default 0.1. */
   busyShare?: number;
+  /** Whether the engine's event loop is saturated now; default: this thread's (see saturation.ts). */
+  saturated?: () => boolean;
+}
+
+export interface ViewLag {
+  pendingInstances: number;
+  oldestMs: number;
 }
 
 /** What is still to be written for one instance. */
@@ -83,13 +91,13 @@ export class ViewWriter {
   private failuresSinceSuccess = 0;
   private resting = 0;
   private readonly busyShare: number;
-  private eluMark = performance.eventLoopUtilization();
-  private saturated = false;
+  private readonly saturated: () => boolean;
 
   constructor(private readonly o: ViewWriterOptions) {
     this.delayMs = Math.max(0, o.delayMs ?? 1000);
     this.maxConcurrency = Math.max(1, o.maxConcurrency ?? 2);
     this.busyShare = Math.min(1, Math.max(0.01, o.busyShare ?? 0.1));
+    this.saturated = o.saturated ?? eventLoopSaturation();
     this.rows = { hubName: o.hubName, largeMessagesUrl: o.largeMessages?.url };
   }
 
@@ -114,7 +122,7 @@ export class ViewWriter {
     this.arm(c.since + this.delayMs);
   }
 
-  lag(): { pendingInstances: number; oldestMs: number } {
+  lag(): ViewLag {
     const ids = new Set([...this.pending.keys(), ...this.inFlight.keys()]);
     let oldest = Infinity;
     for (const c of this.pending.values()) oldest = Math.min(oldest, c.since);
@@ -200,12 +208,7 @@ export class ViewWriter {
 
   /** Holds the slot a while after a write of `tookMs` when the process is saturated, so the view takes only its share. */
   private rest(tookMs: number): void {
-    const sample = performance.eventLoopUtilization(this.eluMark);
-    if (sample.idle + sample.active >= 250) {
-      this.saturated = sample.utilization > 0.7;
-      this.eluMark = performance.eventLoopUtilization();
-    }
-    if (!this.saturated || this.busyShare >= 1) return;
+    if (this.busyShare >= 1 || !this.saturated()) return;
     this.resting++;
     this.holdProcess(
       setTimeout(
