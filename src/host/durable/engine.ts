@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type { Invoker } from '../invoker.js';
 import type { Registry } from '../registry.js';
 import { ActivityRunner } from './activity-runner.js';
+import { atMost } from './at-most.js';
 import type { CommitLog } from './commit-log.js';
 import { EventType, event, type HistoryEvent } from './history.js';
 import type { HubState, InstanceEntry } from './hub-state.js';
@@ -38,16 +39,6 @@ import type { TimerRequest } from './sdk-bookkeeping.js';
 
 /** How long a status read waits for the episodes already due before it answers what is committed. */
 export const SETTLE_WAIT_MS = 2_000;
-
-/** Resolves when `work` does or `ms` have passed, whichever is first (the timer never holds the process). */
-function atMost(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
 
 export interface EngineOptions {
   registry: Registry;

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { StorageConnection } from '../../../connections/storage-connection.js';
+import { atMost } from '../at-most.js';
 import type { HistoryEvent } from '../history.js';
 import { eventLoopSaturation } from './saturation.js';
 import type { FromViewWorker, ToViewWorker, ViewChange, ViewWorkerData } from './view-protocol.js';
@@ -95,15 +96,12 @@ export class ViewThread {
     this.post();
     this.worker.ref();
     const bound = this.o.stopBoundMs ?? 5_000;
-    let timer: NodeJS.Timeout | undefined;
-    const caughtUp = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        this.stopping = () => resolve(true);
-        this.worker.postMessage({ kind: 'stop' } satisfies ToViewWorker);
-      }),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), bound))),
-    ]);
-    clearTimeout(timer);
+    const stopped = new Promise<void>((resolve) => {
+      this.stopping = resolve;
+      this.worker.postMessage({ kind: 'stop' } satisfies ToViewWorker);
+    });
+    // The worker is held (ref) meanwhile, so the unref'd bound still fires while it hangs.
+    const caughtUp = await atMost(stopped, bound);
     if (!caughtUp) this.o.log('warn', `view: not caught up within ${bound} ms of the stop; what it had not written is not in the view`);
     await this.worker.terminate();
   }
