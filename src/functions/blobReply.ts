@@ -6,8 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig, parseBlobTriggerSource, STORAGE_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { deliverBlobReply } from '../gateway/replies/blob-channel.js';
@@ -55,7 +55,7 @@ export const blobReply = async (blob: unknown, client: DurableClient, context: I
   }
 };
 
-df.app.client.storageBlob('blobReply', {
+clientFunctions.storageBlob('blobReply', {
   // %...% is resolved from app settings by the Functions host, so the trigger and the code agree.
   path: '%GATEWAY_REPLIES_CONTAINER%/{name}',
   connection: STORAGE_CONNECTION_SETTING,

@@ -1,6 +1,6 @@
 // DELETE /api/status/{id}: cancel a pending request. 202 because Durable termination is itself
 // asynchronous: the status resource (Location) turns Canceled once the runtime has applied it.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { TERMINATE_REASON_CANCELED } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
@@ -29,7 +29,7 @@ export const cancelRequest = httpEdge(
   { methods: ['DELETE'], siblings: ['GET'] },
 );
 
-df.app.client.http('cancelRequest', {
+clientFunctions.http('cancelRequest', {
   route: 'status/{id}',
   methods: ['DELETE'],
   authLevel: 'anonymous',

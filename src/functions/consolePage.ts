@@ -1,7 +1,7 @@
 // GET /api/console: the testers' console, a page that lists pending, finished and set-aside
 // requests and answers a pending one (src/gateway/console/). `function` level on Azure: open it
 // with ?code=<function key>; the local host leaves it open on loopback, like Core Tools.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { consolePage } from '../gateway/console/page.js';
 import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 
@@ -13,7 +13,7 @@ export const showConsole = httpEdge(
   { methods: ['GET'] },
 );
 
-df.app.client.http('consolePage', {
+clientFunctions.http('consolePage', {
   route: 'console',
   methods: [...ROUTED_METHODS],
   authLevel: 'function',

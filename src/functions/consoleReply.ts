@@ -3,8 +3,9 @@
 // the request through the reply trigger, so every intake rule applies; this route only refuses
 // what it can see at once (an unknown or finished request, a malformed form). 202: the request is
 // answered when the trigger has taken the reply, which the page then shows.
-import * as df from 'durable-functions';
+
 import { sendReply } from '../gateway/backend-reply.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { readTesterReply, replyDestination } from '../gateway/console/tester-reply.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
@@ -37,7 +38,7 @@ export const answerFromConsole = httpEdge(
   { methods: ['POST'] },
 );
 
-df.app.client.http('consoleReply', {
+clientFunctions.http('consoleReply', {
   route: 'console/requests/{id}/reply',
   methods: [...ROUTED_METHODS],
   authLevel: 'function',

@@ -1,7 +1,7 @@
 // GET /api/console/requests: what the console page polls, the requests pending now and those
 // finished in the last minutes (gateway/console/request-list.ts), with the reply channels a
 // tester may use. Function level, like the page.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { readRequestLists } from '../gateway/console/request-list.js';
 import { replyChannels } from '../gateway/console/tester-reply.js';
@@ -19,7 +19,7 @@ export const listConsoleRequests = httpEdge(
   { methods: ['GET'] },
 );
 
-df.app.client.http('consoleRequests', {
+clientFunctions.http('consoleRequests', {
   route: 'console/requests',
   methods: [...ROUTED_METHODS],
   authLevel: 'function',

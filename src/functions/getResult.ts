@@ -1,7 +1,8 @@
 // GET /api/results/{id}: the reply, byte for byte, with the backend's content type and status,
 // so a client that follows the status 303 gets exactly what a sync caller would have.
-import * as df from 'durable-functions';
+
 import { blobStoreFor } from '../gateway/blob-store.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { GatewayError } from '../gateway/errors.js';
@@ -36,7 +37,7 @@ export const getResult = httpEdge(
   { methods: ['GET'] },
 );
 
-df.app.client.http('getResult', {
+clientFunctions.http('getResult', {
   route: 'results/{id}',
   methods: [...ROUTED_METHODS],
   authLevel: 'anonymous',

@@ -1,6 +1,6 @@
 // GET /api/status/{id}: the asynchronous request-reply status resource. 200 + Retry-After while
 // pending, 303 to the result once replied, 200 for the other final states.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import { httpEdge, routedMethodsBut } from '../gateway/http-edge.js';
@@ -24,7 +24,7 @@ export const getStatus = httpEdge(
   { methods: ['GET'], siblings: ['DELETE'] },
 );
 
-df.app.client.http('getStatus', {
+clientFunctions.http('getStatus', {
   route: 'status/{id}',
   // Every method but cancelRequest's DELETE, so a wrong one is a 405 naming both.
   methods: routedMethodsBut('DELETE'),

@@ -1,6 +1,6 @@
 // GET /api/rejected: the replies set aside on every channel, a page at a time (`limit`,
 // `continuation`), filtered by `reason` and `requestId`, with counts by reason. An operator route.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { readListQuery } from '../gateway/rejected/catalogue.js';
@@ -15,7 +15,7 @@ export const listRejected = httpEdge(
   { methods: ['GET'] },
 );
 
-df.app.client.http('listRejected', {
+clientFunctions.http('listRejected', {
   route: 'rejected',
   methods: [...ROUTED_METHODS],
   // Set-aside replies hold backends' answers: a function key on Azure (docs: README "Operating it").

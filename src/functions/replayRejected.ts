@@ -2,7 +2,7 @@
 // (blob: the replies container; Service Bus: the reply topic), which applies every rule again:
 // delivered if its request now waits for it, set aside anew (with the new reason) if not. 202:
 // the intake decides in the reply function, not in this call. An operator route.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
@@ -16,7 +16,7 @@ export const replayRejected = httpEdge(
   { methods: ['POST'] },
 );
 
-df.app.client.http('replayRejected', {
+clientFunctions.http('replayRejected', {
   route: 'rejected/{name}/replay',
   methods: [...ROUTED_METHODS],
   authLevel: 'function',

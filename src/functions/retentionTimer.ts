@@ -4,8 +4,8 @@
 // `POST /admin/functions/retentionTimer` runs it at once (the admin API, master key).
 import type { InvocationContext, Timer } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
 import { requestBlobPlaces } from '../gateway/request-blobs.js';
@@ -27,7 +27,7 @@ export const retentionTimer = async (_timer: Timer, client: DurableClient, conte
   }
 };
 
-df.app.client.timer('retentionTimer', {
+clientFunctions.timer('retentionTimer', {
   // Second 17, not 0: out of step with the many timers that fire on the minute.
   schedule: '17 */5 * * * *',
   handler: retentionTimer,

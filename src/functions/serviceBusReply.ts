@@ -16,8 +16,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { app, type InvocationContext } from '@azure/functions';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import type { DurableClient } from 'durable-functions';
-import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig, parseServiceBusSettings, SERVICE_BUS_CONNECTION_SETTING } from '../gateway/config.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
 import {
@@ -135,7 +135,7 @@ const settlesItself: Record<string, unknown> = { sdkBinding: true, autoCompleteM
 
 const settings = parseServiceBusSettings(process.env);
 if (settings !== undefined) {
-  df.app.client.serviceBusTopic('serviceBusReply', {
+  clientFunctions.serviceBusTopic('serviceBusReply', {
     connection: SERVICE_BUS_CONNECTION_SETTING,
     // Resolved here rather than as %GATEWAY_REPLY_TOPIC%: a %Setting% reference has no default and
     // fails indexing when unset, and this way the trigger and the code read the same parsed value.

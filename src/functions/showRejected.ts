@@ -1,6 +1,6 @@
 // GET /api/rejected/{name}: one set-aside reply, its metadata (or message properties) and its
 // body. An operator route.
-import * as df from 'durable-functions';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { httpEdge, ROUTED_METHODS } from '../gateway/http-edge.js';
 import { rejectedCatalogueFor } from '../gateway/rejected/rejected-places.js';
@@ -14,7 +14,7 @@ export const showRejected = httpEdge(
   { methods: ['GET'] },
 );
 
-df.app.client.http('showRejected', {
+clientFunctions.http('showRejected', {
   route: 'rejected/{name}',
   methods: [...ROUTED_METHODS],
   authLevel: 'function',

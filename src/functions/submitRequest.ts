@@ -1,8 +1,8 @@
 // POST (or GET, for legacy clients) /api/requests/{operation}: start the request, then either
 // hold the call until the reply (sync, the default) or answer 202 at once (Prefer: respond-async).
 import { setTimeout as sleep } from 'node:timers/promises';
-import * as df from 'durable-functions';
 import { blobStoreFor } from '../gateway/blob-store.js';
+import { clientFunctions } from '../gateway/client-functions.js';
 import { getConfig } from '../gateway/config.js';
 import { TERMINATE_REASON_SYNC_EXPIRED } from '../gateway/contract.js';
 import { GatewayDurable } from '../gateway/durable-port.js';
@@ -95,7 +95,7 @@ export const submitRequest = httpEdge(
   { methods: ['GET', 'POST'] },
 );
 
-df.app.client.http('submitRequest', {
+clientFunctions.http('submitRequest', {
   route: 'requests/{operation}',
   // Every method is routed here so the wrong ones get a 405 problem instead of a bare 404.
   methods: [...ROUTED_METHODS],

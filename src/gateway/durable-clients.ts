@@ -1,31 +1,9 @@
-// One Durable client per binding per process. durable-functions builds a new DurableClient for
-// every invocation (an axios instance of its own and a deep copy of the binding's URLs: about
-// 7.7 KB), and a sync call keeps its client for as long as it waits: 10 000 held callers kept
-// ~77 MB of identical clients. The binding's data is the same for every invocation on one host
-// (task hub, management URLs with the host's key), and the client keeps no per-call state, so an
-// invocation uses the first client made from the same data and leaves its own to the collector.
-// Data that changes (a rotated key) is a new entry; the oldest go past a handful. Every client's
-// management calls go through keep-alive agents that don't reset the socket each call and skip
-// the redirect layer, and its status reads leave the input out unless they ask for it.
+// How the gateway's Durable clients make their management calls. Every client's calls go through
+// keep-alive agents that don't reset the socket each call and skip the redirect layer, and its
+// status reads leave the input out unless they ask for it. (One client per binding data, which
+// these are applied to: client-functions.ts.)
 import http from 'node:http';
 import https from 'node:https';
-import type { DurableClient } from 'durable-functions';
-
-const KEEP = 4;
-const shared = new Map<string, DurableClient>();
-
-/** The process's client for the binding data `client` was made from (itself the first time). */
-export function sharedDurableClient(client: DurableClient): DurableClient {
-  // Not in the SDK's types, but what every one of its calls builds its URLs from.
-  const data: unknown = (client as unknown as { clientData?: unknown }).clientData;
-  if (typeof data !== 'object' || data === null) return client;
-  const key = JSON.stringify(data);
-  const found = shared.get(key);
-  if (found !== undefined) return found;
-  if (shared.size >= KEEP) shared.delete(shared.keys().next().value ?? '');
-  shared.set(key, client);
-  return client;
-}
 
 // The SDK's axios instance goes through Node's global agent, whose keep-alive delay (1 s) differs
 // from the one axios sets on each request's socket (60 s): every call switched the socket's

@@ -3,7 +3,6 @@
 // every answer, errors included, with the request id once it is known.
 import { type HttpRequest, HttpResponse, type InvocationContext } from '@azure/functions';
 import type { DurableClient } from 'durable-functions';
-import { sharedDurableClient } from './durable-clients.js';
 import { ensureError, GatewayError, renderProblem } from './errors.js';
 
 export const CORRELATION_HEADER = 'X-Correlation-Id';
@@ -47,10 +46,9 @@ export function routedMethodsBut(...taken: RoutedMethod[]): RoutedMethod[] {
 }
 
 export function httpEdge(handler: EdgeHandler, options: EdgeOptions = {}) {
-  // Not async itself: the client made for this call is swapped for the process's shared one
-  // before any frame that lives through the call's wait could keep it (durable-clients.ts).
+  // `client` is the process's one for this binding data (client-functions.ts).
   return (request: HttpRequest, client: DurableClient, context: InvocationContext): Promise<HttpResponse> =>
-    edgeCall(handler, options, request, sharedDurableClient(client), context);
+    edgeCall(handler, options, request, client, context);
 }
 
 async function edgeCall(

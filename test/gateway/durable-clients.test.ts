@@ -1,25 +1,7 @@
-// A sync call holds its Durable client while it waits: invocations share one per binding data.
-import type { DurableClient } from 'durable-functions';
+// How the gateway's Durable clients make their management calls: steady keep-alive, no redirect
+// layer, status reads without the input unless asked.
 import { describe, expect, it } from 'vitest';
-import { readsWithoutInput, sharedDurableClient, steadyKeepAlive, withoutInputUnlessAsked } from '../../src/gateway/durable-clients.js';
-
-const made = (code: string) =>
-  ({
-    clientData: { taskHubName: 'Hub', managementUrls: { statusQueryGetUri: `http://h/instances/INSTANCEID?code=${code}` } },
-  }) as unknown as DurableClient;
-
-describe('sharedDurableClient', () => {
-  it('answers the first client made from the same binding data, a new one for other data, and a client without data as it is', () => {
-    const first = made('k1');
-    expect(sharedDurableClient(first)).toBe(first);
-    expect(sharedDurableClient(made('k1'))).toBe(first);
-    const rotated = made('k2');
-    expect(sharedDurableClient(rotated)).toBe(rotated);
-    expect(sharedDurableClient(made('k2'))).toBe(rotated);
-    const fake = {} as DurableClient;
-    expect(sharedDurableClient(fake)).toBe(fake);
-  });
-});
+import { readsWithoutInput, steadyKeepAlive, withoutInputUnlessAsked } from '../../src/gateway/durable-clients.js';
 
 describe('steadyKeepAlive', () => {
   it("gives the client's axios instance agents with axios's own keep-alive delay, and leaves a client without one as it is", () => {
