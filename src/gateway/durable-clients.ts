@@ -10,6 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { DurableClient } from 'durable-functions';
+import { isAxiosInstance, LeanAxios } from './management-transport.js';
 
 const KEEP = 4;
 const shared = new Map<string, DurableClient>();
@@ -50,6 +51,20 @@ export function steadyKeepAlive<T extends object>(client: T): T {
   // Not in the SDK's types: the instance every one of its management calls goes through.
   const defaults: unknown = (client as { axiosInstance?: { defaults?: unknown } }).axiosInstance?.defaults;
   if (typeof defaults === 'object' && defaults !== null) Object.assign(defaults, callDefaults);
+  return client;
+}
+
+/**
+ * Sends the client's management calls without axios's machinery (management-transport.ts): the
+ * same requests, a third of the client's CPU per call. Its defaults and interceptors stay the
+ * instance's, so this may come before or after the other tunings; a client without an axios
+ * instance (another SDK version, a test's fake) is left as it is.
+ */
+export function leanManagementCalls<T extends object>(client: T): T {
+  const holder = client as { axiosInstance?: unknown };
+  if (isAxiosInstance(holder.axiosInstance) && !(holder.axiosInstance instanceof LeanAxios)) {
+    holder.axiosInstance = new LeanAxios(holder.axiosInstance);
+  }
   return client;
 }
 
