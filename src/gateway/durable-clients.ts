@@ -5,8 +5,9 @@
 // (task hub, management URLs with the host's key), and the client keeps no per-call state, so an
 // invocation uses the first client made from the same data and leaves its own to the collector.
 // Data that changes (a rotated key) is a new entry; the oldest go past a handful. Every client's
-// management calls go through keep-alive agents that don't reset the socket each call and skip
-// the redirect layer, and its status reads leave the input out unless they ask for it.
+// management calls go through keep-alive agents that don't reset the socket each call, skip the
+// redirect layer and axios itself (the same requests sent by management-transport.ts), and its
+// status reads leave the input out unless they ask for it.
 import http from 'node:http';
 import https from 'node:https';
 import type { DurableClient } from 'durable-functions';
