@@ -59,7 +59,7 @@ interface SdkAxios {
     ERR_BAD_RESPONSE: string;
   };
   AxiosHeaders: { from(headers: unknown): unknown };
-  defaults: { transformRequest: unknown[]; transformResponse: unknown[] };
+  defaults: { adapter: unknown; transformRequest: unknown[]; transformResponse: unknown[] };
 }
 
 // The SDK's own copy of axios (durable-functions has its own under its node_modules): its error
@@ -116,11 +116,14 @@ function sameTransforms(defaults: Record<string, unknown>): boolean {
 
 /** Whether this object does what axios would with these defaults; else the call goes to axios. */
 function plainDefaults(defaults: Record<string, unknown>): boolean {
-  if (ENV_PROXY || defaults.maxRedirects !== 0 || defaults.decompress === false || defaults.withCredentials) return false;
-  const limit = defaults.maxContentLength;
-  if (typeof limit === 'number' && Number.isFinite(limit) && limit > -1) return false;
-  const transitional = defaults.transitional as { forcedJSONParsing?: boolean } | undefined;
-  if (transitional?.forcedJSONParsing !== true) return false;
+  if (ENV_PROXY || defaults.maxRedirects !== 0 || defaults.decompress === false) return false;
+  // An adapter of the instance's own (not axios's choice of its built-in ones) is the instance's business.
+  if (String(defaults.adapter) !== String(sdkAxios.defaults.adapter)) return false;
+  // Limits axios enforces (the SDK lifts the response one: maxContentLength Infinity).
+  const limited = (limit: unknown) => typeof limit === 'number' && Number.isFinite(limit) && limit > -1;
+  if (limited(defaults.maxContentLength) || limited(defaults.maxBodyLength)) return false;
+  const transitional = defaults.transitional as { forcedJSONParsing?: boolean; advertiseZstdAcceptEncoding?: boolean } | undefined;
+  if (transitional?.forcedJSONParsing !== true || transitional.advertiseZstdAcceptEncoding === true) return false;
   return sameTransforms(defaults) && HANDED_ON.every((key) => !defaults[key]);
 }
 
