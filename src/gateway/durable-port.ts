@@ -15,7 +15,7 @@
 import type { HttpRequest, HttpResponse } from '@azure/functions';
 import type { DurableClient, DurableOrchestrationStatus } from 'durable-functions';
 import { type GatewayRequest, ORCHESTRATOR_NAME, REPLY_EVENT_NAME, type ReplyEnvelope } from './contract.js';
-import { readsWithoutInput, steadyKeepAlive } from './durable-clients.js';
+import { leanManagementCalls, readsWithoutInput, steadyKeepAlive } from './durable-clients.js';
 import { watchCompletion } from './replies/local-completions.js';
 import { classifyRequest, type FinalState, type InstanceSnapshot, isFinal, type RequestState } from './request-state.js';
 import { holdWaiter, safetyPollGapMs, waitersHere } from './safety-poll.js';
@@ -95,7 +95,7 @@ export interface WaitOptions {
 
 export class GatewayDurable {
   constructor(private readonly client: DurableClientLike) {
-    readsWithoutInput(steadyKeepAlive(client));
+    readsWithoutInput(leanManagementCalls(steadyKeepAlive(client)));
   }
 
   /** The status without the input (`input` is null): every reader that does not use it. */
