@@ -73,7 +73,11 @@ describe('200 concurrent sync requests over Service Bus', () => {
       const nonces = Array.from({ length: 200 }, () => randomUUID());
       const answers = await Promise.all(nonces.map((nonce) => submit(stack.gateway, operation, JSON.stringify({ nonce }))));
 
-      const dispatchedHere = stack.requests.filter((m) => m.subject === operation);
+      // The tap subscription is read one message at a time by a receiver of its own, so it may
+      // still be behind when the last caller is answered.
+      const tapped = () => stack.requests.filter((m) => m.subject === operation);
+      await eventually(() => (tapped().length >= 200 ? true : undefined), 15_000, 'the tap to see every request');
+      const dispatchedHere = tapped();
       // Each dispatched once: as many messages as requests, no id twice.
       expect(dispatchedHere).toHaveLength(200);
       expectEachAnsweredWithItsOwnReply(
@@ -104,7 +108,12 @@ describe('npm run backend -- --via servicebus', () => {
       expect(answer.status, answer.text()).toBe(203);
       expect(answer.json<DemoReply>()).toMatchObject({ operation, echo: { from: 'cli' } });
       const id = answer.headers.get('x-correlation-id') ?? '';
-      expect(output).toContain(`${id}: answered → topic replies`);
+      // The backend writes its line once its reply send is acknowledged, which may be after the caller has the answer.
+      await eventually(
+        () => (output.includes(`${id}: answered → topic replies`) ? true : undefined),
+        10_000,
+        "the backend's answered line",
+      );
     } finally {
       child.kill('SIGTERM');
     }

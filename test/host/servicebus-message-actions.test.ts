@@ -106,6 +106,51 @@ describe('Service Bus message actions (sdkBinding) through the host Settlement s
     expect(again.map((c) => c.meta?.deliveryCount).slice(0, 2)).toEqual([1, 2]);
   });
 
+  it('completes side by side with abandons among them: every message gets its own outcome, none lost, none redelivered after a complete', async () => {
+    // Sent at once, so the trigger runs them together (16 at a time) and their settlements meet.
+    const ids = Array.from({ length: 24 }, (_, i) => `mba-mix-${i}`);
+    const action = (i: number) => (i % 3 === 1 ? 'abandon' : 'complete');
+    const sender = client.createSender('actions');
+    try {
+      await sender.sendMessages(
+        ids.map((messageId, i) => ({
+          body: Buffer.from('{}'),
+          messageId,
+          contentType: 'application/json',
+          applicationProperties: { action: action(i) },
+        })),
+      );
+    } finally {
+      await sender.close();
+    }
+    const abandoned = ids.filter((_, i) => action(i) === 'abandon');
+    const completed = ids.filter((_, i) => action(i) === 'complete');
+    // Every abandon counts a delivery, so each abandoned message is dead-lettered after the queue's
+    // 5; a complete merged into an abandon would come back, an abandon merged into a complete not.
+    await eventually(
+      () => (abandoned.every((id) => callsFor(id).length >= 5) ? true : undefined),
+      20_000,
+      'five deliveries of each abandoned message',
+    );
+    const dlq = client.createReceiver('actions', { subQueueType: 'deadLetter' });
+    const dead: ServiceBusReceivedMessage[] = [];
+    try {
+      while (dead.filter((m) => String(m.messageId).startsWith('mba-mix-')).length < abandoned.length) {
+        const got = await dlq.receiveMessages(50, { maxWaitTimeInMs: 5_000 });
+        if (got.length === 0) break;
+        for (const m of got) await dlq.completeMessage(m);
+        dead.push(...got);
+      }
+    } finally {
+      await dlq.close();
+    }
+    const mixed = dead.filter((m) => String(m.messageId).startsWith('mba-mix-'));
+    expect(mixed.map((m) => String(m.messageId)).sort()).toEqual([...abandoned].sort());
+    expect(mixed.every((m) => m.deadLetterReason === 'MaxDeliveryCountExceeded')).toBe(true);
+    for (const id of abandoned) expect(callsFor(id).map((c) => c.results)).toEqual(Array(5).fill([{ label: 'abandon', ok: true }]));
+    for (const id of completed) expect(callsFor(id).map((c) => c.results)).toEqual([[{ label: 'complete', ok: true }]]);
+  });
+
   it('a second settlement of the same message fails through the contract; the first one stands', async () => {
     await send('actions', 'mba-twice', 'twice');
     const [call] = await eventually(

@@ -5,6 +5,7 @@ import { ConnectionSettingError } from '../../connections/connection-section.js'
 import { resolveServiceBusConnection, type ServiceBusConnection } from '../../connections/servicebus-connection.js';
 import { messageSettlement } from './servicebus/message-settlement.js';
 import { isSdkBound, modelBindingData, type SdkBindingSupport, sdkBindingSupport } from './servicebus/sdk-binding.js';
+import { settlementOrder } from './servicebus/settlement-order.js';
 import { openSettlementService } from './servicebus/settlement-server.js';
 import { triggerBodyOf } from './servicebus/trigger-body.js';
 import type { TriggerContext, TriggerListener } from './trigger-listener.js';
@@ -31,10 +32,8 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
   let subscription: { close(): Promise<void> } | undefined;
   const inFlight = new Set<Promise<void>>();
   // rhea coalesces dispositions sent in the same tick, so two outcomes side by side can merge
-  // into one frame: settlements go out one at a time
-  // (docs/servicebus-amqp-contract.md#6-dispositions-and-the-rhea-coalescing-pitfall).
-  let settling: Promise<void> = Promise.resolve();
-  const settle = (op: () => Promise<void>): Promise<void> => (settling = settling.then(op, op));
+  // into one frame: only completes go out side by side (settlement-order.ts).
+  const order = settlementOrder();
 
   const sdkBound = isSdkBound(t);
   // Where the message may outlive the invocation unsettled, its lock is renewed only while the
@@ -46,7 +45,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
   const handle = async (message: ServiceBusReceivedMessage): Promise<void> => {
     const single = t.cardinality !== 'many';
     const settlementOf = messageSettlement(receiver as ServiceBusReceiver, message, {
-      settle,
+      settle: order.run,
       autoComplete: t.autoCompleteMessages !== false,
       renewForMs: hostRenews ? lockRenewalMs : undefined,
     });
@@ -112,7 +111,7 @@ export function createServiceBusTriggerListener(ctx: TriggerContext): TriggerLis
     async stop() {
       await subscription?.close();
       await Promise.all([...inFlight]);
-      await settling;
+      await order.idle();
       await receiver?.close();
       await client?.close();
       await settlement?.close();

@@ -7,6 +7,7 @@
 // That last rule is why the lock can be renewed here (`renewForMs`) rather than by the SDK: the
 // SDK's renewer goes on until the message is settled, the extension's stops with the invocation.
 import type { ServiceBusReceivedMessage, ServiceBusReceiver } from '@azure/service-bus';
+import type { SettleInOrder, SettlementKind } from './settlement-order.js';
 import type { LockedMessage } from './settlement-server.js';
 
 /** One message's settlement, for the listener and for the function's message actions alike. */
@@ -17,39 +18,37 @@ export interface MessageSettlement {
   afterInvocation(failed: boolean): Promise<void>;
 }
 
-type Settle = (op: () => Promise<void>) => Promise<void>;
-
 export function messageSettlement(
   receiver: ServiceBusReceiver,
   message: ServiceBusReceivedMessage,
-  options: { settle: Settle; autoComplete: boolean; renewForMs?: number },
+  options: { settle: SettleInOrder; autoComplete: boolean; renewForMs?: number },
 ): MessageSettlement {
   let settled = false;
   const stopRenewal = options.renewForMs ? keepLocked(receiver, message, options.renewForMs) : () => undefined;
   // Marked while the broker is asked, so a second settlement cannot overtake the first; a
   // settlement the broker refused leaves the message to the next one (or to the lock's expiry).
-  const once = (op: () => Promise<void>) => {
+  const once = (kind: SettlementKind, op: () => Promise<void>) => {
     if (settled) return Promise.reject(new Error(`message ${String(message.messageId)} is already settled`));
     settled = true;
     stopRenewal();
-    return options.settle(op).catch((err: unknown) => {
+    return options.settle(kind, op).catch((err: unknown) => {
       settled = false;
       throw err;
     });
   };
   const actions: LockedMessage = {
-    complete: () => once(() => receiver.completeMessage(message)),
-    abandon: (properties) => once(() => receiver.abandonMessage(message, properties as never)),
+    complete: () => once('complete', () => receiver.completeMessage(message)),
+    abandon: (properties) => once('exclusive', () => receiver.abandonMessage(message, properties as never)),
     deadLetter: ({ propertiesToModify, reason, description }) =>
-      once(() => {
+      once('exclusive', () => {
         const options: Record<string, unknown> = { ...propertiesToModify };
         if (reason !== undefined) options.deadLetterReason = reason;
         if (description !== undefined) options.deadLetterErrorDescription = description;
         return receiver.deadLetterMessage(message, options as never);
       }),
-    defer: (properties) => once(() => receiver.deferMessage(message, properties as never)),
+    defer: (properties) => once('exclusive', () => receiver.deferMessage(message, properties as never)),
     // Not a settlement: the message stays the function's.
-    renewLock: () => options.settle(async () => void (await receiver.renewMessageLock(message))),
+    renewLock: () => options.settle('exclusive', async () => void (await receiver.renewMessageLock(message))),
   };
   return {
     actions,
