@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { HOST_NODE_FLAGS } from '../src/host/node-flags.js';
 import { startAzurite, stopChild } from '../src/host/storage/azurite.js';
 import { seedFinishedInstances } from './bench/startup.js';
 
@@ -193,7 +194,7 @@ async function startHostCli(
 ): Promise<{ child: ReturnType<typeof spawn>; base: string; out: () => string }> {
   const child = spawn(
     process.execPath,
-    [path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', storage, '--data-dir', durableDir],
+    [...HOST_NODE_FLAGS, path.join(root, 'dist/src/host/cli.js'), appDir, '--port', '0', '--storage', storage, '--data-dir', durableDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

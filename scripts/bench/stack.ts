@@ -7,6 +7,7 @@ import path from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { parseConfig } from '../../src/gateway/config.js';
 import { readAppConfig } from '../../src/host/app-config.js';
+import { HOST_NODE_FLAGS } from '../../src/host/node-flags.js';
 import { startAzurite } from '../../src/host/storage/azurite.js';
 import { type Backend, startBlobBackend } from './backend-blob.js';
 import { startServiceBusBackend } from './backend-servicebus.js';
@@ -192,7 +193,8 @@ export async function startGateway(
     const countsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-counts-')), 'counts.json');
     own.track('call counts', () => Promise.resolve(fs.rmSync(path.dirname(countsFile), { recursive: true, force: true })));
     const host = await own.startNode('host', HOST_CLI, hostArgs, {
-      nodeArgs: ['--require', COUNT_CALLS],
+      // The flags `npm start` gives the host, so the bench measures the process users run.
+      nodeArgs: [...HOST_NODE_FLAGS, '--require', COUNT_CALLS],
       env: { ...childEnv(settings), BENCH_COUNTS_FILE: countsFile },
       cwd: REPO_ROOT,
       ready: /Host listening on (http:\/\/[\d.]+:\d+)/,

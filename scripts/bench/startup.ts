@@ -11,6 +11,7 @@ import { latestCheckpoint, writeCheckpoint } from '../../src/host/durable/checkp
 import { EventType, event } from '../../src/host/durable/history.js';
 import { HubState, InstanceEntry } from '../../src/host/durable/hub-state.js';
 import { emptyBook } from '../../src/host/durable/instance-record.js';
+import { HOST_NODE_FLAGS } from '../../src/host/node-flags.js';
 import { startAzurite } from '../../src/host/storage/azurite.js';
 import { memoryOf, Processes } from './processes.js';
 import { round } from './stats.js';
@@ -95,7 +96,7 @@ export async function startup(root: string, sizes: readonly number[], all: Proce
         'host (startup)',
         path.join(root, 'dist/src/host/cli.js'),
         [FIXTURE_APP(root), '--port', '0', '--storage', azurite.connectionString, '--no-emulators', '--data-dir', dataDir],
-        { env, cwd: root, ready: /Host listening on (http:\/\/[\d.]+:\d+)/, timeoutMs: 120_000, onLine },
+        { env, cwd: root, ready: /Host listening on (http:\/\/[\d.]+:\d+)/, timeoutMs: 120_000, onLine, nodeArgs: [...HOST_NODE_FLAGS] },
       );
       return { procs, t0, listeningMs: performance.now() - t0, url: host.ready[1] as string, pid: host.pid };
     };

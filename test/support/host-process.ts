@@ -16,9 +16,18 @@ export interface HostProcess {
  * The host's CLI as a real child process (built by `npm test`'s build step), for what only a
  * separate process shows: a crash (SIGKILL) and a graceful stop on SIGTERM.
  */
-export async function startHostProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<HostProcess> {
+export async function startHostProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+  nodeArgs: readonly string[] = [],
+): Promise<HostProcess> {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does).`);
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd,
+  });
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));

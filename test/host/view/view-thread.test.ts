@@ -2,7 +2,7 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType } from '../../../src/host/durable/history.js';
 import { escapePartitionKey } from '../../../src/host/durable/view/partition-key.js';
-import { ViewThread, type ViewThreadOptions } from '../../../src/host/durable/view/view-thread.js';
+import { VIEW_WORKER_LIMITS, ViewThread, type ViewThreadOptions } from '../../../src/host/durable/view/view-thread.js';
 import type { RunningAzurite } from '../../../src/host/storage/azurite.js';
 import { createStorageClients, type StorageClients } from '../../../src/host/storage/connection.js';
 import { captureLog, startTestAzurite } from '../../support/stack.js';
@@ -81,6 +81,18 @@ describe('the view on its worker thread', () => {
     expect(await rows(h.history, 't-1')).toHaveLength(0);
     expect(await rows(h.instances, 't-1')).toHaveLength(0);
   });
+
+  it('runs the worker with its young generation limited (VIEW_WORKER_LIMITS)', async () => {
+    const h = await tables('LimitsHub');
+    const t = thread('LimitsHub', { delayMs: 0 });
+    t.start();
+    t.update(snapshot('l-1'), [ev(EventType.ExecutionStarted, { Name: 'hello' }, 1)], 0);
+    await t.flush();
+    expect(await rows(h.instances, 'l-1')).toHaveLength(1);
+    // Read from the running thread's isolate: it reports V8's own old-space limit beside ours.
+    expect(t.resourceLimits).toMatchObject(VIEW_WORKER_LIMITS);
+    expect(t.resourceLimits?.maxOldGenerationSizeMb).toBeGreaterThan(0);
+  }, 60_000);
 
   it('reports its lag: what waits before start() and before the delay, none once flushed', async () => {
     await tables('LagHub');

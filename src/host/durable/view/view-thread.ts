@@ -36,6 +36,15 @@ type Ask = ({ kind: 'flush'; resolve: () => void } | { kind: 'lag'; resolve: (la
 
 const LOAD_SAMPLE_MS = 250;
 
+/**
+ * The worker's young generation, held small: with V8's default (up to 3 × 16 MiB, as on the main
+ * thread) the thread cost ~32 MiB of the host's RSS. Its garbage is its own batches and the SDKs'
+ * requests, a tenth of the main thread's work, so more frequent scavenges there should cost little;
+ * the throughput A/B showed no loss it could resolve (docs/local-host.md, *Memory*). No old-space limit: reaching one ends the thread, and a view far behind
+ * is no reason to lose it.
+ */
+export const VIEW_WORKER_LIMITS = { maxYoungGenerationSizeMb: 6 } as const;
+
 export class ViewThread {
   private worker: Worker;
   private online = false;
@@ -80,6 +89,11 @@ export class ViewThread {
   lag(): Promise<ViewLag> {
     if (this.stopped) return Promise.resolve({ pendingInstances: 0, oldestMs: 0 });
     return new Promise((resolve, reject) => this.ask({ kind: 'lag', resolve, reject }));
+  }
+
+  /** The V8 limits the running worker has (for the test that they are applied). */
+  get resourceLimits(): Worker['resourceLimits'] {
+    return this.worker.resourceLimits;
   }
 
   start(): void {
@@ -138,7 +152,11 @@ export class ViewThread {
 
   private spawn(): Worker {
     const { log: _log, stopBoundMs: _bound, ...data } = this.o;
-    const worker = new Worker(workerScript(), { workerData: data satisfies ViewWorkerData, name: 'durable view' });
+    const worker = new Worker(workerScript(), {
+      workerData: data satisfies ViewWorkerData,
+      name: 'durable view',
+      resourceLimits: VIEW_WORKER_LIMITS,
+    });
     worker.unref();
     worker.on('online', () => (this.online = true));
     worker.on('message', (m: FromViewWorker) => this.received(m));
