@@ -4,6 +4,7 @@
 // extension's own gRPC client, the host's server, the SDK's receiver and the local endpoint.
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServiceBusEmulator, startServiceBusEmulator } from '../../src/emulators/servicebus/index.js';
 import type { RunningHost } from '../../src/host/host.js';
@@ -52,7 +53,9 @@ async function send(queue: string, messageId: string, action: string, body: Buff
 async function peekAll(queue: string, subQueueType?: 'deadLetter'): Promise<ServiceBusReceivedMessage[]> {
   const receiver = subQueueType ? client.createReceiver(queue, { subQueueType }) : client.createReceiver(queue);
   try {
-    return await receiver.peekMessages(50);
+    // From the start each time: the SDK keeps one peek cursor per connection and entity, across
+    // receivers, so "is empty" would otherwise only speak for messages past the last peeked one.
+    return await receiver.peekMessages(50, { fromSequenceNumber: Long.ZERO });
   } finally {
     await receiver.close();
   }

@@ -224,10 +224,19 @@ export class MessageStore {
   private moveToDeadLetterQueue(entry: Entry, reason: string | undefined, description: string | undefined): void {
     this.entries.delete(entry.sequenceNumber);
     const message = withApplicationProperties(entry.message, { DeadLetterReason: reason, DeadLetterErrorDescription: description });
-    // Dead-lettered messages keep their sequence number and do not expire, as on the service.
-    const moved: Entry = { ...entry, message, expiresAt: Infinity, encoded: undefined };
     const deadLetterQueue = this.deadLetterQueue;
     if (!deadLetterQueue) return;
+    // As on the service, a dead-lettered message takes the next number of the dead-letter queue's
+    // own sequence (and no longer expires). Keeping the source's number broke peek: the SDK pages
+    // on from the last number it peeked, so a message dead-lettered later with a lower source
+    // number (an older one hitting MaxDeliveryCount) was never seen.
+    const moved: Entry = {
+      ...entry,
+      sequenceNumber: deadLetterQueue.nextSequenceNumber(),
+      message,
+      expiresAt: Infinity,
+      encoded: undefined,
+    };
     // One line: the message is in exactly one of the two after a crash.
     this.journal.write([{ del: this.keyOf(entry) }, deadLetterQueue.putOp(moved)]);
     deadLetterQueue.admit(moved);

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServiceBusClient, type ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type EndpointProcess, startEndpointProcess } from './endpoint-process.js';
 import { countMessages, noLockRenewal, receiveExactly, receiveNothing } from './support.js';
@@ -113,6 +114,14 @@ describe('durable endpoint (--data)', () => {
       deadLetterReason: 'Rejected',
       deadLetterErrorDescription: 'bad order',
     });
+    // Numbered by the dead-letter queue itself, and its counter came back: the next message it
+    // takes is numbered on, so peeks that page by number do not miss it.
+    expect(deadLettered?.sequenceNumber?.toNumber()).toBe(1);
+    await backendAgain.deadLetterMessage(back[0]!, { deadLetterReason: 'Rejected', deadLetterErrorDescription: 'after restart' });
+    const peeked = await client
+      .createReceiver('orders', 'backend', { subQueueType: 'deadLetter' })
+      .peekMessages(10, { fromSequenceNumber: Long.fromNumber(2) });
+    expect(peeked.map((message) => [message.messageId, message.sequenceNumber?.toNumber()])).toEqual([['order-1', 2]]);
 
     // The other subscription never received anything: all three wait there, the first byte for byte.
     const audit = await receiveExactly(client.createReceiver('orders', 'audit', noLockRenewal), 3);

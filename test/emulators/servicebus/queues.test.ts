@@ -1,3 +1,5 @@
+import type { ServiceBusReceivedMessage } from '@azure/service-bus';
+import Long from 'long';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bodyOf,
@@ -11,17 +13,12 @@ import {
 
 // Each test owns its queue, so no test sees another's leftovers.
 const queues = [
-  'roundtrip',
-  'properties',
-  'batches',
-  'peek',
-  'delete-mode',
-  'abandon',
-  'deadletter',
-  'management-settle',
-  'defer',
-  'competing',
-].map((name) => ({ name }));
+  ...['roundtrip', 'properties', 'batches', 'peek', 'delete-mode', 'abandon', 'deadletter', 'management-settle', 'defer', 'competing'].map(
+    (name) => ({ name }),
+  ),
+  // Two deliveries, so one abandon after the first pushes a message past MaxDeliveryCount.
+  { name: 'deadletter-peek', maxDeliveryCount: 2 },
+];
 
 let sb: EmulatorWithClient;
 beforeAll(async () => {
@@ -148,9 +145,46 @@ describe('settlement', () => {
       deadLetterReason: 'Unmatched',
       deadLetterErrorDescription: 'no such request',
     });
-    expect(dead?.sequenceNumber?.toNumber()).toBe(message?.sequenceNumber?.toNumber());
+    // The dead-letter queue numbers its messages itself; this is its first.
+    expect(dead?.sequenceNumber?.toNumber()).toBe(1);
     await dlq.completeMessage(dead!);
     expect(await receiveNothing(dlq)).toEqual([]);
+  });
+
+  it('peeks the dead-letter queue in its own sequence: messages dead-lettered after a peek are seen by the next', async () => {
+    await sb.client.createSender('deadletter-peek').sendMessages(['done', 'a', 'b', 'c'].map((body) => ({ body, messageId: body })));
+    const receiver = sb.client.createReceiver('deadletter-peek', noLockRenewal);
+    const [done, a, b, c] = await receiveExactly(receiver, 4);
+    await receiver.completeMessage(done!);
+    await receiver.deadLetterMessage(b!, { deadLetterReason: 'reason b', deadLetterErrorDescription: 'b' });
+    await receiver.deadLetterMessage(c!, { deadLetterReason: 'reason c', deadLetterErrorDescription: 'c' });
+    await receiver.abandonMessage(a!);
+
+    const dlq = sb.client.createReceiver('deadletter-peek', { subQueueType: 'deadLetter', ...noLockRenewal });
+    const seen = (messages: ServiceBusReceivedMessage[]) =>
+      messages.map((m) => [bodyOf(m), m.deadLetterReason, m.sequenceNumber?.toNumber()]);
+    // Numbered by the dead-letter queue (1, 2), not by the queue they came from (3, 4).
+    expect(seen(await dlq.peekMessages(10))).toEqual([
+      ['b', 'reason b', 1],
+      ['c', 'reason c', 2],
+    ]);
+    // The oldest message (queue number 2) reaches the dead-letter queue last, past MaxDeliveryCount;
+    // the SDK's cursor goes on from the last number it peeked and must still find it.
+    const [again] = await receiveExactly(receiver, 1);
+    expect(bodyOf(again!)).toBe('a');
+    await receiver.abandonMessage(again!);
+    expect(seen(await dlq.peekMessages(10))).toEqual([['a', 'MaxDeliveryCountExceeded', 3]]);
+
+    const all = await dlq.peekMessages(10, { fromSequenceNumber: Long.fromNumber(1) });
+    expect(seen(all)).toEqual([
+      ['b', 'reason b', 1],
+      ['c', 'reason c', 2],
+      ['a', 'MaxDeliveryCountExceeded', 3],
+    ]);
+    const afterFirst = await dlq.peekMessages(10, { fromSequenceNumber: all[0]!.sequenceNumber!.add(1) });
+    expect(afterFirst.map(bodyOf)).toEqual(['c', 'a']);
+    // Peeking neither locked nor removed them.
+    expect((await receiveExactly(dlq, 3)).map(bodyOf)).toEqual(['b', 'c', 'a']);
   });
 
   it('settles through $management once the receiving link is closed (locks outlive links)', async () => {

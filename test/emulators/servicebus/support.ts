@@ -1,4 +1,5 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import Long from 'long';
 import {
   type ServiceBusEmulator,
   type ServiceBusEmulatorOptions,
@@ -59,11 +60,13 @@ export async function receiveNothing(receiver: ServiceBusReceiver, waitMs = 300)
   return receiver.receiveMessages(1, { maxWaitTimeInMs: waitMs });
 }
 
-/** Everything still in a queue or subscription, locked or not, seen through a fresh peek cursor. */
+/** Everything still in a queue or subscription, locked or not. */
 export async function countMessages(client: ServiceBusClient, queueOrTopic: string, subscription?: string): Promise<number> {
   const receiver = subscription === undefined ? client.createReceiver(queueOrTopic) : client.createReceiver(queueOrTopic, subscription);
   try {
-    return (await receiver.peekMessages(1_000)).length;
+    // From the start each time: a new receiver does not get a fresh cursor, the SDK keeps one per
+    // connection and entity, so a second count would only see messages past the first one's.
+    return (await receiver.peekMessages(1_000, { fromSequenceNumber: Long.ZERO })).length;
   } finally {
     await receiver.close();
   }
